@@ -1,0 +1,250 @@
+//! The contract between the engine and a protocol.
+//!
+//! A protocol is a pure state machine, in the manner of stateright's `Actor` and raft-rs's
+//! `RawNode`: the engine pushes in a start, a message, a timer or a client request, and the
+//! protocol writes its effects into a [`Ctx`]: messages to send, timers to set or cancel,
+//! replies to clients and [`Note`]s that say what happened (role changes, appends, commits).
+//! It never does I/O, never reads a real clock and draws randomness only from the node's own
+//! stream, so the same inputs always give the same effects.
+//!
+//! Persistence is modelled as synchronous: whatever [`Protocol::stable`] returns at the moment
+//! of a crash is what survives it. A protocol that must persist before it answers (Raft's
+//! "updated on stable storage before responding to RPCs") therefore gets that for free, and a
+//! deliberately broken variant can forget fields in [`Protocol::restart`].
+
+use crate::rng::SimRng;
+use crate::{ClientId, Key, NodeId, Value};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A protocol's timer slot. Setting a timer replaces any pending timer of the same kind.
+pub type TimerKind = u8;
+
+/// A key-value operation, as clients invoke it and the history records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "f", rename_all = "lowercase")]
+pub enum Op {
+    /// Read the value of `key` (`None` while never written).
+    Read { key: Key },
+    /// Set `key` to `value`.
+    Write { key: Key, value: Value },
+    /// Set `key` to `to` if it currently holds `from`.
+    Cas { key: Key, from: Value, to: Value },
+}
+
+impl Op {
+    pub fn key(&self) -> Key {
+        match *self {
+            Op::Read { key } | Op::Write { key, .. } | Op::Cas { key, .. } => key,
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Read { key } => write!(f, "read k{key}"),
+            Op::Write { key, value } => write!(f, "write k{key} {value}"),
+            Op::Cas { key, from, to } => write!(f, "cas k{key} {from} {to}"),
+        }
+    }
+}
+
+/// A client request as it reaches a node. `(client, seq)` is unique per operation and is kept
+/// across retries, so that a state machine can apply each operation at most once (Raft paper,
+/// section 8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRequest {
+    pub client: ClientId,
+    pub seq: u64,
+    pub op: Op,
+}
+
+/// A node's answer to a client request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientReply {
+    /// The operation took effect; reads and successful compare-and-sets carry the value read.
+    Ok { value: Option<Value> },
+    /// A compare-and-set found another value: it definitely did not take effect.
+    CasFailed { current: Option<Value> },
+    /// This node cannot serve the request; try `leader` if known.
+    NotLeader { leader: Option<NodeId> },
+}
+
+/// A node's role, as the stage colours it and the DOM contract names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Follower,
+    Candidate,
+    Leader,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+        }
+    }
+}
+
+/// What a protocol says happened, for the trace, the views and the checkers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Note {
+    /// The node's role or term changed (`term` is the ballot round for Paxos).
+    Role { role: Role, term: u64 },
+    /// The node's log now holds an entry of `term` at `index`.
+    Append { index: u64, term: u64 },
+    /// The node removed its log entries from `from` on (a conflict was repaired).
+    Truncate { from: u64 },
+    /// The node learned that entries up to `index` are committed.
+    Commit { index: u64 },
+    /// The node applied the entry at `index` (of `term`) to its state machine.
+    Apply { index: u64, term: u64 },
+}
+
+/// Effects of one protocol step, written by the protocol and drained by the engine.
+pub struct Ctx<'a, M> {
+    pub(crate) id: NodeId,
+    pub(crate) n: u8,
+    pub(crate) local_now_us: u64,
+    pub(crate) rng: &'a mut SimRng,
+    pub(crate) out: &'a mut Effects<M>,
+}
+
+/// The buffers behind a [`Ctx`]; reused between steps so that a step does not allocate.
+#[derive(Debug)]
+pub struct Effects<M> {
+    pub sends: Vec<(NodeId, M)>,
+    /// `(kind, Some(after_local_us))` sets a timer, `(kind, None)` cancels it.
+    pub timers: Vec<(TimerKind, Option<u64>)>,
+    pub replies: Vec<(ClientRequest, ClientReply)>,
+    pub notes: Vec<Note>,
+}
+
+impl<M> Default for Effects<M> {
+    fn default() -> Self {
+        Effects { sends: Vec::new(), timers: Vec::new(), replies: Vec::new(), notes: Vec::new() }
+    }
+}
+
+impl<M> Effects<M> {
+    pub fn clear(&mut self) {
+        self.sends.clear();
+        self.timers.clear();
+        self.replies.clear();
+        self.notes.clear();
+    }
+}
+
+impl<'a, M> Ctx<'a, M> {
+    /// A context outside the engine, for unit tests of a protocol.
+    pub fn new(id: NodeId, n: u8, local_now_us: u64, rng: &'a mut SimRng, out: &'a mut Effects<M>) -> Self {
+        Ctx { id, n, local_now_us, rng, out }
+    }
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+    /// The ids of all nodes, this one included, in order.
+    pub fn all(&self) -> impl Iterator<Item = NodeId> + use<M> {
+        1..=self.n
+    }
+    /// The ids of the other nodes, in order.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> + use<M> {
+        let me = self.id;
+        (1..=self.n).filter(move |&p| p != me)
+    }
+    /// The number of nodes in the cluster.
+    pub fn cluster_size(&self) -> u8 {
+        self.n
+    }
+    /// The node's local clock in microseconds: simulated time seen through its offset and drift.
+    pub fn local_now_us(&self) -> u64 {
+        self.local_now_us
+    }
+    /// The node's own random stream.
+    pub fn rng(&mut self) -> &mut SimRng {
+        self.rng
+    }
+    pub fn send(&mut self, to: NodeId, msg: M) {
+        self.out.sends.push((to, msg));
+    }
+    /// Sets timer `kind` to fire after `after_local_us` of the node's local clock, replacing
+    /// any pending timer of that kind.
+    pub fn set_timer(&mut self, kind: TimerKind, after_local_us: u64) {
+        self.out.timers.push((kind, Some(after_local_us)));
+    }
+    pub fn cancel_timer(&mut self, kind: TimerKind) {
+        self.out.timers.push((kind, None));
+    }
+    pub fn reply(&mut self, req: ClientRequest, reply: ClientReply) {
+        self.out.replies.push((req, reply));
+    }
+    pub fn note(&mut self, note: Note) {
+        self.out.notes.push(note);
+    }
+}
+
+/// A safety violation found by a checker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The property's name, as the invariant panel shows it ("Election Safety").
+    pub property: &'static str,
+    /// The nodes involved.
+    pub nodes: Vec<NodeId>,
+    /// What broke, in a sentence.
+    pub detail: String,
+}
+
+/// A protocol the engine can run.
+pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
+    /// Messages between nodes. `Display` gives the one-line form the trace prints.
+    type Msg: Clone + fmt::Debug + fmt::Display + 'static;
+    /// What survives a crash.
+    type Stable: Clone + fmt::Debug;
+    /// Protocol parameters (timeouts, toggles, broken variant).
+    type Params: Params;
+    /// Watches the whole cluster and reports broken safety properties.
+    type Monitor: Monitor<Self>;
+
+    /// The protocol's name in scripts and links ("raft").
+    const NAME: &'static str;
+
+    /// A node starting for the first time.
+    fn start(id: NodeId, params: &Self::Params, ctx: &mut Ctx<Self::Msg>) -> Self;
+    /// A node restarting after a crash with what it had persisted.
+    fn restart(id: NodeId, params: &Self::Params, stable: Self::Stable, ctx: &mut Ctx<Self::Msg>) -> Self;
+    /// What this node has on stable storage now.
+    fn stable(&self) -> Self::Stable;
+
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, ctx: &mut Ctx<Self::Msg>);
+    fn on_timer(&mut self, kind: TimerKind, ctx: &mut Ctx<Self::Msg>);
+    fn on_client(&mut self, req: ClientRequest, ctx: &mut Ctx<Self::Msg>);
+    /// The reader forced this node's election (or proposal) timeout to fire now.
+    fn force_timeout(&mut self, ctx: &mut Ctx<Self::Msg>);
+
+    /// The role and term the stage shows.
+    fn role(&self) -> Role;
+    fn term(&self) -> u64;
+    /// A short name of a message's kind, for the trace and for colouring ("AppendEntries").
+    fn msg_kind(msg: &Self::Msg) -> &'static str;
+}
+
+/// A safety checker over the whole cluster, run after every step. It sees the notes the
+/// stepping node wrote and every node's state: `nodes[i]` is node `i + 1`, `None` while crashed.
+pub trait Monitor<P: Protocol>: Clone + fmt::Debug + Default {
+    fn observe(&mut self, node: NodeId, notes: &[Note], nodes: &[Option<P>], out: &mut Vec<Violation>);
+    /// The names of the properties this monitor checks, for the invariant panel.
+    fn properties() -> &'static [&'static str];
+}
+
+/// A protocol's parameters, set by name from `set KEY VALUE` lines of a script.
+pub trait Params: Clone + fmt::Debug + Default {
+    /// Sets one parameter; the error says what was expected.
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String>;
+    /// The names this protocol accepts, for error messages and the UI.
+    fn keys() -> &'static [&'static str];
+}
