@@ -1,1 +1,1225 @@
-//! (being written)
+//! The discrete-event engine.
+//!
+//! A [`Sim`] holds a cluster of protocol nodes, the network between them, simulated clients,
+//! the action script and a safety monitor. Time jumps from one event to the next; the queue
+//! is ordered by (time, sequence number), so two runs of the same script make the same
+//! choices in the same order. Script actions due at a time apply before the queued events of
+//! that time.
+//!
+//! The state that changes as the run goes ([`World`]) is `Clone`, and a copy of it is kept
+//! every [`CHECKPOINT_EVERY_US`] of simulated time; seeking backwards restores the nearest
+//! checkpoint and replays from there. What only grows (the trace, the client history, the
+//! violations) lives beside it and is cut back to the checkpoint's length on restore.
+//!
+//! Faults:
+//! - a crashed node loses its volatile state; what [`Protocol::stable`] returned at the crash
+//!   comes back at the restart, and its pending timers vanish;
+//! - a paused node (a GC pause) keeps everything, but its timers and deliveries are held and
+//!   handed to it, in their original order, when it resumes;
+//! - a node's local clock is `time + offset + time * drift`; timers run on it.
+
+use crate::history::{Event as HistoryEvent, EventKind as Outcome, History};
+use crate::net::{DropReason, Network, parse_rate_ppm};
+use crate::protocol::{ClientReply, ClientRequest, Ctx, Effects, Monitor, Op, Params, Protocol, TimerKind, Violation};
+use crate::rng::SimRng;
+use crate::script::{Action, Script, TimedAction};
+use crate::time::{parse_duration_us, parse_range_us};
+use crate::trace::{EventKind, Fnv64, MsgId, MsgRecord, Trace};
+use crate::{ClientId, Key, NodeId, SimTime, Value};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+
+/// Simulated time between checkpoints. At the default settings a 5-node Raft under load
+/// makes a few thousand events per simulated second, so a seek replays at most a few
+/// thousand events.
+pub const CHECKPOINT_EVERY_US: u64 = 1_000_000;
+
+/// Number of timer kinds a protocol may use.
+const TIMER_KINDS: usize = 8;
+
+/// Client ids from here up belong to the random load generator.
+pub const LOAD_CLIENT_BASE: ClientId = 100;
+
+/// A node as the stage shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeStatus {
+    Up,
+    Crashed,
+    Paused,
+}
+
+impl NodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeStatus::Up => "up",
+            NodeStatus::Crashed => "crashed",
+            NodeStatus::Paused => "paused",
+        }
+    }
+}
+
+/// A violation with where it was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub time: SimTime,
+    /// Index of the trace event at which it was found (the trace length when tracing is off).
+    pub event: usize,
+    pub violation: Violation,
+}
+
+/// A message on its way, for drawing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent: SimTime,
+    pub arrives: SimTime,
+    /// Index into the trace's messages (meaningless when tracing is off).
+    pub msg: MsgId,
+    /// The message will be lost at `arrives` instead of delivered.
+    pub lost: bool,
+}
+
+/// Engine settings read from `set` lines, next to the protocol's own.
+#[derive(Clone, Debug)]
+struct EngineSettings {
+    client_timeout_us: u64,
+    client_max_attempts: u32,
+    client_backoff_us: u64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { client_timeout_us: 600_000, client_max_attempts: 10, client_backoff_us: 50_000 }
+    }
+}
+
+/// Keys of `set` lines the engine itself reads.
+pub const ENGINE_KEYS: &[&str] = &["latency", "loss", "dup", "client-timeout", "client-attempts"];
+
+#[derive(Clone, Debug)]
+enum Ev<M> {
+    Deliver { from: NodeId, to: NodeId, sent: SimTime, msg: M, id: MsgId },
+    Lost { from: NodeId, to: NodeId, sent: SimTime, id: MsgId },
+    Timer { node: NodeId, kind: TimerKind, generation: u32 },
+    ClientArrive { node: NodeId, req: ClientRequest },
+    ClientReplyArrive { node: NodeId, req: ClientRequest, reply: ClientReply },
+    ClientTimeout { client: ClientId, seq: u64, attempt: u32 },
+    ClientRetry { client: ClientId, seq: u64, attempt: u32 },
+    Resume { node: NodeId, generation: u32 },
+    LoadTick { generation: u32 },
+}
+
+impl<M> Ev<M> {
+    /// The node an event happens at, if it is held while that node is paused.
+    fn held_by(&self) -> Option<NodeId> {
+        match *self {
+            Ev::Deliver { to, .. } => Some(to),
+            Ev::Timer { node, .. } | Ev::ClientArrive { node, .. } => Some(node),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Queued<M> {
+    time: SimTime,
+    seq: u64,
+    ev: Ev<M>,
+}
+
+impl<M> PartialEq for Queued<M> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+impl<M> Eq for Queued<M> {}
+impl<M> PartialOrd for Queued<M> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<M> Ord for Queued<M> {
+    /// Reversed, so that `BinaryHeap` pops the earliest (time, seq) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+/// Everything about a node the engine keeps outside the protocol's state.
+#[derive(Clone, Debug)]
+struct Slot<P: Protocol> {
+    rng: SimRng,
+    /// What survived the last crash; `Some` exactly while crashed.
+    stable: Option<P::Stable>,
+    paused: bool,
+    pause_generation: u32,
+    held: Vec<Ev<P::Msg>>,
+    timer_generation: [u32; TIMER_KINDS],
+    timer_due: [Option<SimTime>; TIMER_KINDS],
+    offset_us: i64,
+    drift_ppm: i32,
+}
+
+impl<P: Protocol> Slot<P> {
+    fn local_now_us(&self, now: SimTime) -> u64 {
+        let t = i128::from(now.as_us());
+        let local = t + i128::from(self.offset_us) + t * i128::from(self.drift_ppm) / 1_000_000;
+        local.clamp(0, i128::from(u64::MAX)) as u64
+    }
+
+    /// Simulated microseconds for `local_us` to pass on this node's clock.
+    fn sim_duration_us(&self, local_us: u64) -> u64 {
+        let rate = 1_000_000 + i128::from(self.drift_ppm);
+        let sim = (i128::from(local_us) * 1_000_000 + rate - 1) / rate.max(1);
+        sim.clamp(0, i128::from(u64::MAX)) as u64
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    req: ClientRequest,
+    attempt: u32,
+    target: NodeId,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Client {
+    next_seq: u64,
+    /// Bumped when the client gives up on an operation: like a crashed Jepsen process, it
+    /// continues under a new process number, because the abandoned operation may still take
+    /// effect at any later time.
+    incarnation: u32,
+    pending: Option<Pending>,
+    leader: Option<NodeId>,
+    queue: VecDeque<(Op, Option<NodeId>)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Load {
+    per_sec: u32,
+    clients: u32,
+    keys: u32,
+    generation: u32,
+}
+
+/// The state of a run that checkpoints copy.
+#[derive(Clone, Debug)]
+struct World<P: Protocol> {
+    now: SimTime,
+    seq: u64,
+    queue: BinaryHeap<Queued<P::Msg>>,
+    nodes: Vec<Option<P>>,
+    slots: Vec<Slot<P>>,
+    net: Network,
+    net_rng: SimRng,
+    clients: BTreeMap<ClientId, Client>,
+    client_rng: SimRng,
+    load: Option<Load>,
+    load_generation: u32,
+    next_value: Value,
+    last_written: BTreeMap<Key, Value>,
+    monitor: P::Monitor,
+    next_action: usize,
+    events_processed: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Checkpoint<P: Protocol> {
+    world: World<P>,
+    trace_events: usize,
+    trace_messages: usize,
+    history: usize,
+    found: usize,
+}
+
+/// A run of protocol `P`.
+pub struct Sim<P: Protocol> {
+    world: World<P>,
+    script: Script,
+    params: P::Params,
+    settings: EngineSettings,
+    trace: Trace<P::Msg>,
+    history: History,
+    found: Vec<Found>,
+    checkpoints: Vec<Checkpoint<P>>,
+    effects: Effects<P::Msg>,
+    scratch: Vec<Violation>,
+}
+
+impl<P: Protocol> Sim<P> {
+    /// Builds a run from a script, with the trace on. The error names the bad header item.
+    pub fn new(script: &Script) -> Result<Self, String> {
+        Self::with_trace(script, true)
+    }
+
+    /// Builds a run; with `trace` off only checkers, history and views are kept (sweeps).
+    pub fn with_trace(script: &Script, trace: bool) -> Result<Self, String> {
+        let header = &script.header;
+        if header.protocol != P::NAME {
+            return Err(format!("this run is {}, not {}", P::NAME, header.protocol));
+        }
+        if !(1..=9).contains(&header.nodes) {
+            return Err(format!("nodes must be 1 to 9, not {}", header.nodes));
+        }
+        let n = header.nodes;
+        let mut net = Network::new(n);
+        let mut params = P::Params::default();
+        let mut settings = EngineSettings::default();
+        for (key, value) in &header.settings {
+            let value = value.as_str();
+            let result = match key.as_str() {
+                "latency" => parse_range_us(value).map(|(lo, hi)| {
+                    net.latency_min_us = lo;
+                    net.latency_max_us = hi;
+                }),
+                "loss" => parse_rate_ppm(value).map(|ppm| net.loss_ppm = ppm),
+                "dup" => parse_rate_ppm(value).map(|ppm| net.dup_ppm = ppm),
+                "client-timeout" => parse_duration_us(value).map(|us| settings.client_timeout_us = us.max(1)),
+                "client-attempts" => value
+                    .parse::<u32>()
+                    .map(|a| settings.client_max_attempts = a.max(1))
+                    .map_err(|_| format!("\"{value}\" is not a number of attempts")),
+                other if P::Params::keys().contains(&other) => params.set(other, value),
+                other => Err(format!(
+                    "unknown setting \"{other}\"; expected one of {}, {}",
+                    ENGINE_KEYS.join(", "),
+                    P::Params::keys().join(", ")
+                )),
+            };
+            result.map_err(|e| format!("set {key}: {e}"))?;
+        }
+        let seed = header.seed;
+        let slots = (1..=n)
+            .map(|id| Slot {
+                rng: SimRng::for_node(seed, id),
+                stable: None,
+                paused: false,
+                pause_generation: 0,
+                held: Vec::new(),
+                timer_generation: [0; TIMER_KINDS],
+                timer_due: [None; TIMER_KINDS],
+                offset_us: 0,
+                drift_ppm: 0,
+            })
+            .collect();
+        let world = World {
+            now: SimTime::ZERO,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            nodes: vec![None; usize::from(n)],
+            slots,
+            net,
+            net_rng: SimRng::for_network(seed),
+            clients: BTreeMap::new(),
+            client_rng: SimRng::for_clients(seed),
+            load: None,
+            load_generation: 0,
+            next_value: 1,
+            last_written: BTreeMap::new(),
+            monitor: P::Monitor::default(),
+            next_action: 0,
+            events_processed: 0,
+        };
+        let mut sim = Sim {
+            world,
+            script: script.clone(),
+            params,
+            settings,
+            trace: Trace { enabled: trace, ..Trace::default() },
+            history: History::default(),
+            found: Vec::new(),
+            checkpoints: Vec::new(),
+            effects: Effects::default(),
+            scratch: Vec::new(),
+        };
+        for id in 1..=n {
+            sim.boot(id);
+        }
+        sim.checkpoint();
+        Ok(sim)
+    }
+
+    // ----- Reading the run -----------------------------------------------------------------
+
+    pub fn now(&self) -> SimTime {
+        self.world.now
+    }
+    pub fn node_count(&self) -> u8 {
+        self.world.nodes.len() as u8
+    }
+    /// Node `id`'s protocol state; `None` while it is crashed.
+    pub fn node(&self, id: NodeId) -> Option<&P> {
+        self.world.nodes.get(usize::from(id).wrapping_sub(1))?.as_ref()
+    }
+    pub fn status(&self, id: NodeId) -> NodeStatus {
+        match self.slot(id) {
+            Some(s) if s.stable.is_some() => NodeStatus::Crashed,
+            Some(s) if s.paused => NodeStatus::Paused,
+            _ => NodeStatus::Up,
+        }
+    }
+    /// When node `id`'s timer `kind` fires, if set.
+    pub fn timer_due(&self, id: NodeId, kind: TimerKind) -> Option<SimTime> {
+        self.slot(id)?.timer_due.get(usize::from(kind)).copied().flatten()
+    }
+    /// Node `id`'s clock offset (microseconds) and drift (parts per million).
+    pub fn clock(&self, id: NodeId) -> (i64, i32) {
+        self.slot(id).map_or((0, 0), |s| (s.offset_us, s.drift_ppm))
+    }
+    /// Node `id`'s local clock reading now.
+    pub fn local_now_us(&self, id: NodeId) -> u64 {
+        self.slot(id).map_or(0, |s| s.local_now_us(self.world.now))
+    }
+    pub fn network(&self) -> &Network {
+        &self.world.net
+    }
+    pub fn script(&self) -> &Script {
+        &self.script
+    }
+    pub fn params(&self) -> &P::Params {
+        &self.params
+    }
+    pub fn trace(&self) -> &Trace<P::Msg> {
+        &self.trace
+    }
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+    /// Safety violations found so far, in order.
+    pub fn violations(&self) -> &[Found] {
+        &self.found
+    }
+    /// Events processed since the start of the run (for benchmarks).
+    pub fn events_processed(&self) -> u64 {
+        self.world.events_processed
+    }
+    /// Messages on their way, in delivery order.
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut out: Vec<(SimTime, u64, InFlight)> = self
+            .world
+            .queue
+            .iter()
+            .filter_map(|q| match q.ev {
+                Ev::Deliver { from, to, sent, id, .. } => {
+                    Some((q.time, q.seq, InFlight { from, to, sent, arrives: q.time, msg: id, lost: false }))
+                }
+                Ev::Lost { from, to, sent, id } => {
+                    Some((q.time, q.seq, InFlight { from, to, sent, arrives: q.time, msg: id, lost: true }))
+                }
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|(t, s, _)| (*t, *s));
+        out.into_iter().map(|(_, _, f)| f).collect()
+    }
+    /// The time of the next queued event or script action.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        let queued = self.world.queue.peek().map(|q| q.time);
+        let action = self.script.actions.get(self.world.next_action).map(|a| a.at.max(self.world.now));
+        match (queued, action) {
+            (Some(q), Some(a)) => Some(q.min(a)),
+            (q, a) => q.or(a),
+        }
+    }
+
+    /// The whole trace as readable lines.
+    pub fn render_trace(&self) -> String {
+        let mut out = String::new();
+        for event in &self.trace.events {
+            self.trace.write_line(&mut out, event, &|i| self.action_text(i));
+            out.push('\n');
+        }
+        out
+    }
+    /// A digest of the readable trace: equal digests mean equal runs.
+    pub fn trace_digest(&self) -> u64 {
+        let mut hash = Fnv64::default();
+        let mut line = String::new();
+        for event in &self.trace.events {
+            line.clear();
+            self.trace.write_line(&mut line, event, &|i| self.action_text(i));
+            hash.write(line.as_bytes());
+            hash.write(b"\n");
+        }
+        hash.finish()
+    }
+    fn action_text(&self, index: u32) -> String {
+        self.script.actions.get(index as usize).map_or_else(|| format!("#{index}"), |a| format!("{:?}", a.action))
+    }
+
+    // ----- Driving the run -----------------------------------------------------------------
+
+    /// Processes the next event or action, if any. Returns false when nothing is left.
+    pub fn step(&mut self) -> bool {
+        let Some(at) = self.next_event_time() else {
+            return false;
+        };
+        // A checkpoint holds the state as it stands between events, so it is taken before the
+        // first event at or past each boundary.
+        let boundary = self.checkpoints.last().map_or(0, |c| c.world.now.as_us()) + CHECKPOINT_EVERY_US;
+        if at.as_us() >= boundary {
+            // The state is the same for every time from the last event up to `at`; stamp it
+            // with the last boundary before `at`, or with now if that is later.
+            let stamp = SimTime(at.as_us() - at.as_us() % CHECKPOINT_EVERY_US);
+            self.world.now = self.world.now.max(stamp);
+            self.checkpoint();
+        }
+        self.world.events_processed += 1;
+        let action_due = self.script.actions.get(self.world.next_action).is_some_and(|a| a.at.max(self.world.now) <= at);
+        self.world.now = at;
+        if action_due {
+            let index = self.world.next_action;
+            self.world.next_action += 1;
+            self.apply_action(index);
+        } else if let Some(q) = self.world.queue.pop() {
+            self.dispatch(q.ev);
+        }
+        true
+    }
+
+    /// Runs every event up to and including `until`, then sets the clock to `until`.
+    pub fn run_until(&mut self, until: SimTime) {
+        while self.next_event_time().is_some_and(|t| t <= until) {
+            self.step();
+        }
+        self.world.now = self.world.now.max(until);
+    }
+
+    /// Moves to time `t`, forwards by running, backwards by restoring the nearest checkpoint
+    /// and replaying from it.
+    pub fn seek(&mut self, t: SimTime) {
+        if t < self.world.now {
+            let i = self.checkpoints.partition_point(|c| c.world.now <= t).saturating_sub(1);
+            let c = &self.checkpoints[i];
+            self.world = c.world.clone();
+            self.trace.events.truncate(c.trace_events);
+            self.trace.messages.truncate(c.trace_messages);
+            self.history.events.truncate(c.history);
+            self.found.truncate(c.found);
+        }
+        self.run_until(t);
+    }
+
+    /// Applies `action` now. Acting after a rewind branches the run: script actions after now
+    /// (the old future) are discarded, and so are checkpoints past now.
+    pub fn act(&mut self, action: Action) {
+        let now = self.world.now;
+        self.script.actions.truncate(self.world.next_action);
+        self.script.actions.push(TimedAction { at: now, action });
+        self.checkpoints.retain(|c| c.world.now <= now);
+        self.run_until(now);
+    }
+
+    // ----- Internals -----------------------------------------------------------------------
+
+    fn slot(&self, id: NodeId) -> Option<&Slot<P>> {
+        self.world.slots.get(usize::from(id).wrapping_sub(1))
+    }
+
+    fn checkpoint(&mut self) {
+        let checkpoint = Checkpoint {
+            world: self.world.clone(),
+            trace_events: self.trace.events.len(),
+            trace_messages: self.trace.messages.len(),
+            history: self.history.events.len(),
+            found: self.found.len(),
+        };
+        match self.checkpoints.last() {
+            Some(last) if last.world.now >= checkpoint.world.now => {}
+            _ => self.checkpoints.push(checkpoint),
+        }
+    }
+
+    fn schedule(&mut self, time: SimTime, ev: Ev<P::Msg>) {
+        let seq = self.world.seq;
+        self.world.seq += 1;
+        self.world.queue.push(Queued { time, seq, ev });
+    }
+
+    fn latency(&mut self) -> u64 {
+        let net = &self.world.net;
+        let (lo, hi) = (net.latency_min_us, net.latency_max_us);
+        self.world.net_rng.range_inclusive(lo, hi)
+    }
+
+    fn trace_event(&mut self, node: NodeId, kind: EventKind) {
+        self.trace.push(self.world.now, node, kind);
+    }
+
+    /// Starts node `id` for the first time, or restarts it from what it persisted.
+    fn boot(&mut self, id: NodeId) {
+        let i = usize::from(id) - 1;
+        let stable = self.world.slots[i].stable.take();
+        let params = self.params.clone();
+        let node = self.with_ctx(id, |ctx| match stable {
+            Some(stable) => P::restart(id, &params, stable, ctx),
+            None => P::start(id, &params, ctx),
+        });
+        self.world.nodes[i] = Some(node);
+        self.after_step(id);
+    }
+
+    /// Runs `f` with a fresh context for node `id`; effects land in `self.effects`.
+    fn with_ctx<R>(&mut self, id: NodeId, f: impl FnOnce(&mut Ctx<P::Msg>) -> R) -> R {
+        let i = usize::from(id) - 1;
+        let n = self.world.nodes.len() as u8;
+        let slot = &mut self.world.slots[i];
+        let local = slot.local_now_us(self.world.now);
+        self.effects.clear();
+        let mut ctx = Ctx::new(id, n, local, &mut slot.rng, &mut self.effects);
+        f(&mut ctx)
+    }
+
+    /// Runs a protocol handler on node `id` if it is up, then applies its effects.
+    fn step_node(&mut self, id: NodeId, f: impl FnOnce(&mut P, &mut Ctx<P::Msg>)) {
+        let i = usize::from(id) - 1;
+        let Some(mut node) = self.world.nodes[i].take() else {
+            return;
+        };
+        self.with_ctx(id, |ctx| f(&mut node, ctx));
+        self.world.nodes[i] = Some(node);
+        self.after_step(id);
+    }
+
+    /// Turns the effects of node `id`'s last step into trace events, queued events and checks.
+    fn after_step(&mut self, id: NodeId) {
+        let mut effects = std::mem::take(&mut self.effects);
+        let now = self.world.now;
+        for note in &effects.notes {
+            self.trace.push(now, id, EventKind::Note(*note));
+        }
+        if !effects.notes.is_empty() {
+            self.scratch.clear();
+            self.world.monitor.observe(id, &effects.notes, &self.world.nodes, &mut self.scratch);
+            for violation in self.scratch.drain(..) {
+                let index = self.found.len() as u32;
+                self.trace.push(now, id, EventKind::Violation { index });
+                self.found.push(Found { time: now, event: self.trace.events.len().saturating_sub(1), violation });
+            }
+        }
+        for (to, msg) in effects.sends.drain(..) {
+            self.send(id, to, msg);
+        }
+        for (kind, after) in effects.timers.drain(..) {
+            let slot = &mut self.world.slots[usize::from(id) - 1];
+            let k = usize::from(kind).min(TIMER_KINDS - 1);
+            slot.timer_generation[k] = slot.timer_generation[k].wrapping_add(1);
+            let generation = slot.timer_generation[k];
+            match after {
+                Some(local_us) => {
+                    let due = now.saturating_add_us(slot.sim_duration_us(local_us));
+                    slot.timer_due[k] = Some(due);
+                    self.schedule(due, Ev::Timer { node: id, kind, generation });
+                }
+                None => slot.timer_due[k] = None,
+            }
+        }
+        for (req, reply) in effects.replies.drain(..) {
+            self.trace.push(now, id, EventKind::ClientReply { client: req.client, reply });
+            let lost = self.world.net_rng.chance_ppm(self.world.net.loss_ppm);
+            let latency = self.latency();
+            if !lost {
+                self.schedule(now.saturating_add_us(latency), Ev::ClientReplyArrive { node: id, req, reply });
+            }
+        }
+        effects.clear();
+        self.effects = effects;
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
+        let now = self.world.now;
+        let latency = self.latency();
+        let deliver_at = now.saturating_add_us(latency);
+        let id = self.trace.messages.len() as MsgId;
+        if self.trace.enabled {
+            self.trace.messages.push(MsgRecord { from, to, sent: now, msg: msg.clone() });
+        }
+        self.trace.push(now, from, EventKind::Send { msg: id, deliver_at });
+        if !(1..=self.node_count()).contains(&to) || to == from {
+            return;
+        }
+        if let Some(reason) = self.world.net.blocked(from, to) {
+            self.trace.push(now, to, EventKind::Drop { msg: id, reason });
+            return;
+        }
+        // Draw loss and duplication every time, so the stream does not shift with the rates.
+        let lost = self.world.net_rng.chance_ppm(self.world.net.loss_ppm);
+        let duplicated = self.world.net_rng.chance_ppm(self.world.net.dup_ppm);
+        let dup_latency = self.latency();
+        if lost {
+            // The message dies on the way, halfway along the link, where the stage shows it.
+            self.schedule(now.saturating_add_us(latency / 2), Ev::Lost { from, to, sent: now, id });
+            return;
+        }
+        if duplicated {
+            let at = now.saturating_add_us(dup_latency);
+            self.schedule(at, Ev::Deliver { from, to, sent: now, msg: msg.clone(), id });
+        }
+        self.schedule(deliver_at, Ev::Deliver { from, to, sent: now, msg, id });
+    }
+
+    fn dispatch(&mut self, ev: Ev<P::Msg>) {
+        if let Some(node) = ev.held_by() {
+            let slot = &mut self.world.slots[usize::from(node) - 1];
+            if slot.paused && slot.stable.is_none() {
+                slot.held.push(ev);
+                return;
+            }
+        }
+        match ev {
+            Ev::Deliver { from, to, msg, id, .. } => {
+                let reason = if self.status(to) == NodeStatus::Crashed {
+                    Some(DropReason::Crashed)
+                } else {
+                    self.world.net.blocked(from, to)
+                };
+                match reason {
+                    Some(reason) => self.trace_event(to, EventKind::Drop { msg: id, reason }),
+                    None => {
+                        self.trace_event(to, EventKind::Deliver { msg: id });
+                        self.step_node(to, |p, ctx| p.on_message(from, msg, ctx));
+                    }
+                }
+            }
+            Ev::Lost { to, id, .. } => self.trace_event(to, EventKind::Drop { msg: id, reason: DropReason::Loss }),
+            Ev::Timer { node, kind, generation } => {
+                let slot = &mut self.world.slots[usize::from(node) - 1];
+                let k = usize::from(kind).min(TIMER_KINDS - 1);
+                if slot.stable.is_some() || slot.timer_generation[k] != generation {
+                    return;
+                }
+                slot.timer_due[k] = None;
+                self.trace_event(node, EventKind::Timer { kind });
+                self.step_node(node, |p, ctx| p.on_timer(kind, ctx));
+            }
+            Ev::ClientArrive { node, req } => {
+                if self.status(node) == NodeStatus::Crashed {
+                    self.trace_event(node, EventKind::ClientDrop { client: req.client });
+                } else {
+                    self.step_node(node, |p, ctx| p.on_client(req, ctx));
+                }
+            }
+            Ev::ClientReplyArrive { node, req, reply } => self.client_reply(node, req, reply),
+            Ev::ClientTimeout { client, seq, attempt } => {
+                if let Some(p) = self.pending(client, seq, attempt) {
+                    self.trace_event(p.target, EventKind::ClientTimeout { client });
+                    let next = self.next_node(p.target);
+                    self.retry(client, next);
+                }
+            }
+            Ev::ClientRetry { client, seq, attempt } => {
+                if let Some(p) = self.pending(client, seq, attempt) {
+                    let next = self.next_node(p.target);
+                    self.retry(client, next);
+                }
+            }
+            Ev::Resume { node, generation } => {
+                if self.world.slots[usize::from(node) - 1].pause_generation == generation {
+                    self.resume(node);
+                }
+            }
+            Ev::LoadTick { generation } => self.load_tick(generation),
+        }
+    }
+
+    fn resume(&mut self, node: NodeId) {
+        let slot = &mut self.world.slots[usize::from(node) - 1];
+        if !slot.paused {
+            return;
+        }
+        slot.paused = false;
+        slot.pause_generation = slot.pause_generation.wrapping_add(1);
+        let held = std::mem::take(&mut slot.held);
+        let now = self.world.now;
+        for ev in held {
+            self.schedule(now, ev);
+        }
+    }
+
+    fn apply_action(&mut self, index: usize) {
+        let action = self.script.actions[index].action.clone();
+        let node = match action {
+            Action::Crash(n)
+            | Action::Restart(n)
+            | Action::Pause { node: n, .. }
+            | Action::Resume(n)
+            | Action::Skew { node: n, .. }
+            | Action::Timeout(n) => n,
+            Action::Request { node, .. } => node.unwrap_or(0),
+            _ => 0,
+        };
+        let valid = node == 0 || (1..=self.node_count()).contains(&node);
+        self.trace_event(node, EventKind::Action { index: index as u32 });
+        if !valid {
+            return;
+        }
+        let now = self.world.now;
+        let i = usize::from(node).wrapping_sub(1);
+        match action {
+            Action::Partition(groups) => self.world.net.partition(&groups),
+            Action::Heal => self.world.net.heal(),
+            Action::Cut { from, to, both } => self.world.net.cut(from, to, both),
+            Action::Restore { from, to, both } => self.world.net.restore(from, to, both),
+            Action::Crash(_) => {
+                if let Some(p) = self.world.nodes[i].take() {
+                    let slot = &mut self.world.slots[i];
+                    slot.stable = Some(p.stable());
+                    slot.paused = false;
+                    slot.held.clear();
+                    slot.timer_due = [None; TIMER_KINDS];
+                    for g in &mut slot.timer_generation {
+                        *g = g.wrapping_add(1);
+                    }
+                }
+            }
+            Action::Restart(_) => {
+                if self.world.slots[i].stable.is_some() {
+                    self.boot(node);
+                }
+            }
+            Action::Pause { for_us, .. } => {
+                let slot = &mut self.world.slots[i];
+                if slot.stable.is_none() {
+                    slot.paused = true;
+                    slot.pause_generation = slot.pause_generation.wrapping_add(1);
+                    let generation = slot.pause_generation;
+                    if let Some(us) = for_us {
+                        self.schedule(now.saturating_add_us(us), Ev::Resume { node, generation });
+                    }
+                }
+            }
+            Action::Resume(_) => self.resume(node),
+            Action::Skew { offset_us, drift_ppm, .. } => {
+                let slot = &mut self.world.slots[i];
+                slot.offset_us = offset_us;
+                slot.drift_ppm = drift_ppm.clamp(-999_999, 999_999);
+            }
+            Action::Loss { ppm } => self.world.net.loss_ppm = ppm.min(1_000_000),
+            Action::Dup { ppm } => self.world.net.dup_ppm = ppm.min(1_000_000),
+            Action::Latency { min_us, max_us } => {
+                self.world.net.latency_min_us = min_us.min(max_us);
+                self.world.net.latency_max_us = max_us.max(min_us);
+            }
+            Action::Request { client, op, node } => self.request(client, op, node.filter(|&n| n != 0)),
+            Action::Load { per_sec, clients, keys } => {
+                self.world.load_generation = self.world.load_generation.wrapping_add(1);
+                let generation = self.world.load_generation;
+                self.world.load = (per_sec > 0 && clients > 0 && keys > 0).then_some(Load { per_sec, clients, keys, generation });
+                if let Some(load) = self.world.load {
+                    self.schedule(now.saturating_add_us(load_interval_us(load)), Ev::LoadTick { generation });
+                }
+            }
+            Action::Timeout(_) => {
+                if self.status(node) == NodeStatus::Up {
+                    self.trace_event(node, EventKind::ForcedTimeout);
+                    self.step_node(node, |p, ctx| p.force_timeout(ctx));
+                }
+            }
+        }
+    }
+
+    // ----- Clients -------------------------------------------------------------------------
+
+    /// The history's process number for a client: a new one after each abandoned operation.
+    fn process(client: ClientId, incarnation: u32) -> ClientId {
+        client.wrapping_add(incarnation.wrapping_mul(1_000))
+    }
+
+    fn request(&mut self, client: ClientId, op: Op, node: Option<NodeId>) {
+        let c = self.world.clients.entry(client).or_default();
+        c.queue.push_back((op, node));
+        if c.pending.is_none() {
+            self.invoke_next(client);
+        }
+    }
+
+    fn invoke_next(&mut self, client: ClientId) {
+        let n = self.node_count();
+        let Some(c) = self.world.clients.get_mut(&client) else { return };
+        let Some((op, node)) = c.queue.pop_front() else { return };
+        let seq = c.next_seq;
+        c.next_seq += 1;
+        // First try: the node asked for, else the leader the client last heard of, else a
+        // node chosen by client number so that clients spread out.
+        let target = node.or(c.leader).unwrap_or((client % u32::from(n)) as NodeId + 1);
+        let req = ClientRequest { client, seq, op };
+        c.pending = Some(Pending { req, attempt: 0, target });
+        let process = Self::process(client, c.incarnation);
+        self.history.events.push(HistoryEvent { time_us: self.world.now.as_us(), client: process, kind: Outcome::Invoke, op, read: None });
+        self.trace_event(0, EventKind::Invoke { client, op });
+        self.retry(client, target);
+    }
+
+    /// Sends the client's pending request (again) to `target`, or gives up when out of tries.
+    fn retry(&mut self, client: ClientId, target: NodeId) {
+        let max = self.settings.client_max_attempts;
+        let Some(p) = self.world.clients.get_mut(&client).and_then(|c| c.pending.as_mut()) else { return };
+        if p.attempt >= max {
+            self.complete(client, Outcome::Info, None);
+            return;
+        }
+        p.attempt += 1;
+        p.target = target;
+        let (req, attempt) = (p.req, p.attempt);
+        let now = self.world.now;
+        self.trace_event(target, EventKind::ClientSend { client, attempt });
+        let lost = self.world.net_rng.chance_ppm(self.world.net.loss_ppm);
+        let latency = self.latency();
+        if lost {
+            self.trace_event(target, EventKind::ClientDrop { client });
+        } else {
+            self.schedule(now.saturating_add_us(latency), Ev::ClientArrive { node: target, req });
+        }
+        let timeout = self.settings.client_timeout_us;
+        self.schedule(now.saturating_add_us(timeout), Ev::ClientTimeout { client, seq: req.seq, attempt });
+    }
+
+    /// The client's pending request if it is still operation `seq` at attempt `attempt`.
+    fn pending(&self, client: ClientId, seq: u64, attempt: u32) -> Option<Pending> {
+        let p = self.world.clients.get(&client)?.pending.as_ref()?;
+        (p.req.seq == seq && p.attempt == attempt).then(|| p.clone())
+    }
+
+    fn next_node(&self, after: NodeId) -> NodeId {
+        after % self.node_count() + 1
+    }
+
+    fn client_reply(&mut self, node: NodeId, req: ClientRequest, reply: ClientReply) {
+        let Some(c) = self.world.clients.get_mut(&req.client) else { return };
+        let Some(p) = c.pending.as_ref() else { return };
+        if p.req.seq != req.seq {
+            return;
+        }
+        match reply {
+            ClientReply::Ok { value } => {
+                c.leader = Some(node);
+                let read = matches!(req.op, Op::Read { .. }).then_some(value).flatten();
+                self.complete(req.client, Outcome::Ok, read);
+            }
+            ClientReply::CasFailed { .. } => {
+                c.leader = Some(node);
+                self.complete(req.client, Outcome::Fail, None);
+            }
+            ClientReply::NotLeader { leader } => {
+                c.leader = leader;
+                let attempt = p.attempt;
+                match leader {
+                    Some(l) if l != node => self.retry(req.client, l),
+                    _ => {
+                        let at = self.world.now.saturating_add_us(self.settings.client_backoff_us);
+                        self.schedule(at, Ev::ClientRetry { client: req.client, seq: req.seq, attempt });
+                    }
+                }
+            }
+        }
+    }
+
+    fn complete(&mut self, client: ClientId, outcome: Outcome, read: Option<Value>) {
+        let Some(c) = self.world.clients.get_mut(&client) else { return };
+        let Some(p) = c.pending.take() else { return };
+        let process = Self::process(client, c.incarnation);
+        if outcome == Outcome::Info {
+            c.incarnation = c.incarnation.wrapping_add(1);
+            c.leader = None;
+        }
+        if outcome == Outcome::Ok {
+            if let Op::Write { key, value } | Op::Cas { key, to: value, .. } = p.req.op {
+                self.world.last_written.insert(key, value);
+            }
+        }
+        self.history.events.push(HistoryEvent { time_us: self.world.now.as_us(), client: process, kind: outcome, op: p.req.op, read });
+        self.trace_event(0, EventKind::Return { client, outcome });
+        self.invoke_next(client);
+    }
+
+    fn load_tick(&mut self, generation: u32) {
+        let Some(load) = self.world.load.filter(|l| l.generation == generation) else { return };
+        let rng = &mut self.world.client_rng;
+        let first = u64::from(rng.range_inclusive(0, u64::from(load.clients - 1)) as u32);
+        let kind = rng.range_inclusive(0, 99);
+        let key = rng.range_inclusive(0, u64::from(load.keys - 1)) as Key;
+        // The first idle client at or after a random one takes the operation; when all are
+        // busy the tick is skipped, as a closed-loop client would.
+        let idle = (0..u64::from(load.clients))
+            .map(|k| LOAD_CLIENT_BASE + ((first + k) % u64::from(load.clients)) as ClientId)
+            .find(|id| self.world.clients.get(id).is_none_or(|c| c.pending.is_none()));
+        if let Some(client) = idle {
+            let value = self.world.next_value;
+            let op = match kind {
+                0..40 => Op::Read { key },
+                40..80 => Op::Write { key, value },
+                _ => Op::Cas { key, from: self.world.last_written.get(&key).copied().unwrap_or(0), to: value },
+            };
+            if !matches!(op, Op::Read { .. }) {
+                self.world.next_value += 1;
+            }
+            self.request(client, op, None);
+        }
+        let at = self.world.now.saturating_add_us(load_interval_us(load));
+        self.schedule(at, Ev::LoadTick { generation });
+    }
+}
+
+fn load_interval_us(load: Load) -> u64 {
+    (1_000_000 / u64::from(load.per_sec.max(1))).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Engine tests on a tiny protocol: every node pings its peers on a timer and counts the
+    //! pings it received (persisted); node 1 answers clients, the others redirect to it.
+
+    use super::*;
+    use crate::protocol::{Note, Role};
+    use crate::script::Header;
+    use std::fmt;
+
+    #[derive(Clone, Debug)]
+    struct Ping {
+        received: u64,
+        restarts: u64,
+    }
+
+    #[derive(Clone, Debug)]
+    enum PingMsg {
+        Ping,
+    }
+
+    impl fmt::Display for PingMsg {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Ping")
+        }
+    }
+
+    #[derive(Clone, Debug, Default)]
+    struct NoParams;
+    impl Params for NoParams {
+        fn set(&mut self, key: &str, _: &str) -> Result<(), String> {
+            Err(format!("no {key}"))
+        }
+        fn keys() -> &'static [&'static str] {
+            &[]
+        }
+    }
+
+    #[derive(Clone, Debug, Default)]
+    struct CountNotes(u64);
+    impl Monitor<Ping> for CountNotes {
+        fn observe(&mut self, node: NodeId, notes: &[Note], _: &[Option<Ping>], out: &mut Vec<Violation>) {
+            self.0 += notes.len() as u64;
+            // A deliberately tripped property, so that the plumbing of violations is tested.
+            if notes.iter().any(|n| matches!(n, Note::Commit { index: 13 })) {
+                out.push(Violation { property: "No Thirteen", nodes: vec![node], detail: "13 pings".into() });
+            }
+        }
+        fn properties() -> &'static [&'static str] {
+            &["No Thirteen"]
+        }
+    }
+
+    impl Protocol for Ping {
+        type Msg = PingMsg;
+        type Stable = u64;
+        type Params = NoParams;
+        type Monitor = CountNotes;
+        const NAME: &'static str = "ping";
+
+        fn start(_: NodeId, _: &NoParams, ctx: &mut Ctx<PingMsg>) -> Self {
+            ctx.set_timer(0, 100_000);
+            Ping { received: 0, restarts: 0 }
+        }
+        fn restart(_: NodeId, _: &NoParams, stable: u64, ctx: &mut Ctx<PingMsg>) -> Self {
+            ctx.set_timer(0, 100_000);
+            Ping { received: stable, restarts: 1 }
+        }
+        fn stable(&self) -> u64 {
+            self.received
+        }
+        fn on_message(&mut self, _: NodeId, _: PingMsg, ctx: &mut Ctx<PingMsg>) {
+            self.received += 1;
+            ctx.note(Note::Commit { index: self.received });
+        }
+        fn on_timer(&mut self, _: TimerKind, ctx: &mut Ctx<PingMsg>) {
+            for p in ctx.peers().collect::<Vec<_>>() {
+                ctx.send(p, PingMsg::Ping);
+            }
+            ctx.set_timer(0, 100_000);
+        }
+        fn on_client(&mut self, req: ClientRequest, ctx: &mut Ctx<PingMsg>) {
+            if ctx.id() == 1 {
+                ctx.reply(req, ClientReply::Ok { value: Some(self.received) });
+            } else {
+                ctx.reply(req, ClientReply::NotLeader { leader: Some(1) });
+            }
+        }
+        fn force_timeout(&mut self, ctx: &mut Ctx<PingMsg>) {
+            self.on_timer(0, ctx);
+        }
+        fn role(&self) -> Role {
+            Role::Follower
+        }
+        fn term(&self) -> u64 {
+            0
+        }
+        fn msg_kind(_: &PingMsg) -> &'static str {
+            "Ping"
+        }
+    }
+
+    fn script(seed: u64, actions: Vec<(u64, Action)>) -> Script {
+        Script {
+            header: Header { protocol: "ping".into(), nodes: 3, seed, settings: vec![] },
+            actions: actions.into_iter().map(|(ms, action)| TimedAction { at: SimTime::from_ms(ms), action }).collect(),
+        }
+    }
+
+    fn run(script: &Script, ms: u64) -> Sim<Ping> {
+        let mut sim = Sim::<Ping>::new(script).expect("valid script");
+        sim.run_until(SimTime::from_ms(ms));
+        sim
+    }
+
+    fn count(sim: &Sim<Ping>, f: impl Fn(&EventKind) -> bool) -> usize {
+        sim.trace().events.iter().filter(|e| f(&e.kind)).count()
+    }
+
+    #[test]
+    fn same_seed_same_trace_other_seed_other_trace() {
+        let faults = vec![(150, Action::Loss { ppm: 200_000 }), (220, Action::Crash(2)), (500, Action::Restart(2))];
+        let a = run(&script(7, faults.clone()), 1_000);
+        let b = run(&script(7, faults.clone()), 1_000);
+        let c = run(&script(8, faults), 1_000);
+        assert_eq!(a.trace_digest(), b.trace_digest());
+        assert_eq!(a.render_trace(), b.render_trace());
+        assert_ne!(a.trace_digest(), c.trace_digest());
+    }
+
+    #[test]
+    fn partitions_drop_across_islands_and_heal_restores() {
+        let sim = run(&script(1, vec![(50, Action::Partition(vec![vec![1], vec![2, 3]])), (550, Action::Heal)]), 1_000);
+        let across = |e: &crate::trace::Event| {
+            let m = &sim.trace().messages[match e.kind {
+                EventKind::Deliver { msg } | EventKind::Drop { msg, .. } => msg as usize,
+                _ => return None,
+            }];
+            Some((m.from == 1) != (m.to == 1))
+        };
+        for e in &sim.trace().events {
+            let t = e.time.as_us();
+            match (&e.kind, across(e)) {
+                (EventKind::Deliver { .. }, Some(true)) => assert!(!(50_000..550_000).contains(&t), "delivered across at {t}"),
+                (EventKind::Drop { reason, .. }, Some(true)) => {
+                    assert_eq!(*reason, DropReason::Partition);
+                    assert!((50_000..=550_000).contains(&t));
+                }
+                _ => {}
+            }
+        }
+        assert!(count(&sim, |k| matches!(k, EventKind::Drop { reason: DropReason::Partition, .. })) > 0);
+    }
+
+    #[test]
+    fn crash_keeps_stable_state_and_drops_deliveries() {
+        let mut sim = Sim::<Ping>::new(&script(3, vec![(250, Action::Crash(2)), (600, Action::Restart(2))])).unwrap();
+        sim.run_until(SimTime::from_ms(249));
+        let before = sim.node(2).unwrap().received;
+        sim.run_until(SimTime::from_ms(400));
+        assert!(sim.node(2).is_none());
+        assert_eq!(sim.status(2), NodeStatus::Crashed);
+        assert!(count(&sim, |k| matches!(k, EventKind::Drop { reason: DropReason::Crashed, .. })) > 0);
+        sim.run_until(SimTime::from_ms(600));
+        let node = sim.node(2).unwrap();
+        assert_eq!((node.received, node.restarts), (before, 1));
+    }
+
+    #[test]
+    fn pause_holds_deliveries_and_timers_until_resume() {
+        let sim = run(&script(4, vec![(150, Action::Pause { node: 3, for_us: Some(400_000) })]), 1_000);
+        let at_3 = |e: &&crate::trace::Event| e.node == 3 && matches!(e.kind, EventKind::Deliver { .. } | EventKind::Timer { .. });
+        let during = sim.trace().events.iter().filter(at_3).filter(|e| (150_001..550_000).contains(&e.time.as_us())).count();
+        let at_resume = sim.trace().events.iter().filter(at_3).filter(|e| e.time.as_us() == 550_000).count();
+        assert_eq!(during, 0);
+        assert!(at_resume >= 3, "held events are handed over at the resume, got {at_resume}");
+    }
+
+    #[test]
+    fn drift_scales_local_timers() {
+        // Node 1 runs 10% fast: its 100 ms timer fires every 90.91 ms of simulated time.
+        let sim = run(&script(5, vec![(0, Action::Skew { node: 1, offset_us: 0, drift_ppm: 100_000 })]), 1_000);
+        let fires: Vec<u64> = sim
+            .trace()
+            .events
+            .iter()
+            .filter(|e| e.node == 1 && matches!(e.kind, EventKind::Timer { .. }))
+            .map(|e| e.time.as_us())
+            .collect();
+        assert_eq!(fires[0], 100_000, "set before the skew, at start");
+        assert_eq!(fires[1] - fires[0], 90_910);
+    }
+
+    #[test]
+    fn seeking_back_replays_the_same_run() {
+        let s = script(6, vec![(300, Action::Loss { ppm: 100_000 }), (1_700, Action::Crash(3))]);
+        let straight = run(&s, 3_000);
+        let mut sim = run(&s, 3_000);
+        sim.seek(SimTime::from_ms(1_200));
+        assert_eq!(sim.now(), SimTime::from_ms(1_200));
+        assert!(sim.trace().events.iter().all(|e| e.time <= SimTime::from_ms(1_200)));
+        sim.seek(SimTime::from_ms(3_000));
+        assert_eq!(sim.trace_digest(), straight.trace_digest());
+        assert_eq!(sim.node(1).unwrap().received, straight.node(1).unwrap().received);
+    }
+
+    #[test]
+    fn acting_after_a_rewind_discards_the_old_future() {
+        let mut sim = run(&script(2, vec![(2_000, Action::Crash(1))]), 3_000);
+        assert!(sim.node(1).is_none());
+        sim.seek(SimTime::from_ms(1_000));
+        sim.act(Action::Crash(2));
+        sim.run_until(SimTime::from_ms(3_000));
+        assert!(sim.node(1).is_some(), "the old future's crash is gone");
+        assert!(sim.node(2).is_none());
+        assert_eq!(sim.script().actions.len(), 1);
+    }
+
+    #[test]
+    fn clients_follow_redirects_and_record_history() {
+        let op = Op::Read { key: 1 };
+        let sim = run(&script(9, vec![(10, Action::Request { client: 1, op, node: Some(3) })]), 500);
+        let kinds: Vec<Outcome> = sim.history().events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, vec![Outcome::Invoke, Outcome::Ok]);
+        assert_eq!(count(&sim, |k| matches!(k, EventKind::ClientSend { .. })), 2, "to n3, then redirected to n1");
+    }
+
+    #[test]
+    fn clients_give_up_after_their_attempts_as_info() {
+        let mut s = script(9, vec![(0, Action::Crash(1)), (10, Action::Request { client: 1, op: Op::Read { key: 1 }, node: None })]);
+        s.header.settings.push(("client-attempts".into(), "3".into()));
+        let sim = run(&s, 5_000);
+        let kinds: Vec<Outcome> = sim.history().events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, vec![Outcome::Invoke, Outcome::Info]);
+    }
+
+    #[test]
+    fn monitor_violations_are_recorded_with_their_event() {
+        let sim = run(&script(1, vec![]), 2_000);
+        let found = sim.violations();
+        assert!(!found.is_empty());
+        assert_eq!(found[0].violation.property, "No Thirteen");
+        assert!(matches!(sim.trace().events[found[0].event].kind, EventKind::Violation { index: 0 }));
+    }
+
+    #[test]
+    fn bad_headers_are_errors() {
+        let mut s = script(1, vec![]);
+        s.header.settings.push(("nonsense".into(), "1".into()));
+        assert!(Sim::<Ping>::new(&s).err().expect("an error").contains("unknown setting \"nonsense\""));
+        let mut s = script(1, vec![]);
+        s.header.nodes = 12;
+        assert!(Sim::<Ping>::new(&s).is_err());
+        let mut s = script(1, vec![]);
+        s.header.protocol = "raft".into();
+        assert!(Sim::<Ping>::new(&s).is_err());
+    }
+}

@@ -43,6 +43,56 @@ pub fn format_duration_us(us: u64) -> String {
     }
 }
 
+/// Parses a duration as scripts write it (`1.5s`, `150ms`, `20us`) into microseconds. Shared by
+/// the script parser and by protocol parameters, so every duration in a script reads alike.
+pub fn parse_duration_us(text: &str) -> Result<u64, String> {
+    let (number, scale) = if let Some(n) = text.strip_suffix("us") {
+        (n, 1)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1_000)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1_000_000)
+    } else {
+        return Err(format!("\"{text}\" is not a duration; write it like 150ms, 1.5s or 20us"));
+    };
+    let bad = || format!("\"{text}\" is not a duration; write it like 150ms, 1.5s or 20us");
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if number.contains('.') && frac.is_empty() {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let mut us = whole.checked_mul(scale).ok_or_else(|| format!("\"{text}\" is too long"))?;
+    // Each fractional digit is worth a tenth of the one before; digits below a microsecond
+    // must be zero.
+    let mut unit = scale;
+    for digit in frac.bytes().map(|b| u64::from(b - b'0')) {
+        if unit < 10 {
+            if digit != 0 {
+                return Err(format!("\"{text}\" is finer than a microsecond"));
+            }
+            continue;
+        }
+        unit /= 10;
+        us = us.checked_add(digit * unit).ok_or_else(|| format!("\"{text}\" is too long"))?;
+    }
+    Ok(us)
+}
+
+/// Parses a range of durations `10ms..15ms` into microseconds, checking `min <= max`.
+pub fn parse_range_us(text: &str) -> Result<(u64, u64), String> {
+    let (lo, hi) = text
+        .split_once("..")
+        .ok_or_else(|| format!("\"{text}\" is not a range; write it like 10ms..15ms"))?;
+    let (lo, hi) = (parse_duration_us(lo)?, parse_duration_us(hi)?);
+    if lo > hi {
+        return Err(format!("\"{text}\": the minimum is above the maximum"));
+    }
+    Ok((lo, hi))
+}
+
 impl fmt::Display for SimTime {
     /// Milliseconds with three decimals, fixed width friendly: `1234.567ms`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,5 +112,19 @@ mod tests {
         assert_eq!(format_duration_us(150_000), "150ms");
         assert_eq!(format_duration_us(20), "20us");
         assert_eq!(SimTime(1_234_567).to_string(), "1234.567ms");
+    }
+
+    #[test]
+    fn durations_parse_back() {
+        for us in [0, 20, 150_000, 1_500_000, 2_000_000, 1_250] {
+            assert_eq!(parse_duration_us(&format_duration_us(us)), Ok(us));
+        }
+        assert_eq!(parse_duration_us("1.25ms"), Ok(1_250));
+        assert!(parse_duration_us("1.5us").is_err());
+        assert!(parse_duration_us("1.s").is_err());
+        assert!(parse_duration_us("ms").is_err());
+        assert!(parse_duration_us("99999999999999999999s").is_err());
+        assert_eq!(parse_range_us("10ms..15ms"), Ok((10_000, 15_000)));
+        assert!(parse_range_us("15ms..10ms").is_err());
     }
 }
