@@ -126,7 +126,12 @@ pub struct Effects<M> {
 
 impl<M> Default for Effects<M> {
     fn default() -> Self {
-        Effects { sends: Vec::new(), timers: Vec::new(), replies: Vec::new(), notes: Vec::new() }
+        Effects {
+            sends: Vec::new(),
+            timers: Vec::new(),
+            replies: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -142,7 +147,13 @@ impl<M> Effects<M> {
 impl<'a, M> Ctx<'a, M> {
     /// A context outside the engine, for unit tests of a protocol.
     pub fn new(id: NodeId, n: u8, local_now_us: u64, rng: &'a mut SimRng, out: &'a mut Effects<M>) -> Self {
-        Ctx { id, n, local_now_us, rng, out }
+        Ctx {
+            id,
+            n,
+            local_now_us,
+            rng,
+            out,
+        }
     }
     /// This node's id.
     pub fn id(&self) -> NodeId {
@@ -231,6 +242,9 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     fn term(&self) -> u64;
     /// A short name of a message's kind, for the trace and for colouring ("AppendEntries").
     fn msg_kind(msg: &Self::Msg) -> &'static str;
+    /// The rest of the node's state in one line, for run summaries and golden files
+    /// (`log=[1@1 2@1] commit=2`).
+    fn describe(&self) -> String;
 }
 
 /// A safety checker over the whole cluster, run after every step. It sees the notes the

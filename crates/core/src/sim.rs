@@ -20,7 +20,9 @@
 
 use crate::history::{Event as HistoryEvent, EventKind as Outcome, History};
 use crate::net::{DropReason, Network, parse_rate_ppm};
-use crate::protocol::{ClientReply, ClientRequest, Ctx, Effects, Monitor, Op, Params, Protocol, TimerKind, Violation};
+use crate::protocol::{
+    ClientReply, ClientRequest, Ctx, Effects, Monitor, Note, Op, Params, Protocol, Role, TimerKind, Violation,
+};
 use crate::rng::SimRng;
 use crate::script::{Action, Script, TimedAction};
 use crate::time::{parse_duration_us, parse_range_us};
@@ -67,6 +69,39 @@ pub struct Found {
     pub violation: Violation,
 }
 
+/// Liveness as observed, not asserted: when things first happened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Liveness {
+    /// When a leader first appeared.
+    pub first_leader: Option<SimTime>,
+    /// When the network was last healed.
+    pub last_heal: Option<SimTime>,
+    /// When a node first committed after that heal.
+    pub commit_after_heal: Option<SimTime>,
+}
+
+impl Liveness {
+    fn observe(&mut self, now: SimTime, notes: &[Note]) {
+        for note in notes {
+            match note {
+                Note::Role { role: Role::Leader, .. } if self.first_leader.is_none() => self.first_leader = Some(now),
+                Note::Commit { .. } if self.last_heal.is_some() && self.commit_after_heal.is_none() => {
+                    self.commit_after_heal = Some(now)
+                }
+                _ => {}
+            }
+        }
+    }
+    /// Microseconds from the start to the first leader.
+    pub fn election_us(&self) -> Option<u64> {
+        self.first_leader.map(SimTime::as_us)
+    }
+    /// Microseconds from the last heal to the first commit after it.
+    pub fn commit_after_heal_us(&self) -> Option<u64> {
+        Some(self.commit_after_heal?.as_us() - self.last_heal?.as_us())
+    }
+}
+
 /// A message on its way, for drawing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InFlight {
@@ -90,24 +125,71 @@ struct EngineSettings {
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { client_timeout_us: 600_000, client_max_attempts: 10, client_backoff_us: 50_000 }
+        EngineSettings {
+            client_timeout_us: 600_000,
+            client_max_attempts: 10,
+            client_backoff_us: 50_000,
+        }
     }
 }
 
 /// Keys of `set` lines the engine itself reads.
-pub const ENGINE_KEYS: &[&str] = &["latency", "loss", "dup", "client-timeout", "client-attempts"];
+/// `duration` is for the command-line tool and tests (how long to run); the engine ignores it.
+pub const ENGINE_KEYS: &[&str] = &[
+    "latency",
+    "loss",
+    "dup",
+    "client-timeout",
+    "client-attempts",
+    "duration",
+];
 
 #[derive(Clone, Debug)]
 enum Ev<M> {
-    Deliver { from: NodeId, to: NodeId, sent: SimTime, msg: M, id: MsgId },
-    Lost { from: NodeId, to: NodeId, sent: SimTime, id: MsgId },
-    Timer { node: NodeId, kind: TimerKind, generation: u32 },
-    ClientArrive { node: NodeId, req: ClientRequest },
-    ClientReplyArrive { node: NodeId, req: ClientRequest, reply: ClientReply },
-    ClientTimeout { client: ClientId, seq: u64, attempt: u32 },
-    ClientRetry { client: ClientId, seq: u64, attempt: u32 },
-    Resume { node: NodeId, generation: u32 },
-    LoadTick { generation: u32 },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        sent: SimTime,
+        msg: M,
+        id: MsgId,
+    },
+    Lost {
+        from: NodeId,
+        to: NodeId,
+        sent: SimTime,
+        id: MsgId,
+    },
+    Timer {
+        node: NodeId,
+        kind: TimerKind,
+        generation: u32,
+    },
+    ClientArrive {
+        node: NodeId,
+        req: ClientRequest,
+    },
+    ClientReplyArrive {
+        node: NodeId,
+        req: ClientRequest,
+        reply: ClientReply,
+    },
+    ClientTimeout {
+        client: ClientId,
+        seq: u64,
+        attempt: u32,
+    },
+    ClientRetry {
+        client: ClientId,
+        seq: u64,
+        attempt: u32,
+    },
+    Resume {
+        node: NodeId,
+        generation: u32,
+    },
+    LoadTick {
+        generation: u32,
+    },
 }
 
 impl<M> Ev<M> {
@@ -220,6 +302,7 @@ struct World<P: Protocol> {
     next_value: Value,
     last_written: BTreeMap<Key, Value>,
     monitor: P::Monitor,
+    liveness: Liveness,
     next_action: usize,
     events_processed: u64,
 }
@@ -276,6 +359,7 @@ impl<P: Protocol> Sim<P> {
                 "loss" => parse_rate_ppm(value).map(|ppm| net.loss_ppm = ppm),
                 "dup" => parse_rate_ppm(value).map(|ppm| net.dup_ppm = ppm),
                 "client-timeout" => parse_duration_us(value).map(|us| settings.client_timeout_us = us.max(1)),
+                "duration" => parse_duration_us(value).map(drop),
                 "client-attempts" => value
                     .parse::<u32>()
                     .map(|a| settings.client_max_attempts = a.max(1))
@@ -318,6 +402,7 @@ impl<P: Protocol> Sim<P> {
             next_value: 1,
             last_written: BTreeMap::new(),
             monitor: P::Monitor::default(),
+            liveness: Liveness::default(),
             next_action: 0,
             events_processed: 0,
         };
@@ -326,7 +411,10 @@ impl<P: Protocol> Sim<P> {
             script: script.clone(),
             params,
             settings,
-            trace: Trace { enabled: trace, ..Trace::default() },
+            trace: Trace {
+                enabled: trace,
+                ..Trace::default()
+            },
             history: History::default(),
             found: Vec::new(),
             checkpoints: Vec::new(),
@@ -390,6 +478,10 @@ impl<P: Protocol> Sim<P> {
     pub fn violations(&self) -> &[Found] {
         &self.found
     }
+    /// When a leader first appeared and how long commits took to resume after the last heal.
+    pub fn liveness(&self) -> Liveness {
+        self.world.liveness
+    }
     /// Events processed since the start of the run (for benchmarks).
     pub fn events_processed(&self) -> u64 {
         self.world.events_processed
@@ -401,12 +493,30 @@ impl<P: Protocol> Sim<P> {
             .queue
             .iter()
             .filter_map(|q| match q.ev {
-                Ev::Deliver { from, to, sent, id, .. } => {
-                    Some((q.time, q.seq, InFlight { from, to, sent, arrives: q.time, msg: id, lost: false }))
-                }
-                Ev::Lost { from, to, sent, id } => {
-                    Some((q.time, q.seq, InFlight { from, to, sent, arrives: q.time, msg: id, lost: true }))
-                }
+                Ev::Deliver { from, to, sent, id, .. } => Some((
+                    q.time,
+                    q.seq,
+                    InFlight {
+                        from,
+                        to,
+                        sent,
+                        arrives: q.time,
+                        msg: id,
+                        lost: false,
+                    },
+                )),
+                Ev::Lost { from, to, sent, id } => Some((
+                    q.time,
+                    q.seq,
+                    InFlight {
+                        from,
+                        to,
+                        sent,
+                        arrives: q.time,
+                        msg: id,
+                        lost: true,
+                    },
+                )),
                 _ => None,
             })
             .collect();
@@ -416,7 +526,11 @@ impl<P: Protocol> Sim<P> {
     /// The time of the next queued event or script action.
     pub fn next_event_time(&self) -> Option<SimTime> {
         let queued = self.world.queue.peek().map(|q| q.time);
-        let action = self.script.actions.get(self.world.next_action).map(|a| a.at.max(self.world.now));
+        let action = self
+            .script
+            .actions
+            .get(self.world.next_action)
+            .map(|a| a.at.max(self.world.now));
         match (queued, action) {
             (Some(q), Some(a)) => Some(q.min(a)),
             (q, a) => q.or(a),
@@ -445,7 +559,10 @@ impl<P: Protocol> Sim<P> {
         hash.finish()
     }
     fn action_text(&self, index: u32) -> String {
-        self.script.actions.get(index as usize).map_or_else(|| format!("#{index}"), |a| format!("{:?}", a.action))
+        self.script
+            .actions
+            .get(index as usize)
+            .map_or_else(|| format!("#{index}"), |a| a.action.to_string())
     }
 
     // ----- Driving the run -----------------------------------------------------------------
@@ -466,7 +583,11 @@ impl<P: Protocol> Sim<P> {
             self.checkpoint();
         }
         self.world.events_processed += 1;
-        let action_due = self.script.actions.get(self.world.next_action).is_some_and(|a| a.at.max(self.world.now) <= at);
+        let action_due = self
+            .script
+            .actions
+            .get(self.world.next_action)
+            .is_some_and(|a| a.at.max(self.world.now) <= at);
         self.world.now = at;
         if action_due {
             let index = self.world.next_action;
@@ -590,12 +711,19 @@ impl<P: Protocol> Sim<P> {
             self.trace.push(now, id, EventKind::Note(*note));
         }
         if !effects.notes.is_empty() {
+            self.world.liveness.observe(now, &effects.notes);
             self.scratch.clear();
-            self.world.monitor.observe(id, &effects.notes, &self.world.nodes, &mut self.scratch);
+            self.world
+                .monitor
+                .observe(id, &effects.notes, &self.world.nodes, &mut self.scratch);
             for violation in self.scratch.drain(..) {
                 let index = self.found.len() as u32;
                 self.trace.push(now, id, EventKind::Violation { index });
-                self.found.push(Found { time: now, event: self.trace.events.len().saturating_sub(1), violation });
+                self.found.push(Found {
+                    time: now,
+                    event: self.trace.events.len().saturating_sub(1),
+                    violation,
+                });
             }
         }
         for (to, msg) in effects.sends.drain(..) {
@@ -610,17 +738,34 @@ impl<P: Protocol> Sim<P> {
                 Some(local_us) => {
                     let due = now.saturating_add_us(slot.sim_duration_us(local_us));
                     slot.timer_due[k] = Some(due);
-                    self.schedule(due, Ev::Timer { node: id, kind, generation });
+                    self.schedule(
+                        due,
+                        Ev::Timer {
+                            node: id,
+                            kind,
+                            generation,
+                        },
+                    );
                 }
                 None => slot.timer_due[k] = None,
             }
         }
         for (req, reply) in effects.replies.drain(..) {
-            self.trace.push(now, id, EventKind::ClientReply { client: req.client, reply });
+            self.trace.push(
+                now,
+                id,
+                EventKind::ClientReply {
+                    client: req.client,
+                    reply,
+                },
+            );
             let lost = self.world.net_rng.chance_ppm(self.world.net.loss_ppm);
             let latency = self.latency();
             if !lost {
-                self.schedule(now.saturating_add_us(latency), Ev::ClientReplyArrive { node: id, req, reply });
+                self.schedule(
+                    now.saturating_add_us(latency),
+                    Ev::ClientReplyArrive { node: id, req, reply },
+                );
             }
         }
         effects.clear();
@@ -633,7 +778,12 @@ impl<P: Protocol> Sim<P> {
         let deliver_at = now.saturating_add_us(latency);
         let id = self.trace.messages.len() as MsgId;
         if self.trace.enabled {
-            self.trace.messages.push(MsgRecord { from, to, sent: now, msg: msg.clone() });
+            self.trace.messages.push(MsgRecord {
+                from,
+                to,
+                sent: now,
+                msg: msg.clone(),
+            });
         }
         self.trace.push(now, from, EventKind::Send { msg: id, deliver_at });
         if !(1..=self.node_count()).contains(&to) || to == from {
@@ -649,14 +799,40 @@ impl<P: Protocol> Sim<P> {
         let dup_latency = self.latency();
         if lost {
             // The message dies on the way, halfway along the link, where the stage shows it.
-            self.schedule(now.saturating_add_us(latency / 2), Ev::Lost { from, to, sent: now, id });
+            self.schedule(
+                now.saturating_add_us(latency / 2),
+                Ev::Lost {
+                    from,
+                    to,
+                    sent: now,
+                    id,
+                },
+            );
             return;
         }
         if duplicated {
             let at = now.saturating_add_us(dup_latency);
-            self.schedule(at, Ev::Deliver { from, to, sent: now, msg: msg.clone(), id });
+            self.schedule(
+                at,
+                Ev::Deliver {
+                    from,
+                    to,
+                    sent: now,
+                    msg: msg.clone(),
+                    id,
+                },
+            );
         }
-        self.schedule(deliver_at, Ev::Deliver { from, to, sent: now, msg, id });
+        self.schedule(
+            deliver_at,
+            Ev::Deliver {
+                from,
+                to,
+                sent: now,
+                msg,
+                id,
+            },
+        );
     }
 
     fn dispatch(&mut self, ev: Ev<P::Msg>) {
@@ -682,7 +858,13 @@ impl<P: Protocol> Sim<P> {
                     }
                 }
             }
-            Ev::Lost { to, id, .. } => self.trace_event(to, EventKind::Drop { msg: id, reason: DropReason::Loss }),
+            Ev::Lost { to, id, .. } => self.trace_event(
+                to,
+                EventKind::Drop {
+                    msg: id,
+                    reason: DropReason::Loss,
+                },
+            ),
             Ev::Timer { node, kind, generation } => {
                 let slot = &mut self.world.slots[usize::from(node) - 1];
                 let k = usize::from(kind).min(TIMER_KINDS - 1);
@@ -758,7 +940,11 @@ impl<P: Protocol> Sim<P> {
         let i = usize::from(node).wrapping_sub(1);
         match action {
             Action::Partition(groups) => self.world.net.partition(&groups),
-            Action::Heal => self.world.net.heal(),
+            Action::Heal => {
+                self.world.net.heal();
+                self.world.liveness.last_heal = Some(now);
+                self.world.liveness.commit_after_heal = None;
+            }
             Action::Cut { from, to, both } => self.world.net.cut(from, to, both),
             Action::Restore { from, to, both } => self.world.net.restore(from, to, both),
             Action::Crash(_) => {
@@ -790,7 +976,9 @@ impl<P: Protocol> Sim<P> {
                 }
             }
             Action::Resume(_) => self.resume(node),
-            Action::Skew { offset_us, drift_ppm, .. } => {
+            Action::Skew {
+                offset_us, drift_ppm, ..
+            } => {
                 let slot = &mut self.world.slots[i];
                 slot.offset_us = offset_us;
                 slot.drift_ppm = drift_ppm.clamp(-999_999, 999_999);
@@ -805,9 +993,17 @@ impl<P: Protocol> Sim<P> {
             Action::Load { per_sec, clients, keys } => {
                 self.world.load_generation = self.world.load_generation.wrapping_add(1);
                 let generation = self.world.load_generation;
-                self.world.load = (per_sec > 0 && clients > 0 && keys > 0).then_some(Load { per_sec, clients, keys, generation });
+                self.world.load = (per_sec > 0 && clients > 0 && keys > 0).then_some(Load {
+                    per_sec,
+                    clients,
+                    keys,
+                    generation,
+                });
                 if let Some(load) = self.world.load {
-                    self.schedule(now.saturating_add_us(load_interval_us(load)), Ev::LoadTick { generation });
+                    self.schedule(
+                        now.saturating_add_us(load_interval_us(load)),
+                        Ev::LoadTick { generation },
+                    );
                 }
             }
             Action::Timeout(_) => {
@@ -836,7 +1032,9 @@ impl<P: Protocol> Sim<P> {
 
     fn invoke_next(&mut self, client: ClientId) {
         let n = self.node_count();
-        let Some(c) = self.world.clients.get_mut(&client) else { return };
+        let Some(c) = self.world.clients.get_mut(&client) else {
+            return;
+        };
         let Some((op, node)) = c.queue.pop_front() else { return };
         let seq = c.next_seq;
         c.next_seq += 1;
@@ -844,9 +1042,19 @@ impl<P: Protocol> Sim<P> {
         // node chosen by client number so that clients spread out.
         let target = node.or(c.leader).unwrap_or((client % u32::from(n)) as NodeId + 1);
         let req = ClientRequest { client, seq, op };
-        c.pending = Some(Pending { req, attempt: 0, target });
+        c.pending = Some(Pending {
+            req,
+            attempt: 0,
+            target,
+        });
         let process = Self::process(client, c.incarnation);
-        self.history.events.push(HistoryEvent { time_us: self.world.now.as_us(), client: process, kind: Outcome::Invoke, op, read: None });
+        self.history.events.push(HistoryEvent {
+            time_us: self.world.now.as_us(),
+            client: process,
+            kind: Outcome::Invoke,
+            op,
+            read: None,
+        });
         self.trace_event(0, EventKind::Invoke { client, op });
         self.retry(client, target);
     }
@@ -854,7 +1062,9 @@ impl<P: Protocol> Sim<P> {
     /// Sends the client's pending request (again) to `target`, or gives up when out of tries.
     fn retry(&mut self, client: ClientId, target: NodeId) {
         let max = self.settings.client_max_attempts;
-        let Some(p) = self.world.clients.get_mut(&client).and_then(|c| c.pending.as_mut()) else { return };
+        let Some(p) = self.world.clients.get_mut(&client).and_then(|c| c.pending.as_mut()) else {
+            return;
+        };
         if p.attempt >= max {
             self.complete(client, Outcome::Info, None);
             return;
@@ -872,7 +1082,14 @@ impl<P: Protocol> Sim<P> {
             self.schedule(now.saturating_add_us(latency), Ev::ClientArrive { node: target, req });
         }
         let timeout = self.settings.client_timeout_us;
-        self.schedule(now.saturating_add_us(timeout), Ev::ClientTimeout { client, seq: req.seq, attempt });
+        self.schedule(
+            now.saturating_add_us(timeout),
+            Ev::ClientTimeout {
+                client,
+                seq: req.seq,
+                attempt,
+            },
+        );
     }
 
     /// The client's pending request if it is still operation `seq` at attempt `attempt`.
@@ -886,7 +1103,9 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn client_reply(&mut self, node: NodeId, req: ClientRequest, reply: ClientReply) {
-        let Some(c) = self.world.clients.get_mut(&req.client) else { return };
+        let Some(c) = self.world.clients.get_mut(&req.client) else {
+            return;
+        };
         let Some(p) = c.pending.as_ref() else { return };
         if p.req.seq != req.seq {
             return;
@@ -908,7 +1127,14 @@ impl<P: Protocol> Sim<P> {
                     Some(l) if l != node => self.retry(req.client, l),
                     _ => {
                         let at = self.world.now.saturating_add_us(self.settings.client_backoff_us);
-                        self.schedule(at, Ev::ClientRetry { client: req.client, seq: req.seq, attempt });
+                        self.schedule(
+                            at,
+                            Ev::ClientRetry {
+                                client: req.client,
+                                seq: req.seq,
+                                attempt,
+                            },
+                        );
                     }
                 }
             }
@@ -916,25 +1142,33 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn complete(&mut self, client: ClientId, outcome: Outcome, read: Option<Value>) {
-        let Some(c) = self.world.clients.get_mut(&client) else { return };
+        let Some(c) = self.world.clients.get_mut(&client) else {
+            return;
+        };
         let Some(p) = c.pending.take() else { return };
         let process = Self::process(client, c.incarnation);
         if outcome == Outcome::Info {
             c.incarnation = c.incarnation.wrapping_add(1);
             c.leader = None;
         }
-        if outcome == Outcome::Ok {
-            if let Op::Write { key, value } | Op::Cas { key, to: value, .. } = p.req.op {
-                self.world.last_written.insert(key, value);
-            }
+        if let (Outcome::Ok, Op::Write { key, value } | Op::Cas { key, to: value, .. }) = (outcome, p.req.op) {
+            self.world.last_written.insert(key, value);
         }
-        self.history.events.push(HistoryEvent { time_us: self.world.now.as_us(), client: process, kind: outcome, op: p.req.op, read });
+        self.history.events.push(HistoryEvent {
+            time_us: self.world.now.as_us(),
+            client: process,
+            kind: outcome,
+            op: p.req.op,
+            read,
+        });
         self.trace_event(0, EventKind::Return { client, outcome });
         self.invoke_next(client);
     }
 
     fn load_tick(&mut self, generation: u32) {
-        let Some(load) = self.world.load.filter(|l| l.generation == generation) else { return };
+        let Some(load) = self.world.load.filter(|l| l.generation == generation) else {
+            return;
+        };
         let rng = &mut self.world.client_rng;
         let first = u64::from(rng.range_inclusive(0, u64::from(load.clients - 1)) as u32);
         let kind = rng.range_inclusive(0, 99);
@@ -949,7 +1183,11 @@ impl<P: Protocol> Sim<P> {
             let op = match kind {
                 0..40 => Op::Read { key },
                 40..80 => Op::Write { key, value },
-                _ => Op::Cas { key, from: self.world.last_written.get(&key).copied().unwrap_or(0), to: value },
+                _ => Op::Cas {
+                    key,
+                    from: self.world.last_written.get(&key).copied().unwrap_or(0),
+                    to: value,
+                },
             };
             if !matches!(op, Op::Read { .. }) {
                 self.world.next_value += 1;
@@ -971,7 +1209,6 @@ mod tests {
     //! pings it received (persisted); node 1 answers clients, the others redirect to it.
 
     use super::*;
-    use crate::protocol::{Note, Role};
     use crate::script::Header;
     use std::fmt;
 
@@ -1010,7 +1247,11 @@ mod tests {
             self.0 += notes.len() as u64;
             // A deliberately tripped property, so that the plumbing of violations is tested.
             if notes.iter().any(|n| matches!(n, Note::Commit { index: 13 })) {
-                out.push(Violation { property: "No Thirteen", nodes: vec![node], detail: "13 pings".into() });
+                out.push(Violation {
+                    property: "No Thirteen",
+                    nodes: vec![node],
+                    detail: "13 pings".into(),
+                });
             }
         }
         fn properties() -> &'static [&'static str] {
@@ -1027,11 +1268,17 @@ mod tests {
 
         fn start(_: NodeId, _: &NoParams, ctx: &mut Ctx<PingMsg>) -> Self {
             ctx.set_timer(0, 100_000);
-            Ping { received: 0, restarts: 0 }
+            Ping {
+                received: 0,
+                restarts: 0,
+            }
         }
         fn restart(_: NodeId, _: &NoParams, stable: u64, ctx: &mut Ctx<PingMsg>) -> Self {
             ctx.set_timer(0, 100_000);
-            Ping { received: stable, restarts: 1 }
+            Ping {
+                received: stable,
+                restarts: 1,
+            }
         }
         fn stable(&self) -> u64 {
             self.received
@@ -1048,7 +1295,12 @@ mod tests {
         }
         fn on_client(&mut self, req: ClientRequest, ctx: &mut Ctx<PingMsg>) {
             if ctx.id() == 1 {
-                ctx.reply(req, ClientReply::Ok { value: Some(self.received) });
+                ctx.reply(
+                    req,
+                    ClientReply::Ok {
+                        value: Some(self.received),
+                    },
+                );
             } else {
                 ctx.reply(req, ClientReply::NotLeader { leader: Some(1) });
             }
@@ -1065,12 +1317,26 @@ mod tests {
         fn msg_kind(_: &PingMsg) -> &'static str {
             "Ping"
         }
+        fn describe(&self) -> String {
+            format!("received={}", self.received)
+        }
     }
 
     fn script(seed: u64, actions: Vec<(u64, Action)>) -> Script {
         Script {
-            header: Header { protocol: "ping".into(), nodes: 3, seed, settings: vec![] },
-            actions: actions.into_iter().map(|(ms, action)| TimedAction { at: SimTime::from_ms(ms), action }).collect(),
+            header: Header {
+                protocol: "ping".into(),
+                nodes: 3,
+                seed,
+                settings: vec![],
+            },
+            actions: actions
+                .into_iter()
+                .map(|(ms, action)| TimedAction {
+                    at: SimTime::from_ms(ms),
+                    action,
+                })
+                .collect(),
         }
     }
 
@@ -1086,7 +1352,11 @@ mod tests {
 
     #[test]
     fn same_seed_same_trace_other_seed_other_trace() {
-        let faults = vec![(150, Action::Loss { ppm: 200_000 }), (220, Action::Crash(2)), (500, Action::Restart(2))];
+        let faults = vec![
+            (150, Action::Loss { ppm: 200_000 }),
+            (220, Action::Crash(2)),
+            (500, Action::Restart(2)),
+        ];
         let a = run(&script(7, faults.clone()), 1_000);
         let b = run(&script(7, faults.clone()), 1_000);
         let c = run(&script(8, faults), 1_000);
@@ -1097,7 +1367,13 @@ mod tests {
 
     #[test]
     fn partitions_drop_across_islands_and_heal_restores() {
-        let sim = run(&script(1, vec![(50, Action::Partition(vec![vec![1], vec![2, 3]])), (550, Action::Heal)]), 1_000);
+        let sim = run(
+            &script(
+                1,
+                vec![(50, Action::Partition(vec![vec![1], vec![2, 3]])), (550, Action::Heal)],
+            ),
+            1_000,
+        );
         let across = |e: &crate::trace::Event| {
             let m = &sim.trace().messages[match e.kind {
                 EventKind::Deliver { msg } | EventKind::Drop { msg, .. } => msg as usize,
@@ -1108,7 +1384,9 @@ mod tests {
         for e in &sim.trace().events {
             let t = e.time.as_us();
             match (&e.kind, across(e)) {
-                (EventKind::Deliver { .. }, Some(true)) => assert!(!(50_000..550_000).contains(&t), "delivered across at {t}"),
+                (EventKind::Deliver { .. }, Some(true)) => {
+                    assert!(!(50_000..550_000).contains(&t), "delivered across at {t}")
+                }
                 (EventKind::Drop { reason, .. }, Some(true)) => {
                     assert_eq!(*reason, DropReason::Partition);
                     assert!((50_000..=550_000).contains(&t));
@@ -1116,7 +1394,15 @@ mod tests {
                 _ => {}
             }
         }
-        assert!(count(&sim, |k| matches!(k, EventKind::Drop { reason: DropReason::Partition, .. })) > 0);
+        assert!(
+            count(&sim, |k| matches!(
+                k,
+                EventKind::Drop {
+                    reason: DropReason::Partition,
+                    ..
+                }
+            )) > 0
+        );
     }
 
     #[test]
@@ -1127,7 +1413,15 @@ mod tests {
         sim.run_until(SimTime::from_ms(400));
         assert!(sim.node(2).is_none());
         assert_eq!(sim.status(2), NodeStatus::Crashed);
-        assert!(count(&sim, |k| matches!(k, EventKind::Drop { reason: DropReason::Crashed, .. })) > 0);
+        assert!(
+            count(&sim, |k| matches!(
+                k,
+                EventKind::Drop {
+                    reason: DropReason::Crashed,
+                    ..
+                }
+            )) > 0
+        );
         sim.run_until(SimTime::from_ms(600));
         let node = sim.node(2).unwrap();
         assert_eq!((node.received, node.restarts), (before, 1));
@@ -1135,18 +1429,60 @@ mod tests {
 
     #[test]
     fn pause_holds_deliveries_and_timers_until_resume() {
-        let sim = run(&script(4, vec![(150, Action::Pause { node: 3, for_us: Some(400_000) })]), 1_000);
-        let at_3 = |e: &&crate::trace::Event| e.node == 3 && matches!(e.kind, EventKind::Deliver { .. } | EventKind::Timer { .. });
-        let during = sim.trace().events.iter().filter(at_3).filter(|e| (150_001..550_000).contains(&e.time.as_us())).count();
-        let at_resume = sim.trace().events.iter().filter(at_3).filter(|e| e.time.as_us() == 550_000).count();
+        let sim = run(
+            &script(
+                4,
+                vec![(
+                    150,
+                    Action::Pause {
+                        node: 3,
+                        for_us: Some(400_000),
+                    },
+                )],
+            ),
+            1_000,
+        );
+        let at_3 = |e: &&crate::trace::Event| {
+            e.node == 3 && matches!(e.kind, EventKind::Deliver { .. } | EventKind::Timer { .. })
+        };
+        let during = sim
+            .trace()
+            .events
+            .iter()
+            .filter(at_3)
+            .filter(|e| (150_001..550_000).contains(&e.time.as_us()))
+            .count();
+        let at_resume = sim
+            .trace()
+            .events
+            .iter()
+            .filter(at_3)
+            .filter(|e| e.time.as_us() == 550_000)
+            .count();
         assert_eq!(during, 0);
-        assert!(at_resume >= 3, "held events are handed over at the resume, got {at_resume}");
+        assert!(
+            at_resume >= 3,
+            "held events are handed over at the resume, got {at_resume}"
+        );
     }
 
     #[test]
     fn drift_scales_local_timers() {
         // Node 1 runs 10% fast: its 100 ms timer fires every 90.91 ms of simulated time.
-        let sim = run(&script(5, vec![(0, Action::Skew { node: 1, offset_us: 0, drift_ppm: 100_000 })]), 1_000);
+        let sim = run(
+            &script(
+                5,
+                vec![(
+                    0,
+                    Action::Skew {
+                        node: 1,
+                        offset_us: 0,
+                        drift_ppm: 100_000,
+                    },
+                )],
+            ),
+            1_000,
+        );
         let fires: Vec<u64> = sim
             .trace()
             .events
@@ -1186,15 +1522,45 @@ mod tests {
     #[test]
     fn clients_follow_redirects_and_record_history() {
         let op = Op::Read { key: 1 };
-        let sim = run(&script(9, vec![(10, Action::Request { client: 1, op, node: Some(3) })]), 500);
+        let sim = run(
+            &script(
+                9,
+                vec![(
+                    10,
+                    Action::Request {
+                        client: 1,
+                        op,
+                        node: Some(3),
+                    },
+                )],
+            ),
+            500,
+        );
         let kinds: Vec<Outcome> = sim.history().events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![Outcome::Invoke, Outcome::Ok]);
-        assert_eq!(count(&sim, |k| matches!(k, EventKind::ClientSend { .. })), 2, "to n3, then redirected to n1");
+        assert_eq!(
+            count(&sim, |k| matches!(k, EventKind::ClientSend { .. })),
+            2,
+            "to n3, then redirected to n1"
+        );
     }
 
     #[test]
     fn clients_give_up_after_their_attempts_as_info() {
-        let mut s = script(9, vec![(0, Action::Crash(1)), (10, Action::Request { client: 1, op: Op::Read { key: 1 }, node: None })]);
+        let mut s = script(
+            9,
+            vec![
+                (0, Action::Crash(1)),
+                (
+                    10,
+                    Action::Request {
+                        client: 1,
+                        op: Op::Read { key: 1 },
+                        node: None,
+                    },
+                ),
+            ],
+        );
         s.header.settings.push(("client-attempts".into(), "3".into()));
         let sim = run(&s, 5_000);
         let kinds: Vec<Outcome> = sim.history().events.iter().map(|e| e.kind).collect();
@@ -1207,14 +1573,22 @@ mod tests {
         let found = sim.violations();
         assert!(!found.is_empty());
         assert_eq!(found[0].violation.property, "No Thirteen");
-        assert!(matches!(sim.trace().events[found[0].event].kind, EventKind::Violation { index: 0 }));
+        assert!(matches!(
+            sim.trace().events[found[0].event].kind,
+            EventKind::Violation { index: 0 }
+        ));
     }
 
     #[test]
     fn bad_headers_are_errors() {
         let mut s = script(1, vec![]);
         s.header.settings.push(("nonsense".into(), "1".into()));
-        assert!(Sim::<Ping>::new(&s).err().expect("an error").contains("unknown setting \"nonsense\""));
+        assert!(
+            Sim::<Ping>::new(&s)
+                .err()
+                .expect("an error")
+                .contains("unknown setting \"nonsense\"")
+        );
         let mut s = script(1, vec![]);
         s.header.nodes = 12;
         assert!(Sim::<Ping>::new(&s).is_err());

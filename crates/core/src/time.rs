@@ -30,13 +30,13 @@ impl SimTime {
 pub fn format_duration_us(us: u64) -> String {
     if us == 0 {
         "0s".to_string()
-    } else if us % 1_000_000 == 0 {
+    } else if us.is_multiple_of(1_000_000) {
         format!("{}s", us / 1_000_000)
-    } else if us % 1_000 == 0 && us >= 1_000_000 {
+    } else if us.is_multiple_of(1_000) && us >= 1_000_000 {
         let s = us / 1_000_000;
         let frac = format!("{:06}", us % 1_000_000);
         format!("{}.{}s", s, frac.trim_end_matches('0'))
-    } else if us % 1_000 == 0 {
+    } else if us.is_multiple_of(1_000) {
         format!("{}ms", us / 1_000)
     } else {
         format!("{us}us")
@@ -53,7 +53,9 @@ pub fn parse_duration_us(text: &str) -> Result<u64, String> {
     } else if let Some(n) = text.strip_suffix('s') {
         (n, 1_000_000)
     } else {
-        return Err(format!("\"{text}\" is not a duration; write it like 150ms, 1.5s or 20us"));
+        return Err(format!(
+            "\"{text}\" is not a duration; write it like 150ms, 1.5s or 20us"
+        ));
     };
     let bad = || format!("\"{text}\" is not a duration; write it like 150ms, 1.5s or 20us");
     let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
@@ -64,7 +66,9 @@ pub fn parse_duration_us(text: &str) -> Result<u64, String> {
         return Err(bad());
     }
     let whole: u64 = whole.parse().map_err(|_| bad())?;
-    let mut us = whole.checked_mul(scale).ok_or_else(|| format!("\"{text}\" is too long"))?;
+    let mut us = whole
+        .checked_mul(scale)
+        .ok_or_else(|| format!("\"{text}\" is too long"))?;
     // Each fractional digit is worth a tenth of the one before; digits below a microsecond
     // must be zero.
     let mut unit = scale;
@@ -76,7 +80,9 @@ pub fn parse_duration_us(text: &str) -> Result<u64, String> {
             continue;
         }
         unit /= 10;
-        us = us.checked_add(digit * unit).ok_or_else(|| format!("\"{text}\" is too long"))?;
+        us = us
+            .checked_add(digit * unit)
+            .ok_or_else(|| format!("\"{text}\" is too long"))?;
     }
     Ok(us)
 }

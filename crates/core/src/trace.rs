@@ -74,7 +74,11 @@ pub struct Trace<M> {
 
 impl<M> Default for Trace<M> {
     fn default() -> Self {
-        Trace { events: Vec::new(), messages: Vec::new(), enabled: true }
+        Trace {
+            events: Vec::new(),
+            messages: Vec::new(),
+            enabled: true,
+        }
     }
 }
 

@@ -1,1 +1,678 @@
-fn main() {}
+//! Developer automation for Deep End, run as `cargo xtask <command>`.
+//!
+//! Everything CI does is here, in Rust, with no dependencies: `.ci/run` only calls
+//! `cargo xtask test`. The machines this project runs on reach the package registries and
+//! nothing else, and a fresh one has none of the web tool chain, so `setup` installs each tool
+//! that is missing, at the exact version that works offline (see `shared/TOOLCHAIN.md`), and
+//! leaves alone what is already there. Every external command is printed before it runs.
+
+use std::env;
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Instant, SystemTime};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup [--no-browser]  install what is missing: the wasm32 target, trunk, wasm-bindgen-cli
+                        (the version in Cargo.lock), the npm packages of tests/e2e (wasm-opt,
+                        playwright-core) and Debian's Chromium
+  serve [ARGS...]       setup (without Chromium), then `trunk serve ARGS...`
+  dist                  setup (without Chromium), then a release bundle in dist/ and its sizes
+  e2e                   the browser tests against the dist/ already built
+  check-core            assert that deepend-core stays free of browser crates and randomness
+  test                  everything CI checks, in order, stopping at the first failure
+";
+
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// Crates the core must never depend on: the browser (architecture invariant) and OS randomness.
+const CORE_FORBIDDEN: &[&str] = &["yew", "web-sys", "wasm-bindgen", "js-sys", "getrandom"];
+/// The only crates allowed to bring getrandom into the wasm bundle. Yew 0.23 depends on all of
+/// gloo, whose history module draws random keys from `crypto.getRandomValues`; the simulation
+/// never sees it, because the core (checked above) cannot reach it.
+const GETRANDOM_ALLOWED_DEPENDENTS: &[&str] = &["gloo-history"];
+
+type Result<T = (), E = String> = std::result::Result<T, E>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let xtask = Xtask::new();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => match &args[1..] {
+            [] => xtask.setup(Browser::Install),
+            [flag] if flag == "--no-browser" => xtask.setup(Browser::Skip),
+            _ => Err(format!("unexpected arguments to setup: {:?}\n\n{USAGE}", &args[1..])),
+        },
+        Some("serve") => xtask.serve(&args[1..]),
+        Some("dist") if args.len() == 1 => xtask.setup(Browser::Skip).and_then(|()| xtask.dist()),
+        Some("check-core") if args.len() == 1 => xtask.check_core(),
+        Some("e2e") if args.len() == 1 => xtask.e2e(),
+        Some("test") if args.len() == 1 => xtask.test(),
+        None | Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!(
+            "unknown command or arguments: {other} {:?}\n\n{USAGE}",
+            &args[1..]
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The steps of `cargo xtask test`, in order: cheap checks first.
+#[derive(Clone, Copy)]
+enum Step {
+    Setup,
+    Fmt,
+    ClippyNative,
+    ClippyWasm,
+    CheckCore,
+    TestNative,
+    TestWasm,
+    Dist,
+    E2e,
+}
+
+impl Step {
+    const ALL: [Step; 9] = [
+        Step::Setup,
+        Step::Fmt,
+        Step::ClippyNative,
+        Step::ClippyWasm,
+        Step::CheckCore,
+        Step::TestNative,
+        Step::TestWasm,
+        Step::Dist,
+        Step::E2e,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Step::Setup => "setup",
+            Step::Fmt => "cargo fmt --check",
+            Step::ClippyNative => "clippy (workspace, native)",
+            Step::ClippyWasm => "clippy (web, wasm32)",
+            Step::CheckCore => "check-core",
+            Step::TestNative => "cargo test (workspace, native)",
+            Step::TestWasm => "core tests in wasm (Node)",
+            Step::Dist => "dist (release bundle)",
+            Step::E2e => "browser end-to-end tests",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Browser {
+    Install,
+    Skip,
+}
+
+struct Xtask {
+    root: PathBuf,
+    cargo: OsString,
+    /// PATH for every command: the npm tools of tests/e2e (wasm-opt for trunk) and cargo's
+    /// install directory come first, so that freshly installed tools are found.
+    path: OsString,
+}
+
+impl Xtask {
+    fn new() -> Self {
+        // crates/xtask -> the workspace root.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .expect("crates/xtask lies two levels below the workspace root")
+            .to_path_buf();
+        let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let cargo_home = env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+        let mut dirs = vec![root.join("tests/e2e/node_modules/.bin")];
+        dirs.extend(cargo_home.map(|home| home.join("bin")));
+        dirs.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+        let path = env::join_paths(dirs).expect("PATH entries contain no separator");
+        Xtask { root, cargo, path }
+    }
+
+    /// A command run from the workspace root with the extended PATH.
+    fn cmd(&self, program: impl Into<OsString>) -> Command {
+        let mut cmd = Command::new(program.into());
+        cmd.current_dir(&self.root).env("PATH", &self.path);
+        cmd
+    }
+
+    fn cargo(&self, args: &[&str]) -> Command {
+        let mut cmd = self.cmd(&self.cargo);
+        cmd.args(args);
+        cmd
+    }
+
+    /// Runs a command, echoing it, and fails if it fails.
+    fn run(&self, cmd: &mut Command) -> Result {
+        let shown = show(cmd);
+        println!("$ {shown}");
+        let status = cmd.status().map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{shown}` failed ({status})"))
+        }
+    }
+
+    /// A command's standard output, or `None` if it is missing or fails.
+    fn capture(&self, cmd: &mut Command) -> Option<String> {
+        let output = cmd.stdin(Stdio::null()).stderr(Stdio::null()).output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
+    /// The version a tool prints for `--version` ("trunk 0.21.14" gives "0.21.14").
+    fn tool_version(&self, program: &str) -> Option<String> {
+        let out = self.capture(self.cmd(program).arg("--version"))?;
+        out.split_whitespace().nth(1).map(str::to_string)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // setup
+
+    fn setup(&self, browser: Browser) -> Result {
+        println!("xtask setup: checking tools (installing only what is missing)");
+        self.setup_rust_components()?;
+        self.setup_wasm_target()?;
+        self.setup_trunk()?;
+        self.setup_wasm_bindgen()?;
+        self.setup_npm()?;
+        self.setup_crates()?;
+        if browser == Browser::Install {
+            self.setup_chromium()?;
+        }
+        Ok(())
+    }
+
+    fn setup_rust_components(&self) -> Result {
+        for (component, probe) in [("rustfmt", "fmt"), ("clippy", "clippy")] {
+            if self
+                .capture(self.cargo(&[probe, "--version"]).env("RUSTUP_AUTO_INSTALL", "0"))
+                .is_some()
+            {
+                println!("  ok    {component}");
+            } else {
+                self.run(self.cmd("rustup").args(["component", "add", component]))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn setup_wasm_target(&self) -> Result {
+        let installed = self
+            .capture(self.cmd("rustup").args(["target", "list", "--installed"]))
+            .unwrap_or_default();
+        if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+            println!("  ok    rust target {WASM_TARGET}");
+            Ok(())
+        } else {
+            self.run(self.cmd("rustup").args(["target", "add", WASM_TARGET]))
+        }
+    }
+
+    fn setup_trunk(&self) -> Result {
+        match self.tool_version("trunk") {
+            Some(v) if v == TRUNK_VERSION => {
+                println!("  ok    trunk {v}");
+                Ok(())
+            }
+            found => {
+                println!(
+                    "  need  trunk {TRUNK_VERSION} (found {}); about 11 minutes on 2 cores",
+                    found.as_deref().unwrap_or("none")
+                );
+                // trunk 0.22 needs a newer rustc than these machines have; --locked keeps the
+                // dependency versions trunk was released with.
+                self.run(&mut self.cargo(&["install", "trunk", "--version", TRUNK_VERSION, "--locked"]))
+            }
+        }
+    }
+
+    fn setup_wasm_bindgen(&self) -> Result {
+        let lock =
+            fs::read_to_string(self.root.join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+        let version = match locked_versions(&lock, "wasm-bindgen").as_slice() {
+            [v] => v.clone(),
+            [] => {
+                return Err("Cargo.lock has no wasm-bindgen; build the web crate once to resolve it".into());
+            }
+            many => {
+                return Err(format!(
+                    "Cargo.lock holds several wasm-bindgen versions {many:?}; trunk needs one"
+                ));
+            }
+        };
+        let cli = self.tool_version("wasm-bindgen");
+        let runner = self.tool_version("wasm-bindgen-test-runner");
+        if cli.as_deref() == Some(&version) && runner.as_deref() == Some(&version) {
+            println!("  ok    wasm-bindgen-cli {version} (matches Cargo.lock)");
+            return Ok(());
+        }
+        println!(
+            "  need  wasm-bindgen-cli {version} to match Cargo.lock (found {}); about 4 minutes",
+            cli.as_deref().unwrap_or("none")
+        );
+        // No --locked: the CLI's own lock file names a dependency version the registry here
+        // lacks. The CLI version must equal the library's exactly, or trunk tries a download.
+        self.run(&mut self.cargo(&["install", "wasm-bindgen-cli", "--version", &format!("={version}")]))
+    }
+
+    fn setup_npm(&self) -> Result {
+        let dir = self.root.join("tests/e2e");
+        let npm_version = self.capture(self.cmd("npm").arg("--version"));
+        let Some(npm_version) = npm_version else {
+            return Err("npm not found: these machines ship Node.js 20 with npm; install them first".into());
+        };
+        // npm writes node_modules/.package-lock.json after every install; if it is newer than
+        // the committed lock and the manifest, node_modules is what `npm ci` would produce.
+        let hidden = modified(&dir.join("node_modules/.package-lock.json"));
+        let fresh = hidden.is_some()
+            && hidden >= modified(&dir.join("package-lock.json"))
+            && hidden >= modified(&dir.join("package.json"))
+            && dir.join("node_modules/.bin/wasm-opt").exists()
+            && dir.join("node_modules/playwright-core").exists();
+        if fresh {
+            println!("  ok    npm packages in tests/e2e (binaryen's wasm-opt, playwright-core)");
+            Ok(())
+        } else {
+            println!("  need  npm packages in tests/e2e (npm {npm_version})");
+            self.run(
+                self.cmd("npm")
+                    .args(["ci", "--no-audit", "--no-fund"])
+                    .current_dir(&dir),
+            )
+        }
+    }
+
+    /// trunk builds with `--offline`, so every crate in Cargo.lock, for every target, must be
+    /// in cargo's cache first. Quick when it already is.
+    fn setup_crates(&self) -> Result {
+        println!("  check crates in Cargo.lock (cargo fetch)");
+        self.run(&mut self.cargo(&["fetch", "--quiet"]))
+    }
+
+    fn setup_chromium(&self) -> Result {
+        if Path::new(CHROMIUM).exists() {
+            println!("  ok    chromium ({CHROMIUM})");
+            return Ok(());
+        }
+        println!("  need  chromium from Debian (playwright-core drives it; it cannot download one here)");
+        let root = self.capture(self.cmd("id").arg("-u")).as_deref() == Some("0");
+        let apt = |args: &[&str]| {
+            let mut cmd = if root { self.cmd("apt-get") } else { self.cmd("sudo") };
+            if !root {
+                cmd.arg("apt-get");
+            }
+            cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+            cmd
+        };
+        self.run(&mut apt(&["update"]))?;
+        self.run(&mut apt(&["install", "-y", "chromium", "chromium-driver"]))
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // serve and dist
+
+    fn serve(&self, args: &[String]) -> Result {
+        self.setup(Browser::Skip)?;
+        self.run(self.cmd("trunk").arg("serve").args(args))
+    }
+
+    fn dist(&self) -> Result {
+        self.run(self.cmd("trunk").args(["build", "--release", "--offline"]))?;
+        let dist = self.root.join("dist");
+        let mut files = Vec::new();
+        collect_files(&dist, &mut files).map_err(|e| format!("cannot list {}: {e}", dist.display()))?;
+        files.sort();
+        println!("bundle in dist/ (bytes):");
+        println!("  {:<48} {:>10} {:>10}", "file", "raw", "gzip -9");
+        let (mut raw_total, mut gz_total) = (0u64, 0u64);
+        for file in &files {
+            let raw = fs::metadata(file)
+                .map_err(|e| format!("{}: {e}", file.display()))?
+                .len();
+            let gz = self.gzip_size(file)?;
+            raw_total += raw;
+            gz_total += gz;
+            let name = file.strip_prefix(&dist).unwrap_or(file).display().to_string();
+            println!("  {name:<48} {raw:>10} {gz:>10}");
+        }
+        println!("  {:<48} {raw_total:>10} {gz_total:>10}", "total");
+        Ok(())
+    }
+
+    /// The size of a file compressed with `gzip -9`, as a server would send it.
+    fn gzip_size(&self, file: &Path) -> Result<u64> {
+        let output = self
+            .cmd("gzip")
+            .args(["-9", "-c", "-n"])
+            .arg(file)
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(|e| format!("cannot run gzip: {e}"))?;
+        if !output.status.success() {
+            return Err(format!("gzip failed on {}", file.display()));
+        }
+        Ok(output.stdout.len() as u64)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // check-core
+
+    fn check_core(&self) -> Result {
+        // 1. The core depends on no browser crate and no OS randomness, on any target.
+        let tree = self
+            .capture(&mut self.cargo(&[
+                "tree",
+                "-p",
+                "deepend-core",
+                "-e",
+                "normal",
+                "--target",
+                "all",
+                "--prefix",
+                "none",
+                "-f",
+                "{p}",
+            ]))
+            .ok_or("`cargo tree -p deepend-core` failed")?;
+        let found: Vec<&str> = package_names(&tree)
+            .filter(|name| CORE_FORBIDDEN.contains(name))
+            .collect();
+        if !found.is_empty() {
+            return Err(format!(
+                "deepend-core depends on {found:?}; the core must stay free of {CORE_FORBIDDEN:?}"
+            ));
+        }
+        println!("  ok    deepend-core depends on none of {CORE_FORBIDDEN:?} (normal dependencies, every target)");
+
+        // 2. In the wasm build of the whole workspace, getrandom enters only through the
+        //    allowed crates (see GETRANDOM_ALLOWED_DEPENDENTS), never through our own code.
+        let wasm_tree = self
+            .capture(&mut self.cargo(&[
+                "tree",
+                "--workspace",
+                "-e",
+                "normal",
+                "--target",
+                WASM_TARGET,
+                "--prefix",
+                "none",
+                "-f",
+                "{p}",
+            ]))
+            .ok_or("`cargo tree --workspace --target wasm32-unknown-unknown` failed")?;
+        let mut versions: Vec<&str> = wasm_tree
+            .lines()
+            .filter_map(|line| line.strip_prefix("getrandom v"))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .collect();
+        versions.sort_unstable();
+        versions.dedup();
+        for version in &versions {
+            let spec = format!("getrandom@{version}");
+            let inverted = self
+                .capture(&mut self.cargo(&[
+                    "tree",
+                    "--workspace",
+                    "-e",
+                    "normal",
+                    "--target",
+                    WASM_TARGET,
+                    "-i",
+                    &spec,
+                    "--depth",
+                    "1",
+                    "--prefix",
+                    "depth",
+                    "-f",
+                    "{p}",
+                ]))
+                .ok_or_else(|| format!("`cargo tree -i {spec}` failed"))?;
+            let dependents: Vec<&str> = inverted
+                .lines()
+                .filter_map(|line| line.strip_prefix('1'))
+                .filter_map(|p| p.split_whitespace().next())
+                .collect();
+            let unexpected: Vec<&str> = dependents
+                .iter()
+                .copied()
+                .filter(|d| !GETRANDOM_ALLOWED_DEPENDENTS.contains(d))
+                .collect();
+            if !unexpected.is_empty() {
+                return Err(format!(
+                    "getrandom {version} enters the wasm build through {unexpected:?}; only {GETRANDOM_ALLOWED_DEPENDENTS:?} \
+                     (yew's gloo) may bring it. Seed rand_chacha explicitly instead."
+                ));
+            }
+            println!(
+                "  note  getrandom {version} is in the wasm build only through {dependents:?} (yew's gloo), outside the core"
+            );
+        }
+        if versions.is_empty() {
+            println!("  ok    getrandom is absent from the wasm build of the workspace");
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // test
+
+    fn test(&self) -> Result {
+        let started = Instant::now();
+        let total = Step::ALL.len();
+        for (i, step) in Step::ALL.into_iter().enumerate() {
+            let step_started = Instant::now();
+            let name = step.name();
+            println!("\n==> [{}/{total}] {name}", i + 1);
+            if let Err(e) = self.run_step(step) {
+                println!(
+                    "\nxtask test: FAILED at step {}/{total} ({name}) after {} s",
+                    i + 1,
+                    started.elapsed().as_secs()
+                );
+                return Err(e);
+            }
+            println!(
+                "<== [{}/{total}] {name}: ok ({} s)",
+                i + 1,
+                step_started.elapsed().as_secs()
+            );
+        }
+        println!(
+            "\nxtask test: all {total} steps passed in {} s",
+            started.elapsed().as_secs()
+        );
+        Ok(())
+    }
+
+    fn run_step(&self, step: Step) -> Result {
+        match step {
+            Step::Setup => self.setup(Browser::Install),
+            Step::Fmt => self.run(&mut self.cargo(&["fmt", "--all", "--", "--check"])),
+            Step::ClippyNative => {
+                self.run(&mut self.cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
+            }
+            Step::ClippyWasm => self.run(&mut self.cargo(&[
+                "clippy",
+                "-p",
+                "deepend-web",
+                "--target",
+                WASM_TARGET,
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+            Step::CheckCore => self.check_core(),
+            Step::TestNative => self.run(&mut self.cargo(&["test", "--workspace"])),
+            Step::TestWasm => {
+                if !self.root.join("crates/core/tests/wasm.rs").exists() {
+                    println!("  skip  crates/core/tests/wasm.rs does not exist yet");
+                    return Ok(());
+                }
+                // The runner is wasm-bindgen-test-runner (see .cargo/config.toml), under Node.
+                self.run(
+                    self.cargo(&["test", "-p", "deepend-core", "--target", WASM_TARGET, "--test", "wasm"])
+                        .env("WASM_BINDGEN_TEST_TIMEOUT", "300"),
+                )
+            }
+            Step::Dist => self.dist(),
+            Step::E2e => self.e2e(),
+        }
+    }
+
+    fn e2e(&self) -> Result {
+        let dir = self.root.join("tests/e2e");
+        let mut tests: Vec<PathBuf> = fs::read_dir(&dir)
+            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".test.mjs"))
+            })
+            .collect();
+        tests.sort();
+        if tests.is_empty() {
+            return Err("no *.test.mjs in tests/e2e".into());
+        }
+        // Naming the files keeps this independent of how each Node version expands a folder.
+        self.run(
+            self.cmd("node")
+                .arg("--test")
+                .args(tests.iter().map(|p| p.strip_prefix(&self.root).unwrap_or(p))),
+        )
+    }
+}
+
+/// `cmd` as a shell line, for the log.
+fn show(cmd: &Command) -> String {
+    // `$CARGO` is an absolute path into the toolchain; its file name says enough.
+    let program = Path::new(cmd.get_program());
+    let mut line = program
+        .file_name()
+        .unwrap_or(program.as_os_str())
+        .to_string_lossy()
+        .into_owned();
+    for arg in cmd.get_args() {
+        let arg = arg.to_string_lossy();
+        if arg.is_empty() || arg.contains(|c: char| c.is_whitespace() || "{}'\"$".contains(c)) {
+            let _ = write!(line, " '{arg}'");
+        } else {
+            let _ = write!(line, " {arg}");
+        }
+    }
+    line
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Package names in `cargo tree --prefix none -f {p}` output ("serde v1.0.228 (*)" gives "serde").
+fn package_names(tree: &str) -> impl Iterator<Item = &str> {
+    tree.lines().filter_map(|line| line.split_whitespace().next())
+}
+
+/// Every version of package `name` in a Cargo.lock, in file order.
+fn locked_versions(lock: &str, name: &str) -> Vec<String> {
+    let mut versions = Vec::new();
+    let mut wanted = false;
+    for line in lock.lines().map(str::trim) {
+        if line == "[[package]]" {
+            wanted = false;
+        } else if let Some(value) = line.strip_prefix("name = ") {
+            wanted = value.trim_matches('"') == name;
+        } else if let Some(value) = line.strip_prefix("version = ")
+            && wanted
+        {
+            versions.push(value.trim_matches('"').to_string());
+            wanted = false;
+        }
+    }
+    versions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locked_versions_reads_only_the_named_package() {
+        let lock = r#"
+version = 4
+
+[[package]]
+name = "wasm-bindgen-macro"
+version = "0.2.130"
+
+[[package]]
+name = "wasm-bindgen"
+version = "0.2.130"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+dependencies = [
+ "wasm-bindgen-macro",
+]
+
+[[package]]
+name = "getrandom"
+version = "0.2.17"
+
+[[package]]
+name = "getrandom"
+version = "0.4.3"
+"#;
+        assert_eq!(locked_versions(lock, "wasm-bindgen"), ["0.2.130"]);
+        assert_eq!(locked_versions(lock, "getrandom"), ["0.2.17", "0.4.3"]);
+        assert!(locked_versions(lock, "yew").is_empty());
+    }
+
+    #[test]
+    fn package_names_strip_versions_and_markers() {
+        let tree = "deepend-core v0.1.0 (/w/crates/core)\nserde v1.0.228\nserde v1.0.228 (*)\n";
+        assert_eq!(
+            package_names(tree).collect::<Vec<_>>(),
+            ["deepend-core", "serde", "serde"]
+        );
+    }
+
+    #[test]
+    fn show_quotes_arguments_a_shell_would_split() {
+        let mut cmd = Command::new("cargo");
+        cmd.args(["tree", "-f", "{p}", "two words"]);
+        assert_eq!(show(&cmd), "cargo tree -f '{p}' 'two words'");
+    }
+}
