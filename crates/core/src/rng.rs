@@ -83,5 +83,5 @@ mod tests {
         assert_eq!(got, GOLDEN_FIRST_DRAW);
     }
 
-    const GOLDEN_FIRST_DRAW: u64 = 0;
+    const GOLDEN_FIRST_DRAW: u64 = 259_492;
 }

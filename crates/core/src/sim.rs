@@ -3,8 +3,9 @@
 //! A [`Sim`] holds a cluster of protocol nodes, the network between them, simulated clients,
 //! the action script and a safety monitor. Time jumps from one event to the next; the queue
 //! is ordered by (time, sequence number), so two runs of the same script make the same
-//! choices in the same order. Script actions due at a time apply before the queued events of
-//! that time.
+//! choices in the same order. A script action due at time `t` applies once every event due
+//! at or before `t` has run; that is also the moment a click in the UI acts at ([`Sim::act`]
+//! first finishes the current instant), so a recorded run and its replay agree.
 //!
 //! The state that changes as the run goes ([`World`]) is `Clone`, and a copy of it is kept
 //! every [`CHECKPOINT_EVERY_US`] of simulated time; seeking backwards restores the nearest
@@ -569,8 +570,13 @@ impl<P: Protocol> Sim<P> {
 
     /// Processes the next event or action, if any. Returns false when nothing is left.
     pub fn step(&mut self) -> bool {
-        let Some(at) = self.next_event_time() else {
-            return false;
+        let queued = self.world.queue.peek().map(|q| q.time);
+        let action = self.script.actions.get(self.world.next_action).map(|a| a.at.max(self.world.now));
+        let (at, action_due) = match (queued, action) {
+            (Some(q), Some(a)) if a < q => (a, true),
+            (Some(q), _) => (q, false),
+            (None, Some(a)) => (a, true),
+            (None, None) => return false,
         };
         // A checkpoint holds the state as it stands between events, so it is taken before the
         // first event at or past each boundary.
@@ -583,11 +589,6 @@ impl<P: Protocol> Sim<P> {
             self.checkpoint();
         }
         self.world.events_processed += 1;
-        let action_due = self
-            .script
-            .actions
-            .get(self.world.next_action)
-            .is_some_and(|a| a.at.max(self.world.now) <= at);
         self.world.now = at;
         if action_due {
             let index = self.world.next_action;
@@ -626,6 +627,7 @@ impl<P: Protocol> Sim<P> {
     /// (the old future) are discarded, and so are checkpoints past now.
     pub fn act(&mut self, action: Action) {
         let now = self.world.now;
+        self.run_until(now);
         self.script.actions.truncate(self.world.next_action);
         self.script.actions.push(TimedAction { at: now, action });
         self.checkpoints.retain(|c| c.world.now <= now);
@@ -1517,6 +1519,20 @@ mod tests {
         assert!(sim.node(1).is_some(), "the old future's crash is gone");
         assert!(sim.node(2).is_none());
         assert_eq!(sim.script().actions.len(), 1);
+    }
+
+    #[test]
+    fn a_run_made_by_acting_replays_from_its_script() {
+        // Acting right after a single step, with more events due at the same instant, must
+        // give the run its script replays.
+        let mut sim = Sim::<Ping>::new(&script(4, vec![])).unwrap();
+        sim.run_until(SimTime::from_ms(99));
+        sim.step();
+        assert_eq!(sim.next_event_time(), Some(sim.now()), "more events are due at this instant");
+        sim.act(Action::Crash(2));
+        sim.run_until(SimTime::from_ms(500));
+        let replay = run(sim.script(), 500);
+        assert_eq!(replay.render_trace(), sim.render_trace());
     }
 
     #[test]

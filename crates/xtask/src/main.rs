@@ -25,6 +25,7 @@ commands:
   dist                  setup (without Chromium), then a release bundle in dist/ and its sizes
   e2e                   the browser tests against the dist/ already built
   check-core            assert that deepend-core stays free of browser crates and randomness
+  bench [--quick]       measure the core natively and in wasm (events/s, sweeps, seek, memory)
   test                  everything CI checks, in order, stopping at the first failure
 ";
 
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         Some("check-core") if args.len() == 1 => xtask.check_core(),
         Some("e2e") if args.len() == 1 => xtask.e2e(),
         Some("test") if args.len() == 1 => xtask.test(),
+        Some("bench") => xtask.bench(&args[1..]),
         None | Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())
@@ -525,12 +527,10 @@ impl Xtask {
                 "warnings",
             ])),
             Step::CheckCore => self.check_core(),
-            Step::TestNative => self.run(&mut self.cargo(&["test", "--workspace"])),
+            // The `ci` profile optimises (the seed sweeps run thousands of simulations) but
+            // keeps debug assertions and overflow checks on.
+            Step::TestNative => self.run(&mut self.cargo(&["test", "--workspace", "--profile", "ci"])),
             Step::TestWasm => {
-                if !self.root.join("crates/core/tests/wasm.rs").exists() {
-                    println!("  skip  crates/core/tests/wasm.rs does not exist yet");
-                    return Ok(());
-                }
                 // The runner is wasm-bindgen-test-runner (see .cargo/config.toml), under Node.
                 self.run(
                     self.cargo(&["test", "-p", "deepend-core", "--target", WASM_TARGET, "--test", "wasm"])
@@ -540,6 +540,25 @@ impl Xtask {
             Step::Dist => self.dist(),
             Step::E2e => self.e2e(),
         }
+    }
+
+    /// The native benchmarks, then the same library built for wasm32 and timed under Node.
+    fn bench(&self, args: &[String]) -> Result {
+        let quick = match args {
+            [] => false,
+            [flag] if flag == "--quick" => true,
+            _ => return Err(format!("unexpected arguments to bench: {args:?}\n\n{USAGE}")),
+        };
+        let mut native = self.cargo(&["run", "--release", "-p", "deepend-bench", "--"]);
+        if quick {
+            native.arg("--quick");
+        }
+        self.run(&mut native)?;
+        self.setup_wasm_target()?;
+        self.run(&mut self.cargo(&["build", "--release", "-p", "deepend-bench", "--lib", "--target", WASM_TARGET]))?;
+        let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| self.root.join("target"), PathBuf::from);
+        let wasm = target.join(WASM_TARGET).join("release/deepend_bench.wasm");
+        self.run(self.cmd("node").arg(self.root.join("crates/bench/run-wasm.mjs")).arg(wasm))
     }
 
     fn e2e(&self) -> Result {
