@@ -571,7 +571,11 @@ impl<P: Protocol> Sim<P> {
     /// Processes the next event or action, if any. Returns false when nothing is left.
     pub fn step(&mut self) -> bool {
         let queued = self.world.queue.peek().map(|q| q.time);
-        let action = self.script.actions.get(self.world.next_action).map(|a| a.at.max(self.world.now));
+        let action = self
+            .script
+            .actions
+            .get(self.world.next_action)
+            .map(|a| a.at.max(self.world.now));
         let (at, action_due) = match (queued, action) {
             (Some(q), Some(a)) if a < q => (a, true),
             (Some(q), _) => (q, false),
@@ -1528,7 +1532,11 @@ mod tests {
         let mut sim = Sim::<Ping>::new(&script(4, vec![])).unwrap();
         sim.run_until(SimTime::from_ms(99));
         sim.step();
-        assert_eq!(sim.next_event_time(), Some(sim.now()), "more events are due at this instant");
+        assert_eq!(
+            sim.next_event_time(),
+            Some(sim.now()),
+            "more events are due at this instant"
+        );
         sim.act(Action::Crash(2));
         sim.run_until(SimTime::from_ms(500));
         let replay = run(sim.script(), 500);

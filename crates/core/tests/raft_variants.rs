@@ -13,8 +13,7 @@
 //!
 //! The adversaries act through [`Sim::act`], which writes every action into the run's script,
 //! so a failing seed is reproduced exactly from `sim.script()` (the assertions print it; a
-//! test below replays some). For that, an adversary acts at a microsecond at which no event
-//! is due: in a replay, a script action comes before the events of its instant.
+//! test below replays some).
 //!
 //! How often each kind of run catches each broken variant (at the time of writing, seeds
 //! 0..300, 3 nodes on even seeds and 5 on odd ones for churn and aimed runs):
@@ -43,21 +42,6 @@ const RUN_US: u64 = 10_000_000;
 
 fn settings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// Takes `action` just after the events due now, at a microsecond that no event shares, so
-/// that a replay of the script, where actions precede the events of their instant, makes the
-/// same run.
-fn act_soon(sim: &mut Sim<Raft>, action: Action) {
-    loop {
-        let at = SimTime(sim.now().as_us() + 1);
-        if sim.next_event_time().is_none_or(|t| t > at) {
-            sim.run_until(at);
-            sim.act(action);
-            return;
-        }
-        sim.step();
-    }
 }
 
 /// A run of the engine's random fault plan.
@@ -125,7 +109,7 @@ fn churn(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Raft> {
             85..95 if !up.is_empty() => Action::Timeout(pick(&mut rng, &up)),
             _ => continue,
         };
-        act_soon(&mut sim, action);
+        sim.act(action);
     }
     // Calm: everything back, to see that the run settles and the history is checkable.
     calm(&mut sim, nodes);
@@ -186,7 +170,7 @@ fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Raft> {
             });
         }
         if let Some(action) = action {
-            act_soon(&mut sim, action);
+            sim.act(action);
         }
     }
     calm(&mut sim, nodes);
@@ -198,10 +182,10 @@ fn calm(sim: &mut Sim<Raft>, nodes: u8) {
     if !sim.violations().is_empty() {
         return;
     }
-    act_soon(sim, Action::Heal);
+    sim.act(Action::Heal);
     for id in 1..=nodes {
         if sim.status(id) == NodeStatus::Crashed {
-            act_soon(sim, Action::Restart(id));
+            sim.act(Action::Restart(id));
         }
     }
     sim.run_until(SimTime(RUN_US));

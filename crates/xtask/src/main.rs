@@ -555,10 +555,22 @@ impl Xtask {
         }
         self.run(&mut native)?;
         self.setup_wasm_target()?;
-        self.run(&mut self.cargo(&["build", "--release", "-p", "deepend-bench", "--lib", "--target", WASM_TARGET]))?;
+        self.run(&mut self.cargo(&[
+            "build",
+            "--release",
+            "-p",
+            "deepend-bench",
+            "--lib",
+            "--target",
+            WASM_TARGET,
+        ]))?;
         let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| self.root.join("target"), PathBuf::from);
         let wasm = target.join(WASM_TARGET).join("release/deepend_bench.wasm");
-        self.run(self.cmd("node").arg(self.root.join("crates/bench/run-wasm.mjs")).arg(wasm))
+        self.run(
+            self.cmd("node")
+                .arg(self.root.join("crates/bench/run-wasm.mjs"))
+                .arg(wasm),
+        )
     }
 
     fn e2e(&self) -> Result {

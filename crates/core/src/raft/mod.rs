@@ -60,6 +60,18 @@ pub mod kv;
 pub mod log;
 pub mod monitor;
 pub mod params;
+/// The smallest number of nodes out of `n` that make a majority: any two such sets share a node.
+pub(crate) fn quorum(n: u8) -> usize {
+    usize::from(n) / 2 + 1
+}
+
+/// The highest index stored on at least `quorum` of the nodes whose last stored indexes are
+/// `stored` (reordered in place): the `quorum`-th largest.
+pub(crate) fn quorum_index(stored: &mut [u64], quorum: usize) -> u64 {
+    stored.sort_unstable_by(|a, b| b.cmp(a));
+    stored.get(quorum.wrapping_sub(1)).copied().unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -364,7 +376,7 @@ impl Raft {
     // ----- Bookkeeping. -----
 
     fn quorum(&self) -> usize {
-        usize::from(self.n) / 2 + 1
+        quorum(self.n)
     }
 
     fn peers(&self) -> impl Iterator<Item = NodeId> + use<> {
@@ -543,8 +555,7 @@ impl Raft {
                 }
             })
             .collect();
-        stored.sort_unstable_by(|a, b| b.cmp(a));
-        let majority_index = stored[self.quorum() - 1];
+        let majority_index = quorum_index(&mut stored, self.quorum());
         if majority_index <= self.commit_index {
             return;
         }

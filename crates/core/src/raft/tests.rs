@@ -1387,3 +1387,31 @@ fn monitor_names_its_properties() {
     let mut p = RaftParams::default();
     assert!(p.set("variant", "correct").is_ok());
 }
+
+mod quorum_arithmetic {
+    //! The fast commit arithmetic against its definition, on random inputs, in the manner of
+    //! etcd's quorum/quick_test.go.
+
+    use super::super::{quorum, quorum_index};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_two_quorums_intersect(n in 1u8..=9) {
+            let q = quorum(n);
+            prop_assert!(q <= usize::from(n));
+            prop_assert!(2 * q > usize::from(n), "two quorums of {n} always share a node");
+            prop_assert!(2 * (q - 1) <= usize::from(n), "and the quorum is the smallest such size");
+        }
+
+        #[test]
+        fn quorum_index_is_the_highest_index_a_majority_stores(stored in proptest::collection::vec(0u64..20, 1..=9)) {
+            let n = stored.len() as u8;
+            let q = quorum(n);
+            let got = quorum_index(&mut stored.clone(), q);
+            // Definition: the largest N such that at least q nodes store an index >= N.
+            let reference = (0..=20u64).rev().find(|&n| stored.iter().filter(|&&m| m >= n).count() >= q).unwrap_or(0);
+            prop_assert_eq!(got, reference);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+// `cargo xtask bench` (wasm half): times the bench library built for wasm32 under Node,
+// next to the same bare queue loop, so the wasm/native ratio compares like with like.
+// Usage: node run-wasm.mjs path/to/deepend_bench.wasm
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+const [wasmPath] = process.argv.slice(2);
+const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), {});
+const x = instance.exports;
+
+const time = (f) => {
+  const t = performance.now();
+  const result = f();
+  return [result, performance.now() - t];
+};
+
+const queueEvents = 20_000_000n;
+const [, queueMs] = time(() => x.bench_queue(queueEvents));
+const queueRate = Number(queueEvents) / (queueMs / 1000);
+console.log(`wasm bare event queue:  ${queueRate.toFixed(0).padStart(12)} events/s`);
+
+const [events, raftMs] = time(() => x.bench_raft(60n, 3n, 50));
+const raftRate = Number(events) / (raftMs / 1000);
+console.log(
+  `wasm raft, trace off:   ${raftRate.toFixed(0).padStart(12)} events/s (${events} events in 60 simulated s, ` +
+    `${(queueRate / raftRate).toFixed(1)}x the bare queue's cost per event)`,
+);
+
+const [longEvents, longMs] = time(() => x.bench_long_run(600n, 20));
+console.log(`wasm 10-minute run:     ${longEvents} events built in ${(longMs / 1000).toFixed(2)} s`);
+let worst = 0;
+let total = 0;
+const seeks = 100;
+for (let i = 0n; i < BigInt(seeks); i++) {
+  const [, ms] = time(() => x.bench_seek((i * 7919n) % 600000n));
+  worst = Math.max(worst, ms);
+  total += ms;
+}
+console.log(`wasm seek in the 10-minute run: mean ${(total / seeks).toFixed(2)} ms, max ${worst.toFixed(2)} ms over ${seeks} seeks`);

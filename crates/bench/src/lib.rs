@@ -1,0 +1,107 @@
+//! What the benchmarks run, free of any clock so that native and wasm time the same code.
+
+use deepend_core::SimTime;
+use deepend_core::faults::{FaultPlan, random_script};
+use deepend_core::raft::Raft;
+use deepend_core::sim::Sim;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// The figure the engine is compared with: a bare event-queue loop that pops an event and
+/// pushes one at a random later time, with a payload the size of a small message. Returns a
+/// checksum so that the loop cannot be optimised away.
+pub fn queue_baseline(events: u64, seed: u64) -> u64 {
+    let mut heap: BinaryHeap<Reverse<(u64, u64, [u64; 4])>> = BinaryHeap::new();
+    let mut x = seed | 1;
+    let mut next = || {
+        // xorshift64: the baseline should cost what a queue costs, not what ChaCha costs.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for seq in 0..64 {
+        heap.push(Reverse((next() % 1_000, seq, [seq; 4])));
+    }
+    let mut sum = 0u64;
+    for seq in 64..events + 64 {
+        let Some(Reverse((t, _, payload))) = heap.pop() else {
+            break;
+        };
+        sum = sum.wrapping_add(t ^ payload[0]);
+        heap.push(Reverse((t + 10_000 + next() % 5_000, seq, [seq; 4])));
+    }
+    sum
+}
+
+/// What one benchmark run of Raft did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RaftRun {
+    pub events: u64,
+    pub violations: u64,
+    pub trace_events: u64,
+}
+
+/// The sweep's fault plan with `load_per_sec` client operations per second.
+pub fn plan(sim_secs: u64, load_per_sec: u32) -> FaultPlan {
+    FaultPlan {
+        duration_us: sim_secs * 1_000_000,
+        load_per_sec,
+        ..FaultPlan::default()
+    }
+}
+
+/// A 5-node Raft under steady client load and random faults, checkers on.
+pub fn raft_run(sim_secs: u64, seed: u64, load_per_sec: u32, trace: bool) -> (Sim<Raft>, RaftRun) {
+    let script = random_script(&plan(sim_secs, load_per_sec), seed);
+    let mut sim = Sim::<Raft>::with_trace(&script, trace).expect("the fault plan is a valid script");
+    sim.run_until(SimTime::from_secs(sim_secs));
+    let run = RaftRun {
+        events: sim.events_processed(),
+        violations: sim.violations().len() as u64,
+        trace_events: sim.trace().events.len() as u64,
+    };
+    (sim, run)
+}
+
+#[cfg(target_arch = "wasm32")]
+mod wasm {
+    //! Exports for `run-wasm.mjs`. Plain numbers in and out, so no bindings are needed.
+
+    use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static LONG_RUN: RefCell<Option<Sim<Raft>>> = const { RefCell::new(None) };
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_queue(events: u64) -> u64 {
+        queue_baseline(events, 7)
+    }
+
+    /// Events processed by a run of `sim_secs` simulated seconds (trace off, checkers on).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_raft(sim_secs: u64, seed: u64, load_per_sec: u32) -> u64 {
+        raft_run(sim_secs, seed, load_per_sec, false).1.events
+    }
+
+    /// Builds the long run (trace on) that `bench_seek` seeks in; returns its event count.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_long_run(sim_secs: u64, load_per_sec: u32) -> u64 {
+        let (sim, run) = raft_run(sim_secs, 1, load_per_sec, true);
+        LONG_RUN.with(|r| *r.borrow_mut() = Some(sim));
+        run.events
+    }
+
+    /// Seeks the long run to `ms`; returns the number of trace events then.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_seek(ms: u64) -> u64 {
+        LONG_RUN.with(|r| {
+            let mut r = r.borrow_mut();
+            let Some(sim) = r.as_mut() else { return 0 };
+            sim.seek(SimTime::from_ms(ms));
+            sim.trace().events.len() as u64
+        })
+    }
+}

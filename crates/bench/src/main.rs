@@ -1,0 +1,110 @@
+//! `cargo xtask bench` (native half): events per second of the engine against a bare queue,
+//! sweep throughput, seek time and memory of a long run. It measures and prints; nothing
+//! here passes or fails on a time.
+
+use deepend_bench::{queue_baseline, raft_run};
+use deepend_core::SimTime;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Counts live and peak heap bytes, for the memory of a long run.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let seeds: u64 = if quick { 200 } else { 10_000 };
+
+    // 1. Engine throughput next to the bare queue, in the same process.
+    let queue_events = 20_000_000;
+    let t = Instant::now();
+    let checksum = queue_baseline(queue_events, 7);
+    let queue_rate = queue_events as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "bare event queue:       {:>12.0} events/s (checksum {checksum:x})",
+        queue_rate
+    );
+    for (label, trace) in [("raft, trace off", false), ("raft, trace on", true)] {
+        let t = Instant::now();
+        let (_, run) = raft_run(60, 3, 50, trace);
+        let rate = run.events as f64 / t.elapsed().as_secs_f64();
+        println!(
+            "{label}:{:pad$}{:>12.0} events/s ({} events in 60 simulated s, {} violations, {:.1}x the bare queue's cost per event)",
+            "",
+            rate,
+            run.events,
+            run.violations,
+            queue_rate / rate,
+            pad = 23 - label.len() - 1,
+        );
+    }
+
+    // 2. Sweep throughput on every core.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let plan = deepend_bench::plan(10, 20);
+    let t = Instant::now();
+    let results = deepend_cli::sweep(&plan, 0, seeds, threads).expect("the plan is valid");
+    let secs = t.elapsed().as_secs_f64();
+    let failed = results.iter().filter(|r| r.failed()).count();
+    let events: u64 = results.iter().map(|r| r.events).sum();
+    println!(
+        "sweep: {seeds} seeds x 10 simulated s on {threads} threads in {secs:.1} s ({:.0} seeds/s, {:.0} events/s, {failed} failed)",
+        seeds as f64 / secs,
+        events as f64 / secs
+    );
+
+    // 3. A 10-minute run with the trace on: memory, then seeks to spread-out times.
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let t = Instant::now();
+    let (mut sim, run) = raft_run(600, 1, 20, true);
+    println!(
+        "10-minute run: {} events, {} trace events, built in {:.2} s, heap {:.1} MiB live, {:.1} MiB peak",
+        run.events,
+        run.trace_events,
+        t.elapsed().as_secs_f64(),
+        mib(LIVE.load(Ordering::Relaxed) - before),
+        mib(PEAK.load(Ordering::Relaxed) - before)
+    );
+    let mut worst = 0.0f64;
+    let mut total = 0.0f64;
+    let targets: Vec<u64> = (0..100u64).map(|i| (i * 7_919) % 600_000).collect();
+    for &ms in &targets {
+        let t = Instant::now();
+        sim.seek(SimTime::from_ms(ms));
+        let took = t.elapsed().as_secs_f64() * 1_000.0;
+        worst = worst.max(took);
+        total += took;
+    }
+    println!(
+        "seek in the 10-minute run: mean {:.2} ms, max {worst:.2} ms over {} seeks",
+        total / targets.len() as f64,
+        targets.len()
+    );
+}

@@ -1,0 +1,55 @@
+//! Golden scenario scripts, in the manner of etcd's and toyDB's data-driven tests: each
+//! `tests/golden/NAME.script` at the repository root runs to its `set duration` (or to its
+//! last action plus two seconds) and its whole trace and summary must equal
+//! `NAME.expected`. After an intended change, regenerate with `UPDATE_GOLDEN=1 cargo test
+//! -p deepend-cli --test golden` and review the diff like code.
+
+use deepend_cli::{default_until, run_script};
+use deepend_core::script::parse;
+use std::path::PathBuf;
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden")
+}
+
+#[test]
+fn golden_scenarios() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("tests/golden exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "script"))
+        .collect();
+    scripts.sort();
+    assert!(scripts.len() >= 10, "the golden scenarios are all there");
+    let mut failures = Vec::new();
+    for path in &scripts {
+        let text = std::fs::read_to_string(path).expect("readable script");
+        let script = parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let until = deepend_cli::duration_setting(&script).unwrap_or_else(|| default_until(&script));
+        let (got, _) = run_script(&script, until, true).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let expected_path = path.with_extension("expected");
+        if update {
+            std::fs::write(&expected_path, &got).expect("writable golden file");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != expected {
+            let line = got
+                .lines()
+                .zip(expected.lines())
+                .position(|(a, b)| a != b)
+                .map_or(0, |i| i + 1);
+            failures.push(format!(
+                "{} differs from {} (first at line {line})",
+                path.display(),
+                expected_path.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\nregenerate with UPDATE_GOLDEN=1 and review the diff",
+        failures.join("\n")
+    );
+}
