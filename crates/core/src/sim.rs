@@ -239,7 +239,8 @@ struct Slot<P: Protocol> {
     pause_generation: u32,
     held: Vec<Ev<P::Msg>>,
     timer_generation: [u32; TIMER_KINDS],
-    timer_due: [Option<SimTime>; TIMER_KINDS],
+    /// When each pending timer was set and when it fires, for the stage's countdown rings.
+    timer_due: [Option<(SimTime, SimTime)>; TIMER_KINDS],
     offset_us: i64,
     drift_ppm: i32,
 }
@@ -441,6 +442,10 @@ impl<P: Protocol> Sim<P> {
     pub fn node(&self, id: NodeId) -> Option<&P> {
         self.world.nodes.get(usize::from(id).wrapping_sub(1))?.as_ref()
     }
+    /// What node `id` has on stable storage while it is crashed.
+    pub fn stable(&self, id: NodeId) -> Option<&P::Stable> {
+        self.slot(id)?.stable.as_ref()
+    }
     pub fn status(&self, id: NodeId) -> NodeStatus {
         match self.slot(id) {
             Some(s) if s.stable.is_some() => NodeStatus::Crashed,
@@ -448,8 +453,8 @@ impl<P: Protocol> Sim<P> {
             _ => NodeStatus::Up,
         }
     }
-    /// When node `id`'s timer `kind` fires, if set.
-    pub fn timer_due(&self, id: NodeId, kind: TimerKind) -> Option<SimTime> {
+    /// When node `id`'s pending timer `kind` was set and when it fires.
+    pub fn timer_window(&self, id: NodeId, kind: TimerKind) -> Option<(SimTime, SimTime)> {
         self.slot(id)?.timer_due.get(usize::from(kind)).copied().flatten()
     }
     /// Node `id`'s clock offset (microseconds) and drift (parts per million).
@@ -743,7 +748,7 @@ impl<P: Protocol> Sim<P> {
             match after {
                 Some(local_us) => {
                     let due = now.saturating_add_us(slot.sim_duration_us(local_us));
-                    slot.timer_due[k] = Some(due);
+                    slot.timer_due[k] = Some((now, due));
                     self.schedule(
                         due,
                         Ev::Timer {
