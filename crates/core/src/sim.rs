@@ -8,7 +8,7 @@
 //! first finishes the current instant), so a recorded run and its replay agree.
 //!
 //! The state that changes as the run goes ([`World`]) is `Clone`, and a copy of it is kept
-//! every [`CHECKPOINT_EVERY_US`] of simulated time; seeking backwards restores the nearest
+//! every [`CHECKPOINT_EVERY_EVENTS`] events; seeking backwards restores the nearest
 //! checkpoint and replays from there. What only grows (the trace, the client history, the
 //! violations) lives beside it and is cut back to the checkpoint's length on restore.
 //!
@@ -32,10 +32,9 @@ use crate::{ClientId, Key, NodeId, SimTime, Value};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-/// Simulated time between checkpoints. At the default settings a 5-node Raft under load
-/// makes a few thousand events per simulated second, so a seek replays at most a few
-/// thousand events.
-pub const CHECKPOINT_EVERY_US: u64 = 1_000_000;
+/// Events between checkpoints: a seek replays at most this many, about 10 ms in wasm at the
+/// measured rate (docs/benchmarks.md), while a 10-minute run keeps only tens of copies.
+pub const CHECKPOINT_EVERY_EVENTS: u64 = 10_000;
 
 /// Number of timer kinds a protocol may use.
 const TIMER_KINDS: usize = 8;
@@ -488,6 +487,10 @@ impl<P: Protocol> Sim<P> {
     pub fn liveness(&self) -> Liveness {
         self.world.liveness
     }
+    /// How many checkpoints the run keeps (for benchmarks and tests).
+    pub fn checkpoint_count(&self) -> usize {
+        self.checkpoints.len()
+    }
     /// Events processed since the start of the run (for benchmarks).
     pub fn events_processed(&self) -> u64 {
         self.world.events_processed
@@ -587,14 +590,11 @@ impl<P: Protocol> Sim<P> {
             (None, Some(a)) => (a, true),
             (None, None) => return false,
         };
-        // A checkpoint holds the state as it stands between events, so it is taken before the
-        // first event at or past each boundary.
-        let boundary = self.checkpoints.last().map_or(0, |c| c.world.now.as_us()) + CHECKPOINT_EVERY_US;
-        if at.as_us() >= boundary {
-            // The state is the same for every time from the last event up to `at`; stamp it
-            // with the last boundary before `at`, or with now if that is later.
-            let stamp = SimTime(at.as_us() - at.as_us() % CHECKPOINT_EVERY_US);
-            self.world.now = self.world.now.max(stamp);
+        // A checkpoint holds the state as it stands between two events. Spacing them by events
+        // rather than by time bounds the replay a seek costs, whatever the load.
+        let since = (self.world.events_processed)
+            .saturating_sub(self.checkpoints.last().map_or(0, |c| c.world.events_processed));
+        if since >= CHECKPOINT_EVERY_EVENTS {
             self.checkpoint();
         }
         self.world.events_processed += 1;
@@ -658,7 +658,7 @@ impl<P: Protocol> Sim<P> {
             found: self.found.len(),
         };
         match self.checkpoints.last() {
-            Some(last) if last.world.now >= checkpoint.world.now => {}
+            Some(last) if last.world.events_processed >= checkpoint.world.events_processed => {}
             _ => self.checkpoints.push(checkpoint),
         }
     }
@@ -1507,13 +1507,20 @@ mod tests {
 
     #[test]
     fn seeking_back_replays_the_same_run() {
-        let s = script(6, vec![(300, Action::Loss { ppm: 100_000 }), (1_700, Action::Crash(3))]);
-        let straight = run(&s, 3_000);
-        let mut sim = run(&s, 3_000);
-        sim.seek(SimTime::from_ms(1_200));
-        assert_eq!(sim.now(), SimTime::from_ms(1_200));
-        assert!(sim.trace().events.iter().all(|e| e.time <= SimTime::from_ms(1_200)));
-        sim.seek(SimTime::from_ms(3_000));
+        // Long enough for several checkpoints, so that seeks restore one in the middle.
+        let s = script(
+            6,
+            vec![(30_000, Action::Loss { ppm: 100_000 }), (170_000, Action::Crash(3))],
+        );
+        let straight = run(&s, 300_000);
+        let mut sim = run(&s, 300_000);
+        assert!(sim.checkpoint_count() >= 3, "{} checkpoints", sim.checkpoint_count());
+        for back in [120_000, 250_000, 0, 299_999] {
+            sim.seek(SimTime::from_ms(back));
+            assert_eq!(sim.now(), SimTime::from_ms(back));
+            assert!(sim.trace().events.iter().all(|e| e.time <= SimTime::from_ms(back)));
+        }
+        sim.seek(SimTime::from_ms(300_000));
         assert_eq!(sim.trace_digest(), straight.trace_digest());
         assert_eq!(sim.node(1).unwrap().received, straight.node(1).unwrap().received);
     }
