@@ -3,7 +3,7 @@
 //! Everything CI does is here, in Rust, with no dependencies: `.ci/run` only calls
 //! `cargo xtask test`. The machines this project runs on reach the package registries and
 //! nothing else, and a fresh one has none of the web tool chain, so `setup` installs each tool
-//! that is missing, at the exact version that works offline (see `shared/TOOLCHAIN.md`), and
+//! that is missing, at the exact version that works offline, and
 //! leaves alone what is already there. Every external command is printed before it runs.
 
 use std::env;
