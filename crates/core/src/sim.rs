@@ -501,32 +501,21 @@ impl<P: Protocol> Sim<P> {
             .world
             .queue
             .iter()
-            .filter_map(|q| match q.ev {
-                Ev::Deliver { from, to, sent, id, .. } => Some((
-                    q.time,
-                    q.seq,
-                    InFlight {
-                        from,
-                        to,
-                        sent,
-                        arrives: q.time,
-                        msg: id,
-                        lost: false,
-                    },
-                )),
-                Ev::Lost { from, to, sent, id } => Some((
-                    q.time,
-                    q.seq,
-                    InFlight {
-                        from,
-                        to,
-                        sent,
-                        arrives: q.time,
-                        msg: id,
-                        lost: true,
-                    },
-                )),
-                _ => None,
+            .filter_map(|q| {
+                let (from, to, sent, msg, lost) = match q.ev {
+                    Ev::Deliver { from, to, sent, id, .. } => (from, to, sent, id, false),
+                    Ev::Lost { from, to, sent, id } => (from, to, sent, id, true),
+                    _ => return None,
+                };
+                let flight = InFlight {
+                    from,
+                    to,
+                    sent,
+                    arrives: q.time,
+                    msg,
+                    lost,
+                };
+                Some((q.time, q.seq, flight))
             })
             .collect();
         out.sort_by_key(|(t, s, _)| (*t, *s));
