@@ -20,9 +20,9 @@
 //!
 //! | variant | planned | churn | aimed |
 //! |---|---|---|---|
-//! | vote-without-log-check | 171 (first: seed 1) | 223 (seed 0) | 251 (seed 0) |
-//! | forget-term-on-restart | 0 | 162 (seed 2) | 3 (seed 182) |
-//! | commit-old-terms | 0 | 1 (seed 48) | 62 (seed 2) |
+//! | vote-without-log-check | 177 (first: seed 1) | 223 (seed 0) | 260 (seed 0) |
+//! | forget-term-on-restart | 0 | 161 (seed 0) | 9 (seed 6) |
+//! | commit-old-terms | 0 | 1 (seed 48) | 43 (seed 7) |
 //!
 //! The correct protocol, with no extension, PreVote, CheckQuorum and both, showed no
 //! violation and only linearizable histories in all 3,600 runs of the same seeds. The tests
@@ -323,5 +323,6 @@ fn broken_raft_forget_term_on_restart_is_caught() {
     .expect("forget-term-on-restart survived 100 seeds of churn");
     eprintln!("forget-term-on-restart: caught at seed {seed}: {found:?}");
     assert!(seed < 20, "took {} seeds", seed + 1);
-    assert!(!found.is_empty());
+    // The bug lets a restarted node vote twice in one term, so two leaders share it.
+    assert!(found.contains(&monitor::ELECTION_SAFETY), "{found:?}");
 }

@@ -35,10 +35,13 @@
 //! client.
 //!
 //! **Clients** (section 8). A follower answers a request with the leader it knows of. The
-//! leader appends the request and answers when it applies it. A request carries `(client,
-//! seq)`, kept across retries; the state machine remembers each client's last applied `seq`
-//! and reply, so a retry is applied at most once (see [`kv`]). Reads go through the log like
-//! writes, which makes them linearizable at the cost of a round of replication.
+//! leader appends the request and answers when it applies it; if it steps down first, it
+//! answers with the leader it now knows of (the entry may still commit: the answer promises
+//! nothing about it). A request carries `(client, seq)`, kept across retries; the state
+//! machine remembers each client's last applied `seq` and reply, so a retry is applied at most
+//! once (see [`kv`]), and a leader that holds the request unapplied waits on that entry. Reads
+//! go through the log like writes, which makes them linearizable at the cost of a round of
+//! replication.
 //!
 //! **PreVote and CheckQuorum** (thesis 9.6 and 6.2), both off by default. A node that was cut
 //! off keeps timing out and raising its term; when it comes back, its high term forces the
@@ -80,10 +83,10 @@ pub use log::{Command, Entry, Log};
 pub use monitor::RaftMonitor;
 pub use params::{RaftParams, Variant};
 
-use crate::NodeId;
 use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Protocol, Role, TimerKind};
+use crate::{ClientId, NodeId};
 use kv::Seen;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The election timer. A leader with CheckQuorum on uses the same slot for its quorum check.
@@ -126,15 +129,19 @@ pub enum Message {
         entries: Vec<Entry>,
         leader_commit: u64,
     },
-    /// The answer to an AppendEntries. On success, `match_index` is the last index the
-    /// follower now knows agrees with the leader (`prev_log_index + entries.len()`), from which
-    /// the leader advances `matchIndex` and commits. On a failed consistency check,
-    /// `conflict_index` is where the leader should try next: one past the follower's log if it
-    /// is too short, else the first index of the follower's conflicting term (the fast
-    /// back-off sketched at the end of section 5.3). The field that does not apply is 0.
+    /// The answer to an AppendEntries; `prev_log_index` echoes the one it answers. On success,
+    /// `match_index` is the last index the follower now knows agrees with the leader
+    /// (`prev_log_index + entries.len()`), from which the leader advances `matchIndex` and
+    /// commits. On a failed consistency check, `conflict_index` is where the leader should try
+    /// next: one past the follower's log if it is too short, else the first index of the
+    /// follower's conflicting term (the fast back-off sketched at the end of section 5.3). A
+    /// refusal of a stale term (Figure 2, receiver rule 1) has `conflict_index` 0: it only tells
+    /// the sender the newer term, and says nothing about the logs. The field that does not
+    /// apply is 0.
     AppendEntriesReply {
         term: u64,
         success: bool,
+        prev_log_index: u64,
         match_index: u64,
         conflict_index: u64,
     },
@@ -187,7 +194,8 @@ impl fmt::Display for Message {
                 // Long batches print their ends: the trace is one line per message.
                 let n = entries.len();
                 for (k, e) in entries.iter().enumerate() {
-                    let index = prev_log_index + 1 + k as u64;
+                    // Saturating: the indexes of a message come from another node.
+                    let index = prev_log_index.saturating_add(1).saturating_add(k as u64);
                     if n > 6 && (3..n - 1).contains(&k) {
                         if k == 3 {
                             write!(f, " ...")?;
@@ -204,15 +212,17 @@ impl fmt::Display for Message {
             Message::AppendEntriesReply {
                 term,
                 success,
+                prev_log_index,
                 match_index,
                 conflict_index,
-            } => {
-                if *success {
-                    write!(f, "AppendEntriesReply term={term} ok match={match_index}")
-                } else {
-                    write!(f, "AppendEntriesReply term={term} conflict next={conflict_index}")
-                }
-            }
+            } => match (*success, *conflict_index) {
+                (true, _) => write!(f, "AppendEntriesReply term={term} ok match={match_index}"),
+                (false, 0) => write!(f, "AppendEntriesReply term={term} stale prev={prev_log_index}"),
+                (false, next) => write!(
+                    f,
+                    "AppendEntriesReply term={term} conflict prev={prev_log_index} next={next}"
+                ),
+            },
         }
     }
 }
@@ -274,6 +284,11 @@ pub struct Raft {
     recent_active: Vec<bool>,
     /// Client requests this leader owes a reply, by log index.
     pending: BTreeMap<u64, ClientRequest>,
+    /// Every client entry of the log past `last_applied`, as `(client, seq, index)`: a leader
+    /// looks a retried request up here instead of scanning the unapplied suffix of its log.
+    /// Kept on every node, since any node may become leader, by [`Raft::append`],
+    /// [`Raft::truncate_from`] and [`Raft::apply_committed`].
+    unapplied: BTreeSet<(ClientId, u64, u64)>,
 }
 
 fn slot(id: NodeId) -> usize {
@@ -283,7 +298,7 @@ fn slot(id: NodeId) -> usize {
 impl Raft {
     fn new(id: NodeId, n: u8, params: &RaftParams, stable: Stable) -> Self {
         let n_usize = usize::from(n);
-        Raft {
+        let mut raft = Raft {
             id,
             n,
             params: params.clone(),
@@ -303,7 +318,15 @@ impl Raft {
             match_index: Vec::new(),
             recent_active: vec![false; n_usize],
             pending: BTreeMap::new(),
+            unapplied: BTreeSet::new(),
+        };
+        // Nothing is applied yet: every client entry of the stored log is unapplied.
+        for (index, entry) in raft.log.entries() {
+            if let Command::Client(req) = entry.command {
+                raft.unapplied.insert((req.client, req.seq, index));
+            }
         }
+        raft
     }
 
     // ----- Read-only views for the stage, the panels and the checkers. -----
@@ -384,6 +407,36 @@ impl Raft {
         (1..=self.n).filter(move |&p| p != me)
     }
 
+    /// Appends `entry` to the log, notes it and indexes it if it is a client's; returns its index.
+    fn append(&mut self, entry: Entry, ctx: &mut Ctx<Message>) -> u64 {
+        let index = self.log.append(entry);
+        ctx.note(Note::Append {
+            index,
+            term: entry.term,
+        });
+        if let Command::Client(req) = entry.command
+            && index > self.last_applied
+        {
+            self.unapplied.insert((req.client, req.seq, index));
+        }
+        index
+    }
+
+    /// Deletes the log's entries from `index` on, notes it and forgets their client entries.
+    fn truncate_from(&mut self, index: u64, ctx: &mut Ctx<Message>) {
+        for at in index.max(1)..=self.log.last_index() {
+            if let Some(Entry {
+                command: Command::Client(req),
+                ..
+            }) = self.log.get(at)
+            {
+                self.unapplied.remove(&(req.client, req.seq, at));
+            }
+        }
+        self.log.truncate_from(index);
+        ctx.note(Note::Truncate { from: index });
+    }
+
     /// Announces the role and term if either changed since the last announcement.
     fn note_role(&mut self, ctx: &mut Ctx<Message>) {
         let now = (self.role(), self.current_term);
@@ -415,10 +468,15 @@ impl Raft {
         self.state = State::Follower;
         self.leader = leader;
         if was_leader {
-            // The client replies this leader owed are dropped: the entries may still commit
-            // under the next leader, so "not leader" would be a lie; clients time out and
-            // retry, and the sessions keep the retry from applying twice.
-            self.pending.clear();
+            // The clients this leader owed a reply are told to go to the leader we know of,
+            // rather than left to time out. Their entries may still commit under the next
+            // leader, so the answer promises nothing about the request; it is safe because a
+            // client retries with the same (client, seq), which the next leader waits on if
+            // the entry is in its log and the sessions answer without applying it twice if it
+            // was applied (section 8).
+            for (_, req) in std::mem::take(&mut self.pending) {
+                ctx.reply(req, ClientReply::NotLeader { leader });
+            }
             self.next_index.clear();
             self.match_index.clear();
             ctx.cancel_timer(HEARTBEAT_TIMER);
@@ -430,6 +488,12 @@ impl Raft {
 
     /// An election timeout: campaign, through a pre-vote round if PreVote is on.
     fn election_timeout(&mut self, ctx: &mut Ctx<Message>) {
+        if self.current_term == u64::MAX {
+            // There is no next term to campaign in. Only a message of a forged term gets a
+            // node here; it stays a follower rather than wrap around or reuse its term.
+            self.reset_election_timer(ctx);
+            return;
+        }
         if self.params.prevote {
             self.start_pre_vote(ctx);
         } else {
@@ -455,7 +519,7 @@ impl Raft {
         self.reset_election_timer(ctx);
         self.note_role(ctx);
         let msg = Message::RequestVote {
-            term: self.current_term + 1,
+            term: self.current_term.saturating_add(1),
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
             pre_vote: true,
@@ -470,7 +534,9 @@ impl Raft {
 
     /// Section 5.2: raise the term, vote for ourselves, ask everyone else.
     fn start_election(&mut self, ctx: &mut Ctx<Message>) {
-        self.current_term += 1;
+        // `election_timeout` does not campaign at the last term; saturating all the same, so
+        // that no input can make this panic.
+        self.current_term = self.current_term.saturating_add(1);
         self.voted_for = Some(self.id);
         self.state = State::Candidate;
         self.leader = None;
@@ -505,11 +571,7 @@ impl Raft {
         self.note_role(ctx);
         if self.params.variant != Variant::CommitOldTerms {
             // Section 8: a no-op of the new term lets the entries of earlier terms commit now.
-            let index = self.log.append(Entry::noop(self.current_term));
-            ctx.note(Note::Append {
-                index,
-                term: self.current_term,
-            });
+            self.append(Entry::noop(self.current_term), ctx);
         }
         if self.params.checkquorum {
             ctx.set_timer(ELECTION_TIMER, self.params.election_timeout_us_min);
@@ -586,7 +648,10 @@ impl Raft {
             self.last_applied = index;
             let reply = match &entry.command {
                 Command::Noop => None,
-                Command::Client(req) => self.kv.apply(req),
+                Command::Client(req) => {
+                    self.unapplied.remove(&(req.client, req.seq, index));
+                    self.kv.apply(req)
+                }
             };
             ctx.note(Note::Apply {
                 index,
@@ -677,7 +742,7 @@ impl Raft {
             return;
         }
         if pre_vote {
-            if self.state == State::PreCandidate && term == self.current_term + 1 {
+            if self.state == State::PreCandidate && Some(term) == self.current_term.checked_add(1) {
                 self.votes[slot(from)] = true;
                 if self.has_quorum(&self.votes) {
                     self.start_election(ctx);
@@ -706,10 +771,12 @@ impl Raft {
         ctx: &mut Ctx<Message>,
     ) {
         if term < self.current_term {
-            // Figure 2, receiver rule 1: tell the stale leader our term, so it steps down.
+            // Figure 2, receiver rule 1: tell the stale leader our term, so it steps down. No
+            // conflict hint: we have not looked at our log.
             let reply = Message::AppendEntriesReply {
                 term: self.current_term,
                 success: false,
+                prev_log_index,
                 match_index: 0,
                 conflict_index: 0,
             };
@@ -733,12 +800,14 @@ impl Raft {
             None => Message::AppendEntriesReply {
                 term: self.current_term,
                 success: false,
+                prev_log_index,
                 match_index: 0,
                 conflict_index: self.log.last_index() + 1,
             },
             Some(t) if t != prev_log_term => Message::AppendEntriesReply {
                 term: self.current_term,
                 success: false,
+                prev_log_index,
                 match_index: 0,
                 conflict_index: self.log.first_index_of_term_at(prev_log_index),
             },
@@ -751,17 +820,10 @@ impl Raft {
                     let index = prev_log_index + 1 + k as u64;
                     match self.log.term_at(index) {
                         Some(t) if t == entry.term => continue,
-                        Some(_) => {
-                            self.log.truncate_from(index);
-                            ctx.note(Note::Truncate { from: index });
-                        }
+                        Some(_) => self.truncate_from(index, ctx),
                         None => {}
                     }
-                    self.log.append(entry);
-                    ctx.note(Note::Append {
-                        index,
-                        term: entry.term,
-                    });
+                    self.append(entry, ctx);
                 }
                 // Receiver rule 5: commit up to what the leader has committed, but only as far
                 // as this message proved our log matches the leader's.
@@ -769,6 +831,7 @@ impl Raft {
                 Message::AppendEntriesReply {
                     term: self.current_term,
                     success: true,
+                    prev_log_index,
                     match_index: last_new,
                     conflict_index: 0,
                 }
@@ -777,11 +840,16 @@ impl Raft {
         ctx.send(from, reply);
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the fields of AppendEntriesReply, with the sender and the context"
+    )]
     fn on_append_entries_reply(
         &mut self,
         from: NodeId,
         term: u64,
         success: bool,
+        prev_log_index: u64,
         match_index: u64,
         conflict_index: u64,
         ctx: &mut Ctx<Message>,
@@ -804,8 +872,15 @@ impl Raft {
                 }
             }
         } else {
-            // Back off towards the follower's hint, never below what it is known to hold. A
-            // hint at or past nextIndex comes from a stale probe: nothing to do.
+            // Only the answer to the probe we would send now (at nextIndex) moves nextIndex,
+            // as in etcd: a refusal of an earlier probe, delayed or duplicated, says nothing
+            // about where to go from here. Neither does a refusal without a hint, which
+            // refused a stale term (this leader's, from before it was elected again in the
+            // term of the refusal) without looking at the log.
+            if conflict_index == 0 || prev_log_index != self.next_index[p].saturating_sub(1) {
+                return;
+            }
+            // Back off towards the follower's hint, never below what it is known to hold.
             let next = conflict_index
                 .min(self.next_index[p])
                 .max(self.match_index[p] + 1)
@@ -929,10 +1004,11 @@ impl Protocol for Raft {
             Message::AppendEntriesReply {
                 term,
                 success,
+                prev_log_index,
                 match_index,
                 conflict_index,
             } => {
-                self.on_append_entries_reply(from, term, success, match_index, conflict_index, ctx);
+                self.on_append_entries_reply(from, term, success, prev_log_index, match_index, conflict_index, ctx);
             }
         }
     }
@@ -967,22 +1043,17 @@ impl Protocol for Raft {
             Seen::New => {}
         }
         // Already in our log but not applied yet (a retry, or an entry of an earlier term):
-        // wait for that entry instead of appending a second copy.
-        let same = |e: &Entry| matches!(e.command, Command::Client(r) if (r.client, r.seq) == (req.client, req.seq));
-        let mut index = self.log.last_index();
-        while index > self.last_applied {
-            if self.log.get(index).is_some_and(same) {
-                self.pending.insert(index, req);
-                return;
-            }
-            index -= 1;
+        // wait for that entry (its last copy) instead of appending another.
+        let copies = (req.client, req.seq, self.last_applied + 1)..=(req.client, req.seq, u64::MAX);
+        if let Some(&(_, _, index)) = self.unapplied.range(copies).next_back() {
+            self.pending.insert(index, req);
+            return;
         }
-        let term = self.current_term;
-        let index = self.log.append(Entry {
-            term,
+        let entry = Entry {
+            term: self.current_term,
             command: Command::Client(req),
-        });
-        ctx.note(Note::Append { index, term });
+        };
+        let index = self.append(entry, ctx);
         self.pending.insert(index, req);
         self.broadcast_append(ctx);
         self.advance_commit(ctx);

@@ -24,6 +24,18 @@
 //!   whose votes were delayed (a GC pause) can still become leader of an old term after a
 //!   newer leader has committed entries it lacks, which is harmless (it can commit nothing,
 //!   every follower has moved past its term) and is not what the property forbids;
+//! - that check at election is not enough, because an entry can be committed in term `t`
+//!   *after* a leader of a later term was elected: a leader of `t` that has not heard of the
+//!   new term yet gets its last acknowledgements. So each leader of a term later than every
+//!   commit so far stays *watched*: every Commit note that extends the committed prefix in an
+//!   earlier term is checked against the watched leader's log as it was while it led (its log
+//!   only grows while it leads, and only with entries of its own term, so "as it was" is its
+//!   log when it stepped down). While it leads, or after it stepped down while its log keeps
+//!   that prefix, that is the node's own chain; when its log is cut below, the monitor keeps
+//!   the part of the chain not yet checked. A commit in term `t` ends the watch of every
+//!   leader of a term up to `t` (commit terms never decrease along the log, so nothing can be
+//!   committed before `t` any more), so only the leaders elected since the last commit are
+//!   watched, usually one;
 //! - every Apply note is checked against a table index → the first entry applied there.
 //!
 //! Each broken situation is reported once (per term, per entry, per index), naming the
@@ -42,6 +54,26 @@ pub const STATE_MACHINE_SAFETY: &str = "State Machine Safety";
 
 const PROPERTIES: &[&str] = &[ELECTION_SAFETY, LOG_MATCHING, LEADER_COMPLETENESS, STATE_MACHINE_SAFETY];
 
+/// A watched leader's log as it was while it led (see the module essay).
+#[derive(Clone, Debug)]
+enum LogAsLeader {
+    /// Still leading: the node's own chain, which only grows while it leads.
+    Leading,
+    /// It stepped down with `len` entries, which are still the prefix of the node's chain.
+    SteppedDown { len: u64 },
+    /// Its log was cut since: the chain hashes of indexes `from..from + chain.len()` as they
+    /// were (the prefix before `from` is already checked).
+    Kept { from: u64, chain: Vec<u64> },
+}
+
+/// A leader of a term later than every commit seen so far.
+#[derive(Clone, Debug)]
+struct Watched {
+    /// The committed prefix up to here is known to be in its log.
+    checked: u64,
+    log: LogAsLeader,
+}
+
 /// The first node seen holding an entry, and the chain hash of its log up to there.
 #[derive(Clone, Copy, Debug)]
 struct Holder {
@@ -54,6 +86,9 @@ struct Holder {
 pub struct RaftMonitor {
     /// The first leader of each term.
     leaders: BTreeMap<u64, NodeId>,
+    /// The leaders, by (term, node), of the terms later than the last commit's (see
+    /// [`LogAsLeader`]).
+    watched: BTreeMap<(u64, NodeId), Watched>,
     /// Per node (`id - 1`): `chains[i]` is the chain hash of the node's log up to index `i + 1`.
     chains: Vec<Vec<u64>>,
     /// Per index (`index - 1`): every distinct term seen there with its first holder.
@@ -151,13 +186,17 @@ impl RaftMonitor {
         // Leader Completeness: the entries committed in terms before `term`.
         let Some(raft) = raft else { return };
         let c_index = self.committed_in.partition_point(|&t| t < term) as u64;
-        if c_index == 0 {
-            return;
-        }
-        let c_chain = self.committed_chain[idx(c_index)];
-        sync(self.chain_mut(node), raft.log(), c_index);
+        // Its whole log: it is watched if its term is later than every commit (see above).
+        sync(self.chain_mut(node), raft.log(), u64::MAX);
         let chain = self.chain(node);
-        if chain.len() as u64 >= c_index && chain[idx(c_index)] == c_chain {
+        if c_index == 0 || (chain.len() as u64 >= c_index && chain[idx(c_index)] == self.committed_chain[idx(c_index)])
+        {
+            if term > self.committed_in.last().copied().unwrap_or(0) {
+                self.watched.entry((term, node)).or_insert(Watched {
+                    checked: c_index,
+                    log: LogAsLeader::Leading,
+                });
+            }
             return;
         }
         if !self.first_report(2, u64::from(node), term) {
@@ -184,12 +223,129 @@ impl RaftMonitor {
         });
     }
 
+    /// A Role note of `node`: the leaderships it no longer holds end, their log is its log now.
+    fn on_role(&mut self, node: NodeId, role: Role, term: u64) {
+        let len = self.chain(node).len() as u64;
+        for (&(t, n), w) in self.watched.iter_mut() {
+            if n == node && matches!(w.log, LogAsLeader::Leading) && (role, term) != (Role::Leader, t) {
+                w.log = LogAsLeader::SteppedDown { len };
+            }
+        }
+    }
+
+    /// `node`'s chain is about to lose the indexes from `from` on: keep what its watched
+    /// leaderships still need of them.
+    fn cut(&mut self, node: NodeId, from: u64) {
+        let chain = self
+            .chains
+            .get(usize::from(node).saturating_sub(1))
+            .map_or(&[][..], Vec::as_slice);
+        if (chain.len() as u64) < from {
+            return;
+        }
+        for (&(_, n), w) in self.watched.iter_mut() {
+            let len = match w.log {
+                _ if n != node => continue,
+                LogAsLeader::Kept { .. } => continue,
+                // A leader never cuts its own log; should one (a broken run), keep what it had.
+                LogAsLeader::Leading => chain.len() as u64,
+                LogAsLeader::SteppedDown { len } => len,
+            };
+            if from <= len {
+                let start = usize::try_from(w.checked).unwrap_or(usize::MAX).min(chain.len());
+                let end = usize::try_from(len).unwrap_or(usize::MAX).min(chain.len()).max(start);
+                w.log = LogAsLeader::Kept {
+                    from: w.checked + 1,
+                    chain: chain[start..end].to_vec(),
+                };
+            }
+        }
+    }
+
+    /// The chain hash at `index` of the watched leadership `w` of `node`, if its log reached it.
+    fn watched_chain_at(&self, node: NodeId, w: &Watched, index: u64) -> Option<u64> {
+        match &w.log {
+            LogAsLeader::Leading => self.chain(node).get(idx(index)).copied(),
+            LogAsLeader::SteppedDown { len } if index <= *len => self.chain(node).get(idx(index)).copied(),
+            LogAsLeader::SteppedDown { .. } => None,
+            LogAsLeader::Kept { from, chain } => {
+                let i = usize::try_from(index.checked_sub(*from)?).ok()?;
+                chain.get(i).copied()
+            }
+        }
+    }
+
+    /// The committed prefix grew to `end` in term `in_term`, by `committer`'s Commit note.
+    /// Every watched leader of a later term must hold it; the watch of the others ends.
+    fn check_watched(
+        &mut self,
+        committer: NodeId,
+        end: u64,
+        in_term: u64,
+        nodes: &[Option<Raft>],
+        out: &mut Vec<Violation>,
+    ) {
+        self.watched = match in_term.checked_add(1) {
+            Some(next) => self.watched.split_off(&(next, 0)),
+            None => BTreeMap::new(),
+        };
+        let keys: Vec<(u64, NodeId)> = self.watched.keys().copied().collect();
+        for (term, node) in keys {
+            let w = &self.watched[&(term, node)];
+            if self.watched_chain_at(node, w, end) == Some(self.committed_chain[idx(end)]) {
+                if let Some(w) = self.watched.get_mut(&(term, node)) {
+                    w.checked = end;
+                }
+                continue;
+            }
+            // The first committed entry its log lacks: chains that differ at an index differ
+            // at every later one, and a log that ends before an index ends before every later
+            // one, so this is a binary search over what is not checked yet.
+            let (mut lo, mut hi) = (w.checked + 1, end);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if self.watched_chain_at(node, w, mid) == Some(self.committed_chain[idx(mid)]) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let missing = lo;
+            let has = match &w.log {
+                _ if self.watched_chain_at(node, w, missing).is_none() => {
+                    format!("its log as leader ended before {missing}")
+                }
+                LogAsLeader::Leading => match nodes.get(usize::from(node).saturating_sub(1)) {
+                    Some(Some(raft)) => format!("it has {}", entry_at(raft.log(), missing)),
+                    _ => format!("its log as leader had another entry at {missing}"),
+                },
+                _ => format!("its log as leader had another entry at {missing}"),
+            };
+            self.watched.remove(&(term, node));
+            if !self.first_report(2, u64::from(node), term) {
+                continue;
+            }
+            let m_term = self.committed_terms[idx(missing)];
+            let m_in = self.committed_in[idx(missing)];
+            let (a, b) = (committer.min(node), committer.max(node));
+            out.push(Violation {
+                property: LEADER_COMPLETENESS,
+                nodes: if a == b { vec![a] } else { vec![a, b] },
+                detail: format!(
+                    "n{committer} committed entry {missing}@{m_term} in term {m_in}, but n{node}, \
+                     leader of the later term {term}, lacks it ({has})"
+                ),
+            });
+        }
+    }
+
     fn on_append(&mut self, node: NodeId, index: u64, term: u64, raft: &Raft, out: &mut Vec<Violation>) {
         let log = raft.log();
         if index == 0 || log.term_at(index) != Some(term) {
             // Overwritten later in the same step; the later note covers it.
             return;
         }
+        self.cut(node, index);
         let chain = self.chain_mut(node);
         chain.truncate(idx(index));
         sync(chain, log, index);
@@ -233,7 +389,10 @@ impl RaftMonitor {
         });
     }
 
-    fn on_commit(&mut self, node: NodeId, index: u64, raft: &Raft) {
+    fn on_commit(&mut self, node: NodeId, index: u64, nodes: &[Option<Raft>], out: &mut Vec<Violation>) {
+        let Some(raft) = nodes.get(usize::from(node).saturating_sub(1)).and_then(Option::as_ref) else {
+            return;
+        };
         let len = self.committed_chain.len() as u64;
         if index <= len {
             return;
@@ -256,6 +415,7 @@ impl RaftMonitor {
             self.committed_chain.push(chain[idx(i)]);
             self.committed_in.push(in_term);
         }
+        self.check_watched(node, index, in_term, nodes, out);
     }
 
     fn on_apply(&mut self, node: NodeId, index: u64, term: u64, raft: &Raft, out: &mut Vec<Violation>) {
@@ -289,14 +449,21 @@ impl RaftMonitor {
 impl Monitor<Raft> for RaftMonitor {
     fn observe(&mut self, node: NodeId, notes: &[Note], nodes: &[Option<Raft>], out: &mut Vec<Violation>) {
         let raft = nodes.get(usize::from(node).saturating_sub(1)).and_then(Option::as_ref);
-        // Log shape first, in order, so that the other checks see the step's final logs.
-        if let Some(raft) = raft {
-            for note in notes {
-                match *note {
-                    Note::Truncate { from } => self.chain_mut(node).truncate(idx(from)),
-                    Note::Append { index, term } => self.on_append(node, index, term, raft, out),
-                    _ => {}
+        // Log shape first, in order, so that the other checks see the step's final logs. A
+        // step that ends a leadership notes the role first, before any change to the log.
+        for note in notes {
+            match *note {
+                Note::Role { role, term } => self.on_role(node, role, term),
+                Note::Truncate { from } => {
+                    self.cut(node, from);
+                    self.chain_mut(node).truncate(idx(from));
                 }
+                Note::Append { index, term } => {
+                    if let Some(raft) = raft {
+                        self.on_append(node, index, term, raft, out);
+                    }
+                }
+                _ => {}
             }
         }
         for note in notes {
@@ -305,11 +472,7 @@ impl Monitor<Raft> for RaftMonitor {
                     role: Role::Leader,
                     term,
                 } => self.on_leader(node, term, raft, out),
-                Note::Commit { index } => {
-                    if let Some(raft) = raft {
-                        self.on_commit(node, index, raft);
-                    }
-                }
+                Note::Commit { index } => self.on_commit(node, index, nodes, out),
                 Note::Apply { index, term } => {
                     if let Some(raft) = raft {
                         self.on_apply(node, index, term, raft, out);

@@ -113,6 +113,13 @@ impl Net {
         }
         self.monitor.observe(id, &out.notes, &self.nodes, &mut self.violations);
         self.notes.extend(out.notes.into_iter().map(|note| (id, note)));
+        if let Some(raft) = &self.nodes[slot(id)] {
+            assert_eq!(
+                raft.unapplied,
+                unapplied_by_scan(raft),
+                "n{id}'s index of unapplied client entries"
+            );
+        }
     }
 
     /// Delivers one message now, unless its receiver is down or cut off.
@@ -200,6 +207,19 @@ impl Net {
     fn assert_safe(&self) {
         assert!(self.violations.is_empty(), "violations: {:#?}", self.violations);
     }
+}
+
+/// The client entries past `last_applied`, by a scan of the log: what [`Raft::on_client`]
+/// looked through before it kept an index, and what the index must hold after every step.
+fn unapplied_by_scan(raft: &Raft) -> BTreeSet<(crate::ClientId, u64, u64)> {
+    raft.log()
+        .entries()
+        .filter(|&(index, _)| index > raft.last_applied())
+        .filter_map(|(index, e)| match e.command {
+            Command::Client(req) => Some((req.client, req.seq, index)),
+            Command::Noop => None,
+        })
+        .collect()
 }
 
 fn params(variant: Variant) -> RaftParams {
@@ -400,6 +420,159 @@ fn a_candidate_yields_to_a_leader_of_its_term_and_refuses_an_older_one() {
     ));
 }
 
+fn request_vote(term: u64, last_log_index: u64, last_log_term: u64) -> Message {
+    Message::RequestVote {
+        term,
+        last_log_index,
+        last_log_term,
+        pre_vote: false,
+    }
+}
+
+fn heartbeat_of(term: u64) -> Message {
+    Message::AppendEntries {
+        term,
+        prev_log_index: 0,
+        prev_log_term: 0,
+        entries: vec![],
+        leader_commit: 0,
+    }
+}
+
+#[test]
+fn a_candidate_counts_only_granted_votes_of_its_current_term() {
+    // Section 5.2: a candidate wins with votes "from a majority of the servers in the full
+    // cluster for the same term". A grant from its election of term 1, delivered late, and a
+    // refusal of term 2 are no votes for term 2.
+    let mut net = Net::new(3, RaftParams::default());
+    net.timeout(1);
+    net.timeout(1);
+    net.take();
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Candidate, 2));
+    let vote = |term, granted| Message::Vote {
+        term,
+        granted,
+        pre_vote: false,
+    };
+    net.send((2, 1, vote(1, true)));
+    net.send((3, 1, vote(2, false)));
+    assert_eq!(net.node(1).role(), Role::Candidate);
+    assert_eq!(net.node(1).votes(), vec![1]);
+    net.send((2, 1, vote(2, true)));
+    assert_eq!(net.leaders(), vec![1]);
+    net.assert_safe();
+}
+
+#[test]
+fn a_vote_is_denied_to_a_candidate_of_a_stale_term() {
+    // Figure 2, RequestVote receiver rule 1: "Reply false if term < currentTerm". n1's log is
+    // as up-to-date as n2's and n2 has not voted in term 3; only n1's term is stale.
+    let mut net = Net::with_logs(RaftParams::default(), &[(2, &[1]), (3, &[1]), (3, &[1])]);
+    net.send((1, 2, request_vote(2, 1, 1)));
+    let reply = net.take();
+    assert_eq!(votes_in(&reply), vec![(2, 1, false)]);
+    assert_eq!(
+        reply[0].2.to_string(),
+        "Vote term=3 denied",
+        "the reply tells n1 the newer term"
+    );
+    assert_eq!(net.node(2).voted_for(), None);
+    net.assert_safe();
+}
+
+/// Delivers `msg` to `to` after moving time on by more than the election timeout range is
+/// wide, and says whether that moved `to`'s election deadline (a reset).
+fn resets_election_timer(net: &mut Net, from: NodeId, to: NodeId, msg: Message) -> bool {
+    net.now_us += 200_000;
+    let before = net.node(to).election_deadline_us();
+    net.send((from, to, msg));
+    net.take();
+    net.node(to).election_deadline_us() != before
+}
+
+#[test]
+fn the_election_timer_is_reset_only_by_a_granted_vote_or_the_current_leader() {
+    // Figure 2, rules for followers: become a candidate "if election timeout elapses without
+    // receiving AppendEntries RPC from current leader or granting vote to candidate". n2
+    // follows n1 in term 1.
+    let mut net = Net::new(3, RaftParams::default());
+    net.elect(1);
+    let resets: Vec<bool> = [
+        (3, heartbeat_of(0)),       // a stale AppendEntries: refused
+        (3, request_vote(1, 1, 1)), // n2 has voted for n1 in term 1: denied
+        (1, heartbeat_of(1)),       // the current leader
+        (3, request_vote(2, 0, 0)), // a newer term, but a log behind n2's: denied
+        (3, request_vote(2, 1, 1)), // granted
+        (3, heartbeat_of(2)),       // the leader of term 2
+    ]
+    .into_iter()
+    .map(|(from, msg)| resets_election_timer(&mut net, from, 2, msg))
+    .collect();
+    assert_eq!(resets, vec![false, false, true, false, true, true]);
+    assert_eq!(net.node(2).leader(), Some(3));
+    net.assert_safe();
+}
+
+#[test]
+fn a_candidate_that_yields_to_the_leader_of_its_term_keeps_its_vote() {
+    // Figure 2: votedFor is the candidate that received the vote "in current term". A
+    // candidate that steps down to the leader of its own term has still voted, for itself,
+    // in that term, and must refuse any other candidate of it.
+    let mut net = Net::new(3, RaftParams::default());
+    net.timeout(1);
+    net.take();
+    net.send((2, 1, heartbeat_of(1)));
+    net.take();
+    let n1 = net.node(1);
+    assert_eq!(
+        (n1.role(), n1.leader(), n1.voted_for()),
+        (Role::Follower, Some(2), Some(1))
+    );
+    net.send((3, 1, request_vote(1, 0, 0)));
+    assert_eq!(votes_in(&net.take()), vec![(1, 3, false)]);
+    net.assert_safe();
+}
+
+#[test]
+fn a_forged_term_or_index_at_the_top_of_u64_does_not_panic() {
+    // Terms and indexes come in messages from other nodes, so the arithmetic on them must not
+    // overflow. A node at the last term cannot campaign: there is no next term to run in.
+    for prevote in [false, true] {
+        let mut net = Net::new(3, with(|p| p.prevote = prevote));
+        net.send((2, 1, request_vote(u64::MAX, 0, 0)));
+        net.take();
+        net.timeout(1);
+        assert_eq!(
+            (net.node(1).role(), net.node(1).current_term()),
+            (Role::Follower, u64::MAX)
+        );
+        assert!(net.take().is_empty(), "no RequestVote for a term past the last");
+        assert!(net.node(1).election_deadline_us().is_some(), "it keeps its timer");
+    }
+    let forged = Message::AppendEntries {
+        term: 1,
+        prev_log_index: u64::MAX - 1,
+        prev_log_term: 1,
+        entries: vec![Entry::noop(1); 3],
+        leader_commit: 0,
+    };
+    let max = u64::MAX;
+    assert_eq!(
+        forged.to_string(),
+        format!(
+            "AppendEntries term=1 prev={}@1 entries=[{max}@1 {max}@1 {max}@1] commit=0",
+            max - 1
+        )
+    );
+    let mut net = Net::new(3, RaftParams::default());
+    net.send((2, 1, forged));
+    assert_eq!(
+        net.take()[0].2.to_string(),
+        format!("AppendEntriesReply term=1 conflict prev={} next=1", max - 1)
+    );
+    net.assert_safe();
+}
+
 #[test]
 fn any_message_of_a_higher_term_makes_a_leader_step_down() {
     // Section 5.1: "If a server receives a request with a stale term number, it rejects the
@@ -409,6 +582,7 @@ fn any_message_of_a_higher_term_makes_a_leader_step_down() {
     let reply = Message::AppendEntriesReply {
         term: 7,
         success: false,
+        prev_log_index: 1,
         match_index: 0,
         conflict_index: 0,
     };
@@ -455,7 +629,10 @@ fn a_failed_consistency_check_makes_the_leader_back_off_to_the_hint() {
     );
     net.send(to2);
     let refusal = net.take();
-    assert_eq!(refusal[0].2.to_string(), "AppendEntriesReply term=3 conflict next=5");
+    assert_eq!(
+        refusal[0].2.to_string(),
+        "AppendEntriesReply term=3 conflict prev=5 next=5"
+    );
     net.send(refusal[0].clone());
     assert_eq!(net.node(1).next_index(2), Some(5));
     let retry = net.take();
@@ -466,7 +643,10 @@ fn a_failed_consistency_check_makes_the_leader_back_off_to_the_hint() {
     net.send(retry[0].clone());
     // n2's 4@3 does not match 4@2: the hint is the start of its term-3 run.
     let refusal = net.take();
-    assert_eq!(refusal[0].2.to_string(), "AppendEntriesReply term=3 conflict next=3");
+    assert_eq!(
+        refusal[0].2.to_string(),
+        "AppendEntriesReply term=3 conflict prev=4 next=3"
+    );
     net.send(refusal[0].clone());
     net.deliver();
     assert_eq!(net.terms(2), vec![1, 1, 1, 2, 2, 3]);
@@ -552,6 +732,119 @@ fn a_stale_or_duplicated_append_entries_never_deletes_matching_entries() {
     net.assert_safe();
 }
 
+#[test]
+fn a_follower_commits_no_further_than_the_last_entry_it_was_sent() {
+    // Figure 2, AppendEntries receiver rule 5: commitIndex = min(leaderCommit, index of last
+    // new entry). n2's 3@2 and 4@2 are stale (the leader holds 3@3); the message, which carries
+    // only 2@2, proves n2 agrees with the leader up to 2 and no further, so n2 must not commit
+    // its own 3@2 because the leader has committed up to 3.
+    let mut net = Net::with_logs(
+        RaftParams::default(),
+        &[(3, &[1, 2, 3, 3]), (3, &[1, 2, 2, 2]), (3, &[1])],
+    );
+    let append = Message::AppendEntries {
+        term: 3,
+        prev_log_index: 1,
+        prev_log_term: 1,
+        entries: vec![Entry::noop(2)],
+        leader_commit: 3,
+    };
+    net.send((1, 2, append));
+    assert_eq!(net.take()[0].2.to_string(), "AppendEntriesReply term=3 ok match=2");
+    assert_eq!(net.node(2).commit_index(), 2);
+    assert_eq!(
+        net.terms(2),
+        vec![1, 2, 2, 2],
+        "a matching entry deletes nothing after it"
+    );
+    net.assert_safe();
+}
+
+#[test]
+fn a_leader_ignores_replies_of_its_earlier_terms() {
+    // Section 5.1: a reply carrying an older term is stale. The leader of term 2 must neither
+    // count a term-1 acknowledgement towards commitment nor back off on a term-1 refusal.
+    let mut net = Net::with_logs(RaftParams::default(), &[(1, &[1, 1]), (1, &[1, 1]), (1, &[1, 1])]);
+    net.timeout(1);
+    net.take();
+    net.send((
+        2,
+        1,
+        Message::Vote {
+            term: 2,
+            granted: true,
+            pre_vote: false,
+        },
+    ));
+    net.take();
+    assert_eq!(net.terms(1), vec![1, 1, 2]);
+    assert_eq!(
+        (net.node(1).next_index(2), net.node(1).match_index(2)),
+        (Some(3), Some(0))
+    );
+    net.send(ack(2, 1, 3));
+    assert_eq!(net.node(1).match_index(2), Some(0));
+    assert_eq!(net.node(1).commit_index(), 0);
+    let refusal = |term| Message::AppendEntriesReply {
+        term,
+        success: false,
+        prev_log_index: 2,
+        match_index: 0,
+        conflict_index: 1,
+    };
+    net.send((2, 1, refusal(1)));
+    assert_eq!(net.node(1).next_index(2), Some(3));
+    assert!(net.take().is_empty());
+    // The same refusal in the current term is acted on.
+    net.send((2, 1, refusal(2)));
+    assert_eq!(net.node(1).next_index(2), Some(1));
+    net.assert_safe();
+}
+
+#[test]
+fn a_refusal_of_a_stale_term_is_no_conflict_hint() {
+    // Figure 2, receiver rule 1 refuses an AppendEntries of a stale term without looking at
+    // the log. Here the stale term is n1's own, from before n1 was elected again in exactly the
+    // term of the refusal, so the refusal passes the leader's term check; it must not move
+    // nextIndex (it used to rewind it to 1, as if it said "retry at 0"). Nor must a refusal of
+    // a probe other than the one nextIndex stands at (etcd ignores those too).
+    let mut net = Net::new(3, with(|p| p.checkquorum = true));
+    net.elect(1);
+    net.heartbeat(1);
+    let held = net.take().into_iter().find(|m| m.1 == 3).unwrap();
+    assert_eq!(held.2.to_string(), "AppendEntries term=1 prev=1@1 entries=[] commit=1");
+    // Two quorum checks without a reply: n1 steps down in term 1, then runs for term 2.
+    net.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
+    net.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Follower, 1));
+    net.timeout(1);
+    let to3 = net.take().into_iter().find(|m| m.1 == 3).unwrap();
+    net.send(to3);
+    let vote = net.take().remove(0);
+    net.send(vote);
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Leader, 2));
+    net.take();
+    assert_eq!(net.node(1).next_index(3), Some(2));
+    net.send(held);
+    let refusal = net.take().remove(0);
+    assert_eq!(refusal.2.to_string(), "AppendEntriesReply term=2 stale prev=1");
+    net.send(refusal);
+    assert_eq!(net.node(1).next_index(3), Some(2));
+    assert!(net.take().is_empty());
+    let conflict = |prev_log_index| Message::AppendEntriesReply {
+        term: 2,
+        success: false,
+        prev_log_index,
+        match_index: 0,
+        conflict_index: 1,
+    };
+    net.send((3, 1, conflict(0)));
+    assert_eq!(net.node(1).next_index(3), Some(2), "not the probe at nextIndex");
+    net.send((3, 1, conflict(1)));
+    assert_eq!(net.node(1).next_index(3), Some(1));
+    net.assert_safe();
+}
+
 // ----- Commitment (section 5.4.2). -----
 
 /// Figure 8 (c): S1 leads term 4; 2@2 is on S1 and S2; S5 holds 2@3.
@@ -586,6 +879,7 @@ fn ack(from: NodeId, term: u64, match_index: u64) -> Sent {
         Message::AppendEntriesReply {
             term,
             success: true,
+            prev_log_index: 0,
             match_index,
             conflict_index: 0,
         },
@@ -665,6 +959,40 @@ fn figure_8_under_the_correct_rule_keeps_the_committed_entry() {
     assert_eq!(net.terms(2), vec![1, 2, 4]);
     assert_eq!(net.node(2).commit_index(), 3);
     net.assert_safe();
+}
+
+#[test]
+fn the_broken_vote_without_log_check_lets_an_old_leader_commit_what_the_new_leader_lacks() {
+    // Figure 3's Leader Completeness holds whenever the commit happens. n1 leads term 1 and
+    // sends 2@1 to n2, whose acknowledgement is delayed; n3 wins term 2 with n2's vote without
+    // 2@1 (only the broken variant grants it); the acknowledgement arrives and n1 commits 2@1
+    // in term 1. When n3 was elected, nothing it lacked was committed yet.
+    let mut net = Net::new(3, params(Variant::VoteWithoutLogCheck));
+    net.elect(1);
+    net.request(1, 1, 1, write(1, 5));
+    let to2 = net.take().into_iter().find(|m| m.1 == 2).unwrap();
+    net.send(to2);
+    let delayed = net.take().remove(0);
+    net.timeout(3);
+    let to2 = net.take().into_iter().find(|m| m.1 == 2).unwrap();
+    net.send(to2);
+    let vote = net.take().remove(0);
+    net.send(vote);
+    net.take();
+    assert_eq!(net.leaders(), vec![1, 3]);
+    net.assert_safe();
+    net.send(delayed);
+    assert_eq!(net.node(1).commit_index(), 2);
+    assert_eq!(
+        net.violations,
+        vec![Violation {
+            property: LEADER_COMPLETENESS,
+            nodes: vec![1, 3],
+            detail: "n1 committed entry 2@1 in term 1, but n3, leader of the later term 2, lacks it \
+                     (it has 2@2 (noop))"
+                .into()
+        }]
+    );
 }
 
 #[test]
@@ -817,25 +1145,90 @@ fn a_new_leader_applies_a_request_twice_in_its_log_only_once() {
 }
 
 #[test]
-fn a_deposed_leader_drops_its_pending_replies() {
-    // The entry may still commit under the next leader, so "not leader" would be a lie; the
-    // client times out and retries.
+fn a_deposed_leader_sends_its_waiting_clients_to_the_leader_it_knows() {
+    // Section 8. The entry of a deposed leader may still commit under the next leader, so its
+    // answer promises nothing about the request; it is safe because the client retries with
+    // the same (client, seq) and the sessions apply a request at most once. The client is
+    // spared its timeout.
     let mut net = Net::new(3, RaftParams::default());
     net.elect(1);
     net.request(1, 1, 1, write(1, 5));
+    net.request(1, 2, 1, write(2, 6));
     net.take();
-    assert_eq!(net.node(1).pending().len(), 1);
-    net.send((
-        2,
-        1,
-        Message::Vote {
-            term: 9,
-            granted: false,
-            pre_vote: false,
-        },
-    ));
+    assert_eq!(net.node(1).pending().len(), 2);
+    net.send((2, 1, heartbeat_of(2)));
     assert!(net.node(1).pending().is_empty());
-    assert!(net.replies.is_empty());
+    let answers: Vec<(NodeId, u32, ClientReply)> = net.replies.iter().map(|r| (r.0, r.1.client, r.2)).collect();
+    let to_n2 = ClientReply::NotLeader { leader: Some(2) };
+    assert_eq!(answers, vec![(1, 1, to_n2), (1, 2, to_n2)]);
+
+    // Deposed by a term whose leader it does not know yet, it names none; the retry at the
+    // next leader finds the entry there and it takes effect once.
+    let mut net = Net::new(3, RaftParams::default());
+    net.elect(1);
+    net.request(1, 1, 1, write(1, 5));
+    let to2 = net.take().into_iter().find(|m| m.1 == 2).unwrap();
+    net.send(to2);
+    net.take();
+    net.timeout(2);
+    net.deliver();
+    let first = net.replies[0];
+    assert_eq!((first.0, first.2), (1, ClientReply::NotLeader { leader: None }));
+    assert_eq!(net.leaders(), vec![2]);
+    net.request(2, 1, 1, write(1, 5));
+    net.deliver();
+    assert_eq!(
+        net.replies.last().map(|r| (r.0, r.2)),
+        Some((2, ClientReply::Ok { value: None }))
+    );
+    assert_eq!(
+        net.node(2).log().to_string(),
+        "[1@1 2@1 3@2]",
+        "one copy of the request"
+    );
+    net.assert_safe();
+}
+
+#[test]
+fn a_retry_waits_on_its_unapplied_entry_but_not_on_a_truncated_one() {
+    // Section 8, through the index that replaced the leader's scan of its unapplied log: a
+    // retry waits on the copy already in the log, and once that copy is truncated, a retry
+    // is appended anew. (The test network also checks the index against a scan of the log
+    // after every step of every test.)
+    let mut net = Net::new(3, RaftParams::default());
+    net.elect(1);
+    // n1, cut off, appends requests it can never commit; n3 leads term 2 meanwhile.
+    net.isolated.insert(1);
+    for seq in 1..=3 {
+        net.request(1, 1, seq, write(1, seq));
+    }
+    net.request(1, 1, 3, write(1, 3));
+    assert_eq!(net.node(1).log().len(), 4, "the retry waits on its first copy");
+    assert_eq!(net.node(1).pending().keys().collect::<Vec<_>>(), vec![&2, &3, &4]);
+    net.timeout(3);
+    net.deliver();
+    assert_eq!(net.leaders(), vec![1, 3]);
+    net.request(3, 1, 1, write(1, 1));
+    net.deliver();
+    // Back in touch, n1 steps down, answers its clients and loses its entries.
+    net.isolated.clear();
+    net.heartbeat(3);
+    net.deliver();
+    assert_eq!(net.terms(1), vec![1, 2, 2]);
+    assert_eq!(net.replies.iter().filter(|r| r.0 == 1).count(), 3);
+    // n1 leads term 3; the retry of seq 2 is appended, not left waiting at index 3.
+    net.timeout(1);
+    net.deliver();
+    assert_eq!(net.leaders(), vec![1]);
+    net.request(1, 1, 2, write(1, 2));
+    assert_eq!(net.terms(1), vec![1, 2, 2, 3, 3]);
+    net.deliver();
+    assert_eq!(
+        net.replies.last().map(|r| (r.0, r.1.seq, r.2)),
+        Some((1, 2, ClientReply::Ok { value: None }))
+    );
+    assert_eq!(net.node(1).kv().get(1), Some(2));
+    net.assert_safe();
 }
 
 // ----- Persistence (Figure 2, section 5.1). -----
@@ -1040,6 +1433,26 @@ fn a_pre_vote_is_refused_within_the_leader_lease_and_granted_after() {
 }
 
 #[test]
+fn a_pre_vote_keeps_the_log_check_and_asks_for_a_later_term() {
+    // Thesis 9.6: a voter grants a pre-vote when it would grant the vote in the election that
+    // would follow: for a log at least as up-to-date as its own (section 5.4.1), and for a term
+    // past its own. n2 knows no leader, so no lease stands in the way.
+    let mut net = Net::with_logs(with(|p| p.prevote = true), &[(2, &[1, 1]), (2, &[1, 2]), (2, &[1, 2])]);
+    let pre = |term, last_log_index, last_log_term| Message::RequestVote {
+        term,
+        last_log_index,
+        last_log_term,
+        pre_vote: true,
+    };
+    net.send((1, 2, pre(3, 2, 1))); // a log behind n2's
+    net.send((3, 2, pre(2, 2, 2))); // up to date, but for n2's own term
+    net.send((3, 2, pre(3, 2, 2))); // up to date, for the next term
+    assert_eq!(votes_in(&net.take()), vec![(2, 1, false), (2, 3, false), (2, 3, true)]);
+    assert_eq!((net.node(2).current_term(), net.node(2).voted_for()), (2, None));
+    net.assert_safe();
+}
+
+#[test]
 fn with_checkquorum_a_leader_cut_off_from_a_majority_steps_down() {
     // Thesis 6.2.
     let mut net = Net::new(3, with(|p| p.checkquorum = true));
@@ -1144,10 +1557,27 @@ fn messages_print_as_one_line() {
     let ok = Message::AppendEntriesReply {
         term: 3,
         success: true,
+        prev_log_index: 5,
         match_index: 7,
         conflict_index: 0,
     };
     assert_eq!(ok.to_string(), "AppendEntriesReply term=3 ok match=7");
+    let conflict = Message::AppendEntriesReply {
+        term: 3,
+        success: false,
+        prev_log_index: 5,
+        match_index: 0,
+        conflict_index: 4,
+    };
+    assert_eq!(conflict.to_string(), "AppendEntriesReply term=3 conflict prev=5 next=4");
+    let stale = Message::AppendEntriesReply {
+        term: 3,
+        success: false,
+        prev_log_index: 5,
+        match_index: 0,
+        conflict_index: 0,
+    };
+    assert_eq!(stale.to_string(), "AppendEntriesReply term=3 stale prev=5");
 }
 
 #[test]
@@ -1348,6 +1778,95 @@ fn monitor_reports_a_leader_without_a_committed_entry() {
         &mut quiet,
     );
     assert!(quiet.is_empty());
+}
+
+#[test]
+fn monitor_checks_later_leaders_when_an_old_term_commits() {
+    // Figure 3's Leader Completeness, whenever the commit happens: n1, still leader of term 1,
+    // commits 2@1 after n3 became leader of term 2 without it. At n3's election only 1@1 was
+    // committed, which it holds, so only a check at the commit sees it.
+    let leader = |term| Note::Role {
+        role: Role::Leader,
+        term,
+    };
+    let follower = |term| Note::Role {
+        role: Role::Follower,
+        term,
+    };
+    let with_2_1 = vec![Entry::noop(1), client_entry(1, 5)];
+    let nodes_where_n3_has = |n3: Vec<Entry>| {
+        vec![
+            node_with(1, 3, with_2_1.clone()),
+            node_with(2, 3, with_2_1.clone()),
+            node_with(3, 3, n3),
+        ]
+    };
+    let lacking = nodes_where_n3_has(vec![Entry::noop(1), Entry::noop(2)]);
+    let repaired = nodes_where_n3_has(with_2_1.clone());
+    let before_the_commit = |m: &mut RaftMonitor, out: &mut Vec<Violation>, n3_leads: &[Note]| {
+        m.observe(1, &[leader(1)], &lacking, out);
+        m.observe(1, &[Note::Commit { index: 1 }], &lacking, out);
+        m.observe(3, n3_leads, &lacking, out);
+    };
+    let detail =
+        |has: &str| format!("n1 committed entry 2@1 in term 1, but n3, leader of the later term 2, lacks it ({has})");
+
+    // n3 still leads.
+    let (mut m, mut out) = (RaftMonitor::default(), Vec::new());
+    before_the_commit(&mut m, &mut out, &[leader(2)]);
+    assert!(out.is_empty(), "{out:#?}");
+    m.observe(1, &[Note::Commit { index: 2 }], &lacking, &mut out);
+    assert_eq!(
+        out,
+        vec![Violation {
+            property: LEADER_COMPLETENESS,
+            nodes: vec![1, 3],
+            detail: detail("it has 2@2 (noop)"),
+        }]
+    );
+    m.observe(2, &[Note::Commit { index: 2 }], &lacking, &mut out);
+    assert_eq!(out.len(), 1, "reported once");
+
+    // n3 stepped down and was repaired before the commit: what counts is its log as leader.
+    let (mut m, mut out) = (RaftMonitor::default(), Vec::new());
+    before_the_commit(&mut m, &mut out, &[leader(2)]);
+    let repair = [
+        follower(3),
+        Note::Truncate { from: 2 },
+        Note::Append { index: 2, term: 1 },
+    ];
+    m.observe(3, &repair, &repaired, &mut out);
+    m.observe(1, &[Note::Commit { index: 2 }], &repaired, &mut out);
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert_eq!(out[0].detail, detail("its log as leader had another entry at 2"));
+
+    // The same when its log as leader ended before the entry and merely grew since.
+    let short = nodes_where_n3_has(vec![Entry::noop(1)]);
+    let (mut m, mut out) = (RaftMonitor::default(), Vec::new());
+    m.observe(1, &[leader(1)], &short, &mut out);
+    m.observe(1, &[Note::Commit { index: 1 }], &short, &mut out);
+    m.observe(3, &[leader(2)], &short, &mut out);
+    m.observe(
+        3,
+        &[follower(3), Note::Append { index: 2, term: 1 }],
+        &repaired,
+        &mut out,
+    );
+    m.observe(1, &[Note::Commit { index: 2 }], &repaired, &mut out);
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert_eq!(out[0].detail, detail("its log as leader ended before 2"));
+
+    // A later leader that held the entry is fine, even if its log was cut since: the monitor
+    // kept the log it had. And a commit in term 2 ends the watch of the leader of term 2.
+    let held_it = nodes_where_n3_has(vec![Entry::noop(1), client_entry(1, 5), Entry::noop(2)]);
+    let cut = nodes_where_n3_has(vec![Entry::noop(1)]);
+    let (mut m, mut out) = (RaftMonitor::default(), Vec::new());
+    m.observe(1, &[leader(1)], &held_it, &mut out);
+    m.observe(1, &[Note::Commit { index: 1 }], &held_it, &mut out);
+    m.observe(3, &[leader(2), Note::Append { index: 3, term: 2 }], &held_it, &mut out);
+    m.observe(3, &[follower(3), Note::Truncate { from: 2 }], &cut, &mut out);
+    m.observe(1, &[Note::Commit { index: 2 }], &cut, &mut out);
+    assert!(out.is_empty(), "{out:#?}");
 }
 
 #[test]
