@@ -1,13 +1,17 @@
 //! Deep End in the browser.
 //!
-//! The simulation lives in `deepend-core` and knows nothing of Yew; this crate drives it with a
-//! timer and renders what it shows, in the manner of Yew's `game_of_life` example: [`lab`] is
-//! the model, [`app`] owns it and the timer, [`ring`] draws the cluster.
+//! The simulation lives in `deepend-core` and knows nothing of Yew. [`model`] turns a running
+//! simulation into plain data (a `Snapshot`); [`app`] owns it, advances it on animation frames
+//! and turns readers' gestures into script actions; the components render snapshots. [`url`]
+//! reads and writes links, which hold the whole script.
 
 mod app;
-mod lab;
+mod components;
+mod model;
 mod panic;
-mod ring;
+#[cfg(test)]
+mod tests;
+mod url;
 
 fn main() {
     panic::install_hook();

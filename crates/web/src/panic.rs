@@ -1,5 +1,6 @@
 //! A panic shows on the page, not only in the console: the stage stops updating, so the reader
-//! must be told why and offered a way out.
+//! must be told why and offered a way out. The way out drops the link's script: if the link
+//! itself leads to the panic, reloading it would only panic again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -49,15 +50,20 @@ fn build_overlay(document: &web_sys::Document, message: &str) -> Result<(), wasm
     title.set_text_content(Some("Deep End stopped"));
     let explanation = document.create_element("p")?;
     explanation.set_text_content(Some(
-        "The simulation hit a bug and cannot go on. Reloading starts the run again from the link.",
+        "The simulation hit a bug and cannot go on. Reset opens the default scenario (the link's own script is dropped, in case it is what went wrong).",
     ));
     let details = document.create_element("pre")?;
     details.set_text_content(Some(message));
     let reload = document.create_element("button")?;
     reload.set_attribute("type", "button")?;
-    // Plain JavaScript: after a panic the wasm module must not be entered again.
-    reload.set_attribute("onclick", "location.reload()")?;
-    reload.set_text_content(Some("Reload"));
+    // Plain JavaScript: after a panic the wasm module must not be entered again. Embed mode
+    // stays embedded.
+    reload.set_attribute(
+        "onclick",
+        "location.replace(location.pathname + (/[?&]embed=1/.test(location.search) ? '?embed=1' : ''))",
+    )?;
+    reload.set_attribute("data-panic-reset", "")?;
+    reload.set_text_content(Some("Reset to the default scenario"));
 
     for child in [&title, &explanation, &details, &reload] {
         overlay.append_child(child)?;
@@ -68,6 +74,10 @@ fn build_overlay(document: &web_sys::Document, message: &str) -> Result<(), wasm
         .or_else(|| document.document_element().map(Into::into));
     if let Some(parent) = parent {
         parent.append_child(&overlay)?;
+    }
+    // Keyboard readers land on the way out.
+    if let Some(button) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&reload) {
+        button.focus()?;
     }
     Ok(())
 }

@@ -1,0 +1,427 @@
+//! The event list: the trace's last lines in words, newest at the bottom. It follows the newest
+//! line unless the reader has scrolled up; a line seeks the run to its time; a filter hides
+//! heartbeats, or shows only faults and role changes.
+//!
+//! One click handler on the list serves every line (each line carries its time in a data
+//! attribute), and the lines are one tab stop: the arrow keys move between them.
+
+use crate::model::EventLine;
+use deepend_core::SimTime;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+
+/// How many lines the list renders while the reader scrolls back: the newest that pass the
+/// filter. The model keeps a few more, so that a filter still has lines to show.
+pub const EVENT_ROWS: usize = 120;
+/// How many lines it renders while following the newest: enough to start scrolling back, and
+/// cheap to lay out again on every frame (layout time grows with the lines rendered).
+pub const FOLLOW_ROWS: usize = 48;
+
+#[derive(Properties, PartialEq)]
+pub struct EventsProps {
+    pub events: Rc<Vec<EventLine>>,
+    pub on_seek: Callback<SimTime>,
+}
+
+/// Which lines the list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filter {
+    All,
+    NoHeartbeats,
+    FaultsAndRoles,
+}
+
+impl Filter {
+    const ALL: [Filter; 3] = [Filter::All, Filter::NoHeartbeats, Filter::FaultsAndRoles];
+
+    fn label(self) -> &'static str {
+        match self {
+            Filter::All => "all",
+            Filter::NoHeartbeats => "no heartbeats",
+            Filter::FaultsAndRoles => "faults & roles",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Filter::All => "Show every event",
+            Filter::NoHeartbeats => "Hide empty AppendEntries, their acknowledgements and heartbeat timers",
+            Filter::FaultsAndRoles => "Show only faults and actions, role changes, forced timeouts and violations",
+        }
+    }
+}
+
+/// What a line is about, from its text: for the filter and for its colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// An action from the script or the UI (faults, requests, load).
+    Action,
+    /// A node becomes follower, candidate or leader; a forced timeout.
+    Role,
+    Violation,
+    /// Heartbeats and their acknowledgements, heartbeat timers.
+    Heartbeat,
+    /// A message dropped.
+    Drop,
+    /// Log changes: append, truncate, commit, apply.
+    Log,
+    /// Client traffic.
+    Client,
+    /// Other messages sent and received.
+    Message,
+    Other,
+}
+
+impl Category {
+    fn class(self) -> &'static str {
+        match self {
+            Category::Action => "ev-action",
+            Category::Role => "ev-role",
+            Category::Violation => "ev-violation",
+            Category::Heartbeat => "ev-heartbeat",
+            Category::Drop => "ev-drop",
+            Category::Log => "ev-log",
+            Category::Client => "ev-client",
+            Category::Message => "ev-message",
+            Category::Other => "ev-other",
+        }
+    }
+
+    pub fn shown_by(self, filter: Filter) -> bool {
+        match filter {
+            Filter::All => true,
+            Filter::NoHeartbeats => self != Category::Heartbeat,
+            Filter::FaultsAndRoles => matches!(self, Category::Action | Category::Role | Category::Violation),
+        }
+    }
+}
+
+/// The line's text without the time the trace puts in front (the list shows it apart).
+pub fn body(line: &EventLine) -> &str {
+    let text = line.text.trim_start();
+    match text.split_once(' ') {
+        Some((first, rest)) if first.ends_with("ms") && first.starts_with(|c: char| c.is_ascii_digit()) => {
+            rest.trim_start()
+        }
+        _ => text,
+    }
+}
+
+pub fn categorize(body: &str) -> Category {
+    if body.starts_with("action:") {
+        Category::Action
+    } else if body.starts_with("VIOLATION") {
+        Category::Violation
+    } else if body.contains(" becomes ") || body.ends_with("timeout forced") {
+        Category::Role
+    } else if body.contains("entries=[]")
+        || body.ends_with(" timer 1")
+        || (body.contains("AppendEntriesReply term=") && body.contains(" ok "))
+    {
+        Category::Heartbeat
+    } else if body.contains(" dropped") {
+        Category::Drop
+    } else if [" append ", " truncate ", " commit ", " apply "]
+        .iter()
+        .any(|w| body.contains(w))
+    {
+        Category::Log
+    } else if body.starts_with('c') || body.contains(" -> c") {
+        Category::Client
+    } else if body.contains(" -> n") || body.contains(" <- n") {
+        Category::Message
+    } else {
+        Category::Other
+    }
+}
+
+/// Says the trace's terse timer lines in words (timer 0 is Raft's election timer, 1 its
+/// heartbeat timer).
+pub fn readable(body: &str) -> std::borrow::Cow<'_, str> {
+    if let Some(number) = body.strip_prefix("VIOLATION #") {
+        format!("VIOLATION of a safety property (#{number}, named in Safety)").into()
+    } else if let Some(node) = body.strip_suffix(" timer 0") {
+        format!("{node} election timer fires").into()
+    } else if let Some(node) = body.strip_suffix(" timer 1") {
+        format!("{node} heartbeat timer fires").into()
+    } else {
+        body.into()
+    }
+}
+
+/// `1234.567`: milliseconds with microseconds, the unit in the column header.
+fn millis(t: SimTime) -> String {
+    format!("{}.{:03}", t.as_us() / 1000, t.as_us() % 1000)
+}
+
+#[function_component(Events)]
+pub fn events(props: &EventsProps) -> Html {
+    let filter = use_state_eq(|| Filter::All);
+    // Whether the list follows the newest line: true until the reader scrolls up.
+    let following = use_state_eq(|| true);
+    let list = use_node_ref();
+    // Where the list last scrolled itself to: a scroll event that finds it there is our own
+    // (scroll events arrive a frame late, when newer lines may already have grown the list).
+    // While following, the CSS turns scroll anchoring off, so that lines leaving at the top do
+    // not move the list away from the bottom.
+    let pinned_at = use_mut_ref(|| None::<i32>);
+
+    {
+        let (list, following, pinned_at) = (list.clone(), *following, pinned_at.clone());
+        // After every render: keep the newest line in view while following.
+        use_effect(move || {
+            if following && let Some(el) = list.cast::<Element>() {
+                el.set_scroll_top(el.scroll_height());
+                *pinned_at.borrow_mut() = Some(el.scroll_top());
+            }
+        });
+    }
+
+    let onscroll = {
+        let (following, pinned_at) = (following.clone(), pinned_at.clone());
+        Callback::from(move |e: Event| {
+            let Some(el) = e.target_dyn_into::<Element>() else {
+                return;
+            };
+            if *pinned_at.borrow() == Some(el.scroll_top()) {
+                return;
+            }
+            *pinned_at.borrow_mut() = None;
+            following.set(el.scroll_top() + el.client_height() >= el.scroll_height() - 8);
+        })
+    };
+    let onclick = {
+        let on_seek = props.on_seek.clone();
+        Callback::from(move |e: MouseEvent| {
+            let line = e
+                .target_dyn_into::<Element>()
+                .and_then(|t| t.closest("[data-time-us]").ok().flatten());
+            if let Some(us) = line
+                .and_then(|l| l.get_attribute("data-time-us"))
+                .and_then(|t| t.parse().ok())
+            {
+                on_seek.emit(SimTime(us));
+            }
+        })
+    };
+    let onkeydown = Callback::from(move |e: KeyboardEvent| {
+        let Some(target) = e.target_dyn_into::<Element>() else {
+            return;
+        };
+        let Some(current) = target.closest("li").ok().flatten() else {
+            return;
+        };
+        let next = match e.key().as_str() {
+            "ArrowUp" => current.previous_element_sibling(),
+            "ArrowDown" => current.next_element_sibling(),
+            "Home" => current.parent_element().and_then(|p| p.first_element_child()),
+            "End" => current.parent_element().and_then(|p| p.last_element_child()),
+            _ => return,
+        };
+        e.prevent_default();
+        e.stop_propagation();
+        if let Some(button) = next
+            .and_then(|li| li.first_element_child())
+            .and_then(|b| b.dyn_into::<HtmlElement>().ok())
+        {
+            let _ = button.focus();
+        }
+    });
+    let jump_to_newest = {
+        let (following, list) = (following.clone(), list.clone());
+        Callback::from(move |_: MouseEvent| {
+            following.set(true);
+            if let Some(el) = list.cast::<Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        })
+    };
+
+    let shown: Vec<(usize, Category)> = props
+        .events
+        .iter()
+        .enumerate()
+        .map(|(at, l)| (at, categorize(body(l))))
+        .filter(|(_, c)| c.shown_by(*filter))
+        .collect();
+    // The newest lines that pass the filter, at most FOLLOW_ROWS or EVENT_ROWS of them, starting
+    // at a block's start (see below) so that the first block never loses lines one by one.
+    let shown = {
+        let events = &props.events;
+        let rows = if *following { FOLLOW_ROWS } else { EVENT_ROWS };
+        let mut start = shown.len().saturating_sub(rows);
+        if start > 0 {
+            let cut = events[shown[start - 1].0].index / EVENT_BLOCK;
+            while start < shown.len() && events[shown[start].0].index / EVENT_BLOCK == cut {
+                start += 1;
+            }
+        }
+        &shown[start..]
+    };
+    // Lines go in blocks of consecutive trace events: as the run goes on, lines join the last
+    // block and leave the first, and the blocks in between render nothing new. Blocks are not
+    // keyed: when the list moves on by a block, each block takes the next one's lines in place,
+    // which costs less than the node moves Yew's keyed diff makes of a list that changes at both
+    // ends (measured: keyed lines moved most of the list on every frame).
+    let mut blocks: Vec<(usize, Vec<(usize, Category)>)> = Vec::new();
+    for &(at, category) in shown {
+        let block = props.events[at].index / EVENT_BLOCK;
+        match blocks.last_mut() {
+            Some((b, rows)) if *b == block => rows.push((at, category)),
+            _ => blocks.push((block, vec![(at, category)])),
+        }
+    }
+    let block_count = blocks.len();
+    let lines = blocks.into_iter().enumerate().map(|(i, (_, rows))| {
+        // The one line in the tab order is the newest (the arrows reach the others).
+        let last_block = i + 1 == block_count;
+        html! { <EventBlock events={props.events.clone()} {rows} {last_block} /> }
+    });
+    let filters = Filter::ALL.map(|f| {
+        let filter = filter.clone();
+        html! {
+            <button type="button" class="seg" aria-pressed={(*filter == f).to_string()} title={f.help()}
+                onclick={move |_| filter.set(f)}>{ f.label() }</button>
+        }
+    });
+
+    html! {
+        <section class="panel events" aria-labelledby="events-title">
+            <div class="panel-head">
+                <h2 id="events-title" class="panel-title">{ "Events" }</h2>
+                <div class="segmented" role="group" aria-label="Filter events">{ for filters }</div>
+            </div>
+            <div class="ev-columns" aria-hidden="true"><span>{ "ms" }</span><span>{ "event (select to seek there)" }</span></div>
+            <ol class={classes!("ev-list", following.then_some("following"))} ref={list} aria-labelledby="events-title" {onscroll} {onclick} {onkeydown}>
+                { for lines }
+            </ol>
+            if shown.is_empty() {
+                <p class="panel-empty">{ if props.events.is_empty() {
+                    "No events yet.".to_string()
+                } else {
+                    format!("None of the last {} events passes this filter.", props.events.len())
+                } }</p>
+            }
+            if !*following {
+                <button type="button" class="btn ev-newest" onclick={jump_to_newest}>{ "↓ newest" }</button>
+            }
+        </section>
+    }
+}
+
+/// How many consecutive trace events one block of lines holds.
+const EVENT_BLOCK: usize = 16;
+
+#[derive(Properties)]
+struct EventBlockProps {
+    /// The whole list, shared; the block's lines are `events[at]` for each row.
+    events: Rc<Vec<EventLine>>,
+    rows: Vec<(usize, Category)>,
+    /// The block holds the newest line, which takes the list's tab stop.
+    last_block: bool,
+}
+
+/// A block renders again only when its own lines changed, not when the list around it moved.
+impl PartialEq for EventBlockProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.last_block == other.last_block
+            && self.rows.len() == other.rows.len()
+            && self
+                .rows
+                .iter()
+                .zip(&other.rows)
+                .all(|(&(a, ca), &(b, cb))| ca == cb && self.events.get(a) == other.events.get(b))
+    }
+}
+
+/// A block's lines, as a fragment of the list's items.
+#[function_component(EventBlock)]
+fn event_block(props: &EventBlockProps) -> Html {
+    let count = props.rows.len();
+    let rows = props.rows.iter().enumerate().filter_map(|(i, &(at, category))| {
+        let line = props.events.get(at)?;
+        let text = readable(body(line)).into_owned();
+        let tab_stop = props.last_block && i + 1 == count;
+        Some(html! {
+            <li class={category.class()}>
+                <button type="button" class="ev-line" tabindex={if tab_stop { "0" } else { "-1" }}
+                    data-time-us={line.time.as_us().to_string()}
+                    title={text.clone()}>
+                    <time class="ev-time">{ millis(line.time) }</time>
+                    <span class="ev-text">{ text }</span>
+                </button>
+            </li>
+        })
+    });
+    html! { <>{ for rows }</> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> EventLine {
+        EventLine {
+            index: 0,
+            time: SimTime(1_620_932),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn the_time_in_front_is_taken_off() {
+        assert_eq!(
+            body(&line("1620.932ms n1 becomes follower term=2")),
+            "n1 becomes follower term=2"
+        );
+        assert_eq!(body(&line("   0.000ms action: heal")), "action: heal");
+        assert_eq!(body(&line("n1 commit 7")), "n1 commit 7");
+        assert_eq!(body(&line("")), "");
+    }
+
+    #[test]
+    fn lines_fall_into_the_filters_categories() {
+        let cases = [
+            ("action: partition 1 | 2 3 4 5", Category::Action),
+            ("n1 becomes leader term=1", Category::Role),
+            ("n1 timeout forced", Category::Role),
+            ("VIOLATION #0", Category::Violation),
+            (
+                "n1 -> n2 AppendEntries term=1 prev=1@1 entries=[] commit=1",
+                Category::Heartbeat,
+            ),
+            ("n2 -> n1 AppendEntriesReply term=1 ok match=1", Category::Heartbeat),
+            ("n1 timer 1", Category::Heartbeat),
+            ("n1 timer 0", Category::Other),
+            (
+                "n2 x- n1 dropped (partition) AppendEntries term=1 prev=2@1 entries=[3@1] commit=2",
+                Category::Drop,
+            ),
+            (
+                "n1 -> n2 AppendEntries term=1 prev=1@1 entries=[2@1] commit=1",
+                Category::Message,
+            ),
+            ("n2 -> n1 AppendEntriesReply term=2 conflict next=3", Category::Message),
+            ("n1 -> c1 not leader (try n2)", Category::Client),
+            ("n1 truncate from 3", Category::Log),
+            ("c1 returns Ok", Category::Client),
+        ];
+        for (text, want) in cases {
+            assert_eq!(categorize(text), want, "{text}");
+        }
+        assert!(!Category::Heartbeat.shown_by(Filter::NoHeartbeats));
+        assert!(Category::Drop.shown_by(Filter::NoHeartbeats));
+        assert!(!Category::Drop.shown_by(Filter::FaultsAndRoles));
+        assert!(Category::Violation.shown_by(Filter::FaultsAndRoles));
+    }
+
+    #[test]
+    fn timers_are_said_in_words() {
+        assert_eq!(readable("n3 timer 0"), "n3 election timer fires");
+        assert_eq!(readable("n3 timer 1"), "n3 heartbeat timer fires");
+        assert_eq!(readable("n3 commit 1"), "n3 commit 1");
+        assert!(readable("VIOLATION #2").starts_with("VIOLATION of a safety property (#2"));
+    }
+}

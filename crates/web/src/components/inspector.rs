@@ -1,0 +1,412 @@
+//! The inspector: every field of Figure 2 of the Raft paper for the selected node (persistent
+//! state, volatile state, and a leader's nextIndex[] and matchIndex[]), its state machine and
+//! clock, buttons for its faults; and the selected message with its arguments under their
+//! Figure 2 names.
+
+use crate::model::{MessageView, NodeView};
+use deepend_core::NodeId;
+use deepend_core::protocol::Role;
+use deepend_core::script::Action;
+use deepend_core::sim::NodeStatus;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// How long the Pause button freezes a node, in simulated microseconds.
+pub const PAUSE_US: u64 = 500_000;
+
+#[derive(Properties)]
+pub struct InspectorProps {
+    pub nodes: Rc<Vec<NodeView>>,
+    pub selected: Option<NodeId>,
+    pub messages: Rc<Vec<MessageView>>,
+    pub selected_message: Option<u32>,
+    pub on_action: Callback<Action>,
+}
+
+/// Only the selected node and message take part, and moving values only in the steps the
+/// panel shows, so that a frame which moved other things does not render the inspector.
+impl PartialEq for InspectorProps {
+    fn eq(&self, other: &Self) -> bool {
+        fn node(p: &InspectorProps) -> Option<&NodeView> {
+            p.selected.and_then(|id| p.nodes.iter().find(|n| n.id == id))
+        }
+        fn message(p: &InspectorProps) -> Option<&MessageView> {
+            p.selected_message.and_then(|id| p.messages.iter().find(|m| m.id == id))
+        }
+        let same_node = match (node(self), node(other)) {
+            (Some(a), Some(b)) => {
+                percent(a.election_left) == percent(b.election_left)
+                    && a.id == b.id
+                    && a.role == b.role
+                    && a.status == b.status
+                    && a.term == b.term
+                    && a.voted_for == b.voted_for
+                    && a.leader == b.leader
+                    && a.pre_candidate == b.pre_candidate
+                    && a.commit_index == b.commit_index
+                    && a.last_applied == b.last_applied
+                    && a.last_index == b.last_index
+                    && a.log.last() == b.log.last()
+                    && a.replication == b.replication
+                    && a.kv == b.kv
+                    && a.clock_offset_us == b.clock_offset_us
+                    && a.clock_drift_ppm == b.clock_drift_ppm
+            }
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        let same_message = match (message(self), message(other)) {
+            (Some(a), Some(b)) => {
+                a.id == b.id
+                    && a.label == b.label
+                    && a.lost == b.lost
+                    && percent(Some(a.progress)) == percent(Some(b.progress))
+            }
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        self.selected == other.selected
+            && self.selected_message == other.selected_message
+            && self.on_action == other.on_action
+            && same_node
+            && same_message
+    }
+}
+
+/// A share 0..1 as a whole percentage.
+fn percent(share: Option<f32>) -> Option<u8> {
+    share.map(|s| (s.clamp(0.0, 1.0) * 100.0).round() as u8)
+}
+
+#[function_component(Inspector)]
+pub fn inspector(props: &InspectorProps) -> Html {
+    let node = props.selected.map(|id| (id, props.nodes.iter().find(|n| n.id == id)));
+    let message = props
+        .selected_message
+        .map(|id| (id, props.messages.iter().find(|m| m.id == id)));
+    let empty = node.is_none() && message.is_none();
+    html! {
+        <section class="panel inspector" aria-labelledby="inspector-title">
+            <h2 id="inspector-title" class="panel-title">{ "Inspector" }</h2>
+            if empty {
+                <p class="panel-empty">{ "Select a node or a message on the stage to see its state here." }</p>
+            }
+            { node.map(|(id, view)| match view {
+                Some(n) => node_html(n, &props.on_action),
+                None => html! { <p class="panel-empty">{ format!("There is no node n{id} in this run.") }</p> },
+            }) }
+            { message.map(|(id, view)| match view {
+                Some(m) => message_html(m),
+                None => html! {
+                    <p class="panel-empty">{ format!("Message #{id} has arrived or been dropped.") }</p>
+                },
+            }) }
+        </section>
+    }
+}
+
+fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
+    let crashed = n.status == NodeStatus::Crashed;
+    let role = if crashed {
+        "crashed"
+    } else if n.pre_candidate {
+        "pre-candidate"
+    } else {
+        n.role.as_str()
+    };
+    let volatile = |v: u64| {
+        if crashed {
+            "— (lost)".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let last_term = n.log.last().map_or(0, |e| e.term);
+    let action = |label: String, name: &'static str, action: Action, class: &'static str| {
+        let on_action = on_action.clone();
+        html! {
+            <button type="button" class={classes!("btn", class)} aria-label={label}
+                onclick={move |_| on_action.emit(action.clone())}>{ name }</button>
+        }
+    };
+    let id = n.id;
+    let buttons = html! {
+        <div class="inspector-actions" role="group" aria-label={format!("Faults for n{id}")}>
+            if crashed {
+                { action(format!("Restart n{id}"), "Restart", Action::Restart(id), "") }
+            } else {
+                { action(format!("Crash n{id}"), "Crash", Action::Crash(id), "danger") }
+            }
+            if n.status == NodeStatus::Paused {
+                { action(format!("Resume n{id}"), "Resume", Action::Resume(id), "") }
+            } else if !crashed {
+                { action(format!("Pause n{id} for {} ms", PAUSE_US / 1000), "Pause 500 ms",
+                    Action::Pause { node: id, for_us: Some(PAUSE_US) }, "") }
+            }
+            if !crashed {
+                { action(format!("Force an election timeout on n{id}"), "Timeout", Action::Timeout(id), "") }
+            }
+        </div>
+    };
+    let leader_state = (n.role == Role::Leader && !crashed && !n.replication.is_empty()).then(|| {
+        let rows = n.replication.iter().map(|&(peer, next, matched)| {
+            let share = if n.last_index == 0 {
+                1.0
+            } else {
+                matched as f64 / n.last_index as f64
+            };
+            html! {
+                <tr key={peer}>
+                    <th scope="row">{ format!("n{peer}") }</th>
+                    <td>{ next }</td>
+                    <td>{ matched }</td>
+                    <td aria-hidden="true">
+                        <span class="match-bar">
+                            <span style={format!("width: {:.0}%", share.clamp(0.0, 1.0) * 100.0)} />
+                        </span>
+                    </td>
+                </tr>
+            }
+        });
+        html! {
+            <>
+                <h3 class="inspector-section">{ "Leader state" }</h3>
+                <table class="replication">
+                    <thead><tr>
+                        <th scope="col">{ "peer" }</th>
+                        <th scope="col" title="next log index to send to the peer">{ "nextIndex" }</th>
+                        <th scope="col" title="highest index known replicated on the peer">{ "matchIndex" }</th>
+                        <th scope="col"><span class="sr-only">{ "replicated share" }</span></th>
+                    </tr></thead>
+                    <tbody>{ for rows }</tbody>
+                </table>
+            </>
+        }
+    });
+    let kv = if crashed {
+        html! { <p class="muted">{ "Lost in the crash; rebuilt by replaying the log after a restart." }</p> }
+    } else if n.kv.is_empty() {
+        html! { <p class="muted">{ "empty" }</p> }
+    } else {
+        html! {
+            <ul class="kv">
+                { for n.kv.iter().map(|(k, v)| html! { <li key={*k}><span>{ format!("k{k}") }</span>{ " = " }<b>{ v }</b></li> }) }
+            </ul>
+        }
+    };
+    let timer = n.election_left.map(|left| {
+        let pct = percent(Some(left)).unwrap_or(0);
+        html! {
+            <>
+                <dt>{ "election timer" }</dt>
+                <dd>
+                    <span class="timer-bar" role="img" aria-label={format!("{pct}% of the timeout left")}>
+                        <span style={format!("width: {pct}%")} />
+                    </span>
+                    { format!(" {pct}% left") }
+                </dd>
+            </>
+        }
+    });
+    html! {
+        <div class="inspector-node" data-inspected-node={id.to_string()}>
+            <p class="inspector-head">
+                <span class={classes!("role-badge", format!("role-{role}"))}>
+                    <span aria-hidden="true">{ role_glyph(role) }</span>{ format!(" n{id} {role}") }
+                </span>
+                if n.status == NodeStatus::Paused { <span class="badge warn">{ "paused" }</span> }
+            </p>
+            { buttons }
+            <dl class="fields">
+                <dt>{ "status" }</dt><dd>{ n.status.as_str() }</dd>
+                <dt>{ "known leader" }</dt>
+                <dd>{ if crashed { "—".to_string() } else { n.leader.map_or("none".to_string(), |l| format!("n{l}")) } }</dd>
+                { for timer }
+            </dl>
+            <h3 class="inspector-section">{ "Persistent state" }
+                if crashed { <span class="muted">{ " (on disk)" }</span> }
+            </h3>
+            <dl class="fields">
+                <dt>{ "currentTerm" }</dt><dd>{ n.term }</dd>
+                <dt>{ "votedFor" }</dt><dd>{ n.voted_for.map_or("null".to_string(), |v| format!("n{v}")) }</dd>
+                <dt>{ "log[]" }</dt>
+                <dd>
+                    { format!("{} {}", n.last_index, if n.last_index == 1 { "entry" } else { "entries" }) }
+                    if n.last_index > 0 { { format!(", last {}@{}", n.last_index, last_term) } }
+                </dd>
+            </dl>
+            <h3 class="inspector-section">{ "Volatile state" }</h3>
+            <dl class="fields">
+                <dt>{ "commitIndex" }</dt><dd>{ volatile(n.commit_index) }</dd>
+                <dt>{ "lastApplied" }</dt><dd>{ volatile(n.last_applied) }</dd>
+            </dl>
+            { for leader_state }
+            <h3 class="inspector-section">{ "State machine" }</h3>
+            { kv }
+            <h3 class="inspector-section">{ "Clock" }</h3>
+            <dl class="fields">
+                <dt>{ "offset" }</dt><dd>{ format_offset(n.clock_offset_us) }</dd>
+                <dt>{ "drift" }</dt><dd>{ format!("{:+} ppm", n.clock_drift_ppm) }</dd>
+            </dl>
+        </div>
+    }
+}
+
+fn role_glyph(role: &str) -> &'static str {
+    match role {
+        "leader" => "★",
+        "candidate" | "pre-candidate" => "◆",
+        "crashed" => "✕",
+        _ => "●",
+    }
+}
+
+/// `+30.000 ms`, `-1.500 ms`, `0 ms`.
+pub fn format_offset(us: i64) -> String {
+    if us == 0 {
+        return "0 ms".to_string();
+    }
+    let sign = if us < 0 { '-' } else { '+' };
+    let abs = us.unsigned_abs();
+    format!("{sign}{}.{:03} ms", abs / 1000, abs % 1000)
+}
+
+fn message_html(m: &MessageView) -> Html {
+    let (_, fields) = parse_label(m.label.as_str());
+    let fields = fields.into_iter().map(|(k, v)| {
+        html! { <><dt>{ k }</dt><dd>{ v }</dd></> }
+    });
+    let pct = percent(Some(m.progress)).unwrap_or(0);
+    html! {
+        <div class="inspector-message" data-inspected-message={m.id.to_string()}>
+            <p class="inspector-head">
+                <span class={classes!("msg-badge", format!("msg-{}", m.kind))}>{ m.kind }</span>
+                { format!(" n{} → n{}", m.from, m.to) }
+                if m.lost { <span class="badge bad">{ "will be lost" }</span> }
+            </p>
+            <p class="muted">{ kind_meaning(m.kind) }</p>
+            <dl class="fields">
+                { for fields }
+                <dt>{ "in flight" }</dt><dd>{ format!("{pct}% of the way") }</dd>
+            </dl>
+            <p class="label-full"><code>{ m.label.as_str() }</code></p>
+        </div>
+    }
+}
+
+/// What a message kind is for, in a sentence.
+pub fn kind_meaning(kind: &str) -> &'static str {
+    match kind {
+        "RequestVote" => "A candidate asks for a vote in its new term (Figure 2, RequestVote RPC).",
+        "Vote" => "The answer to RequestVote: granted only if the candidate's log is at least as up to date.",
+        "RequestPreVote" => "A would-be candidate asks if it could win, without raising any term (PreVote).",
+        "PreVote" => "The answer to RequestPreVote.",
+        "AppendEntries" => "The leader replicates entries and its commit index; with no entries it is a heartbeat.",
+        "AppendEntriesReply" => {
+            "The follower's answer: ok with how far its log matches, or a conflict and where to retry."
+        }
+        _ => "",
+    }
+}
+
+/// Splits a message label (`AppendEntries term=2 prev=4@1 entries=[5@2 6@2] commit=4`) into its
+/// kind and its arguments under their Figure 2 names.
+pub fn parse_label(label: &str) -> (&str, Vec<(String, String)>) {
+    let mut words = label.split_whitespace();
+    let kind = words.next().unwrap_or("");
+    let mut tokens: Vec<String> = Vec::new();
+    for w in words {
+        match tokens.last_mut() {
+            // Inside a bracketed list: `entries=[5@2 6@2]` was split on its spaces.
+            Some(open) if open.contains('[') && !open.ends_with(']') => {
+                open.push(' ');
+                open.push_str(w);
+            }
+            _ => tokens.push(w.to_string()),
+        }
+    }
+    let mut fields = Vec::new();
+    for t in tokens {
+        let Some((key, value)) = t.split_once('=') else {
+            let key = match t.as_str() {
+                "granted" | "denied" => "voteGranted",
+                _ => "success",
+            };
+            let value = match t.as_str() {
+                "granted" | "ok" => "true",
+                "denied" => "false",
+                "conflict" => "false (log mismatch)",
+                "stale" => "false (sender's term is old)",
+                other => other,
+            };
+            fields.push((key.to_string(), value.to_string()));
+            continue;
+        };
+        let pair = |a: &str, b: &str, fields: &mut Vec<(String, String)>| match value.split_once('@') {
+            Some((i, t)) => {
+                fields.push((a.to_string(), i.to_string()));
+                fields.push((b.to_string(), t.to_string()));
+            }
+            None => fields.push((key.to_string(), value.to_string())),
+        };
+        match key {
+            "last" => pair("lastLogIndex", "lastLogTerm", &mut fields),
+            "prev" if !value.contains('@') => fields.push(("answers prevLogIndex".into(), value.into())),
+            "prev" => pair("prevLogIndex", "prevLogTerm", &mut fields),
+            "commit" => fields.push(("leaderCommit".into(), value.into())),
+            "match" => fields.push(("matchIndex".into(), value.into())),
+            "next" => fields.push(("conflict: retry at".into(), value.into())),
+            "entries" if value == "[]" => fields.push(("entries[]".into(), "none (heartbeat)".into())),
+            "entries" => fields.push(("entries[]".into(), value.trim_matches(['[', ']']).to_string())),
+            _ => fields.push((key.to_string(), value.to_string())),
+        }
+    }
+    (kind, fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(label: &str) -> Vec<(String, String)> {
+        parse_label(label).1
+    }
+
+    #[test]
+    fn labels_read_as_figure_2_arguments() {
+        let p = pairs("AppendEntries term=2 prev=4@1 entries=[5@2 6@2] commit=4");
+        let want = [
+            ("term", "2"),
+            ("prevLogIndex", "4"),
+            ("prevLogTerm", "1"),
+            ("entries[]", "5@2 6@2"),
+            ("leaderCommit", "4"),
+        ];
+        assert_eq!(p, want.map(|(a, b)| (a.to_string(), b.to_string())));
+        assert_eq!(
+            pairs("AppendEntries term=1 prev=1@1 entries=[] commit=1")[3].1,
+            "none (heartbeat)"
+        );
+        assert_eq!(pairs("Vote term=3 granted")[1], ("voteGranted".into(), "true".into()));
+        let reply = pairs("AppendEntriesReply term=2 conflict prev=5 next=3");
+        assert_eq!(reply[1], ("success".into(), "false (log mismatch)".into()));
+        assert_eq!(reply[2], ("answers prevLogIndex".into(), "5".into()));
+        assert_eq!(reply[3], ("conflict: retry at".into(), "3".into()));
+        assert_eq!(
+            pairs("AppendEntriesReply term=4 stale prev=2")[1].1,
+            "false (sender's term is old)"
+        );
+        assert_eq!(
+            pairs("RequestVote term=3 last=7@2")[1],
+            ("lastLogIndex".into(), "7".into())
+        );
+        assert_eq!(parse_label("").0, "");
+        assert_eq!(pairs("Odd entries=[1@1 unterminated").len(), 1);
+    }
+
+    #[test]
+    fn offsets_have_a_sign_and_milliseconds() {
+        assert_eq!(format_offset(0), "0 ms");
+        assert_eq!(format_offset(30_000), "+30.000 ms");
+        assert_eq!(format_offset(-1_500), "-1.500 ms");
+        assert_eq!(format_offset(i64::MIN).chars().next(), Some('-'));
+    }
+}

@@ -1,0 +1,236 @@
+//! The time scrubber: a range over this branch of the run, with marks for faults, leader
+//! changes, commits and violations. Marks are bucketed (at most [`BUCKETS`] per kind across the
+//! bar) so that a long run's thousands of markers stay a few hundred elements, and they are
+//! placed with CSS variables so that the bar growing every frame does not re-render them.
+
+use crate::model::{Marker, MarkerKind};
+use deepend_core::SimTime;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlInputElement};
+use yew::prelude::*;
+
+/// Roughly how many buckets span the bar.
+pub const BUCKETS: u64 = 256;
+
+const KINDS: [MarkerKind; 4] = [
+    MarkerKind::Fault,
+    MarkerKind::Leader,
+    MarkerKind::Commit,
+    MarkerKind::Violation,
+];
+
+fn kind_legend(kind: MarkerKind) -> &'static str {
+    match kind {
+        MarkerKind::Fault => "fault",
+        MarkerKind::Leader => "new leader",
+        MarkerKind::Commit => "commit",
+        MarkerKind::Violation => "violation",
+    }
+}
+
+/// One drawn mark: the first marker of its bucket and kind, and how many it stands for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub time: SimTime,
+    pub kind: MarkerKind,
+    pub label: String,
+    pub count: usize,
+}
+
+/// A bucket width in microseconds: a power of two, so it changes only when the run doubles.
+pub fn bucket_width_us(horizon: SimTime) -> u64 {
+    (horizon.as_us() / BUCKETS).max(1).next_power_of_two()
+}
+
+/// Groups markers (in time order) by bucket and kind.
+pub fn bucket(markers: &[Marker], width_us: u64) -> Vec<Mark> {
+    let mut marks: Vec<Mark> = Vec::new();
+    // The latest mark of each kind: markers come in time order, so a bucket's marks of one
+    // kind are contiguous in this sense.
+    let mut open: [Option<(u64, usize)>; 4] = [None; 4];
+    for m in markers {
+        let k = KINDS.iter().position(|&k| k == m.kind).unwrap_or(0);
+        let b = m.time.as_us() / width_us;
+        match open[k] {
+            Some((ob, i)) if ob == b => marks[i].count += 1,
+            _ => {
+                open[k] = Some((b, marks.len()));
+                marks.push(Mark {
+                    time: m.time,
+                    kind: m.kind,
+                    label: m.label.clone(),
+                    count: 1,
+                });
+            }
+        }
+    }
+    marks
+}
+
+fn title(mark: &Mark) -> String {
+    let at = format!("{:.3} s", mark.time.as_us() as f64 / 1e6);
+    match mark.count {
+        1 => format!("{at}: {}", mark.label),
+        n => format!("{at}: {} and {} more", mark.label, n - 1),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ScrubberProps {
+    pub now: SimTime,
+    pub horizon: SimTime,
+    pub markers: Rc<Vec<Marker>>,
+    pub on_seek: Callback<SimTime>,
+}
+
+#[function_component]
+pub fn Scrubber(props: &ScrubberProps) -> Html {
+    let horizon_us = props.horizon.as_us().max(1);
+    let on_input = {
+        let on_seek = props.on_seek.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: Option<HtmlInputElement> = e.target().and_then(|t| t.dyn_into().ok());
+            if let Some(us) = input.and_then(|i| i.value().parse::<f64>().ok()) {
+                on_seek.emit(SimTime::from_us(us.max(0.0) as u64));
+            }
+        })
+    };
+    // The browser's own arrow step would be one microsecond: move by a hundredth of the run
+    // instead, a tenth with Page Up/Down.
+    let on_keydown = {
+        let (on_seek, now) = (props.on_seek.clone(), props.now.as_us());
+        Callback::from(move |e: KeyboardEvent| {
+            let small = (horizon_us / 100).max(1_000);
+            let big = (horizon_us / 10).max(10_000);
+            let target = match e.key().as_str() {
+                "ArrowLeft" | "ArrowDown" => now.saturating_sub(small),
+                "ArrowRight" | "ArrowUp" => now + small,
+                "PageDown" => now.saturating_sub(big),
+                "PageUp" => now + big,
+                "Home" => 0,
+                "End" => horizon_us,
+                _ => return,
+            };
+            e.prevent_default();
+            on_seek.emit(SimTime::from_us(target.min(horizon_us)));
+        })
+    };
+    let seconds = |us: u64| format!("{:.3} s", us as f64 / 1e6);
+    let now_us = props.now.as_us().min(horizon_us);
+    html! {
+        <div class="scrubber" style={format!("--h:{}", horizon_us as f64 / 1000.0)}>
+            <MarkLayer markers={props.markers.clone()} width_us={bucket_width_us(props.horizon)}
+                       on_seek={props.on_seek.clone()} />
+            <input type="range" class="scrubber-range" min="0" max={horizon_us.to_string()} step="1"
+                   value={now_us.to_string()} oninput={on_input} onkeydown={on_keydown}
+                   aria-label="Simulated time"
+                   aria-valuetext={format!("{} of {}", seconds(now_us), seconds(horizon_us))} />
+            <ul class="scrubber-legend" aria-label="Marker legend">
+                { for KINDS.iter().map(|&k| html! {
+                    <li><span class={classes!("mark", k.as_str())} aria-hidden="true"></span>{ kind_legend(k) }</li>
+                }) }
+            </ul>
+        </div>
+    }
+}
+
+#[derive(Properties)]
+struct MarkLayerProps {
+    markers: Rc<Vec<Marker>>,
+    width_us: u64,
+    on_seek: Callback<SimTime>,
+}
+
+impl PartialEq for MarkLayerProps {
+    /// The model hands out the same `Rc` while the markers have not changed: comparing pointers
+    /// first saves comparing thousands of labels every frame (and lists that grew differ in
+    /// length, which `Vec`'s comparison checks first).
+    fn eq(&self, other: &Self) -> bool {
+        (Rc::ptr_eq(&self.markers, &other.markers) || self.markers == other.markers)
+            && self.width_us == other.width_us
+            && self.on_seek == other.on_seek
+    }
+}
+
+#[function_component]
+fn MarkLayer(props: &MarkLayerProps) -> Html {
+    let marks = bucket(&props.markers, props.width_us);
+    // One listener for all marks: a click seeks to the mark's time.
+    let onclick = {
+        let on_seek = props.on_seek.clone();
+        Callback::from(move |e: MouseEvent| {
+            let element: Option<Element> = e.target().and_then(|t| t.dyn_into().ok());
+            if let Some(us) = element
+                .and_then(|el| el.get_attribute("data-t"))
+                .and_then(|t| t.parse::<u64>().ok())
+            {
+                on_seek.emit(SimTime::from_us(us));
+            }
+        })
+    };
+    html! {
+        <div class="marks" {onclick} aria-hidden="true">
+            { for marks.iter().map(|m| html! {
+                <span class={classes!("mark", m.kind.as_str(), (m.count > 1).then_some("many"))}
+                      style={format!("--t:{}", m.time.as_us() as f64 / 1000.0)}
+                      data-t={m.time.as_us().to_string()} title={title(m)}></span>
+            }) }
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(us: u64, kind: MarkerKind, label: &str) -> Marker {
+        Marker {
+            time: SimTime::from_us(us),
+            kind,
+            label: label.into(),
+        }
+    }
+
+    #[test]
+    fn buckets_keep_one_mark_per_kind_and_count_the_rest() {
+        let markers = [
+            marker(10, MarkerKind::Commit, "index 1 committed"),
+            marker(20, MarkerKind::Leader, "n1 leads term 1"),
+            marker(30, MarkerKind::Commit, "index 2 committed"),
+            marker(150, MarkerKind::Commit, "index 3 committed"),
+        ];
+        let marks = bucket(&markers, 100);
+        assert_eq!(
+            marks
+                .iter()
+                .map(|m| (m.time.as_us(), m.kind, m.count))
+                .collect::<Vec<_>>(),
+            [
+                (10, MarkerKind::Commit, 2),
+                (20, MarkerKind::Leader, 1),
+                (150, MarkerKind::Commit, 1)
+            ]
+        );
+        assert_eq!(title(&marks[0]), "0.000 s: index 1 committed and 1 more");
+    }
+
+    #[test]
+    fn thousands_of_markers_stay_a_few_hundred_marks() {
+        let markers: Vec<Marker> = (0..20_000)
+            .map(|i| marker(i * 1_000, MarkerKind::Commit, "c"))
+            .collect();
+        let horizon = SimTime::from_us(20_000 * 1_000);
+        let marks = bucket(&markers, bucket_width_us(horizon));
+        assert!(marks.len() <= BUCKETS as usize + 1, "{}", marks.len());
+        assert_eq!(marks.iter().map(|m| m.count).sum::<usize>(), 20_000);
+    }
+
+    #[test]
+    fn the_bucket_width_changes_only_when_the_run_doubles() {
+        assert_eq!(bucket_width_us(SimTime::ZERO), 1);
+        assert_eq!(bucket_width_us(SimTime::from_secs(10)), 65_536);
+        assert_eq!(bucket_width_us(SimTime::from_secs(12)), 65_536);
+        assert_eq!(bucket_width_us(SimTime::from_secs(20)), 131_072);
+    }
+}

@@ -1,0 +1,107 @@
+//! Model-level tests of what the app relies on: the default scenario, links that replay, and
+//! branching after a rewind. (The old `lab.rs` tests, moved onto `model::Lab`.)
+
+use crate::model::Lab;
+use crate::url;
+use deepend_core::SimTime;
+use deepend_core::protocol::Role;
+use deepend_core::script::{Action, Script, TimedAction};
+use deepend_core::sim::NodeStatus;
+
+#[test]
+fn the_default_run_elects_exactly_one_leader_and_commits_client_writes() {
+    let mut lab = Lab::new(&url::default_script()).unwrap();
+    lab.advance_to(SimTime::from_secs(3));
+    let snapshot = lab.snapshot();
+    assert_eq!(snapshot.now, SimTime::from_secs(3));
+    assert_eq!(snapshot.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    let leaders: Vec<_> = snapshot.nodes.iter().filter(|n| n.role == Role::Leader).collect();
+    assert_eq!(leaders.len(), 1, "{:?}", snapshot.nodes);
+    assert!(leaders[0].term >= 1);
+    assert!(
+        leaders[0].commit_index > 1,
+        "the client load grows the log: {:?}",
+        leaders[0]
+    );
+}
+
+#[test]
+fn a_crashed_node_keeps_its_last_term_on_the_stage() {
+    let mut script = Script::default();
+    script.actions.push(TimedAction {
+        at: SimTime::from_secs(1),
+        action: Action::Crash(2),
+    });
+    let mut lab = Lab::new(&script).unwrap();
+    lab.advance_to(SimTime::from_us(990_000));
+    let term_before = lab.snapshot().nodes[1].term;
+    assert!(term_before >= 1);
+    lab.advance_to(SimTime::from_us(1_010_000));
+    let node = lab.snapshot().nodes[1].clone();
+    assert_eq!(node.status, NodeStatus::Crashed);
+    assert_eq!((node.role, node.term), (Role::Follower, term_before));
+}
+
+#[test]
+fn a_copied_link_reopens_the_same_state() {
+    let mut lab = Lab::new(&url::default_script()).unwrap();
+    lab.advance_to(SimTime::from_us(1_234_567));
+    lab.act(Action::Partition(vec![vec![1, 2, 3], vec![4, 5]]));
+    lab.advance_to(SimTime::from_us(2_500_001));
+    let query = url::format(lab.script(), Some(lab.now()), false);
+
+    let parsed = url::parse(&query);
+    assert_eq!(parsed.problem, None);
+    let mut reopened = Lab::new(&parsed.link.script).unwrap();
+    reopened.advance_to(parsed.link.time.unwrap());
+    assert_eq!(reopened.snapshot(), lab.snapshot());
+    assert_eq!(reopened.sim().trace_digest(), lab.sim().trace_digest());
+}
+
+#[test]
+fn acting_after_a_rewind_branches_and_the_link_holds_only_the_new_branch() {
+    let mut lab = Lab::new(&url::default_script()).unwrap();
+    lab.advance_to(SimTime::from_secs(1));
+    lab.act(Action::Crash(1));
+    lab.advance_to(SimTime::from_secs(2));
+    lab.seek(SimTime::from_us(500_000));
+    assert_eq!(lab.horizon(), SimTime::from_secs(2), "rewinding keeps the future");
+    lab.act(Action::Crash(3));
+    assert_eq!(lab.horizon(), SimTime::from_us(500_000), "acting discards it");
+    let actions: Vec<_> = lab.script().actions.iter().map(|a| a.action.clone()).collect();
+    assert_eq!(actions, [url::DEFAULT_LOAD, Action::Crash(3)]);
+}
+
+/// The example page's two embedded runs open, and show what its text says they show.
+#[test]
+fn the_embed_example_runs_do_what_the_page_says() {
+    let page = include_str!("../../../www/embed-example.html");
+    let queries: Vec<&str> = page
+        .split("src=\"index.html")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap_or_default())
+        .collect();
+    assert_eq!(queries.len(), 2, "two embedded runs");
+    let mut labs = Vec::new();
+    for query in &queries {
+        let parsed = url::parse(&query.replace("&amp;", "&"));
+        assert_eq!(parsed.problem, None, "{query}");
+        assert!(parsed.link.embed, "{query}");
+        let mut lab = Lab::new(&parsed.link.script).unwrap();
+        lab.advance_to(SimTime::from_secs(6));
+        labs.push(lab.snapshot());
+    }
+    let leader = |s: &crate::model::Snapshot| s.nodes.iter().find(|n| n.role == Role::Leader).map(|n| (n.id, n.term));
+    // The leader crash: n1 led term 1, crashed and came back; someone else leads a later term.
+    let (id, term) = leader(&labs[0]).expect("a leader after the crash");
+    assert!(id != 1 && term > 1, "n{id} term {term}");
+    assert_eq!(labs[0].nodes[0].status, NodeStatus::Up);
+    // The partition healed: one leader, of a term above 1, and every node agrees on it.
+    let (id, term) = leader(&labs[1]).expect("a leader after the heal");
+    assert!(term > 1, "n{id} term {term}");
+    assert!(
+        labs[1].nodes.iter().all(|n| n.leader == Some(id)),
+        "{:?}",
+        labs[1].nodes
+    );
+}

@@ -1,0 +1,353 @@
+//! The lab's address: `?c=raft&s=<compact script>&t=<microseconds>&embed=1`.
+//!
+//! The compact script (`deepend_core::script::encode_compact`) carries the header (nodes,
+//! seed, settings) and every action, so a link is the whole run: opening it replays the script
+//! to `t`. Nothing here touches the browser, so the parsing and its messages are tested natively.
+//! A damaged link never stops the page: it opens the default scenario with a message saying what
+//! was wrong.
+
+use crate::model::Lab;
+use deepend_core::SimTime;
+use deepend_core::script::{Action, Script, TimedAction, decode_compact, encode_compact};
+
+/// The only chapter so far.
+pub const CHAPTER: &str = "raft";
+
+/// The furthest simulated time a link may ask for: opening a link replays the run up to there,
+/// and this bounds how long that takes (about a second on a phone).
+pub const MAX_LINK_TIME: SimTime = SimTime::from_secs(600);
+
+/// The client load of the default scenario: light and steady, so that logs grow.
+pub const DEFAULT_LOAD: Action = Action::Load {
+    per_sec: 2,
+    clients: 2,
+    keys: 3,
+};
+
+/// The scenario the lab opens with: five nodes, Raft's default parameters, light client load.
+pub fn default_script() -> Script {
+    Script {
+        header: Default::default(),
+        actions: vec![TimedAction {
+            at: SimTime::ZERO,
+            action: DEFAULT_LOAD,
+        }],
+    }
+}
+
+/// What a link asks for, once read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Link {
+    pub script: Script,
+    /// Where to stop, paused; `None` starts from the beginning.
+    pub time: Option<SimTime>,
+    pub embed: bool,
+}
+
+/// A link read leniently: what to show, and what was wrong with the link if anything.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed {
+    pub link: Link,
+    pub problem: Option<String>,
+}
+
+/// Reads a query string (with or without its leading `?`). Unknown parameters are ignored;
+/// the first of a repeated parameter counts.
+pub fn parse(query: &str) -> Parsed {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let mut chapter = None;
+    let mut script = None;
+    let mut time = None;
+    let mut embed = false;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value);
+        match key {
+            "c" if chapter.is_none() => chapter = Some(value),
+            "s" if script.is_none() => script = Some(value),
+            "t" if time.is_none() => time = Some(value),
+            "embed" => embed = matches!(value.as_str(), "1" | "true" | "on" | ""),
+            _ => {}
+        }
+    }
+    let default = |problem: String| Parsed {
+        link: Link {
+            script: default_script(),
+            time: None,
+            embed,
+        },
+        problem: Some(format!("{problem} Showing the default scenario instead.")),
+    };
+
+    if let Some(c) = chapter.as_deref()
+        && c != CHAPTER
+    {
+        return default(format!(
+            "This link is for a chapter called {c:?}, which this lab does not have (it has {CHAPTER})."
+        ));
+    }
+    let script = match script.as_deref() {
+        None | Some("") => default_script(),
+        Some(s) => match decode_compact(s) {
+            Ok(script) => script,
+            Err(e) => {
+                return default(format!(
+                    "This link's script is damaged at column {}: {}.",
+                    e.column, e.message
+                ));
+            }
+        },
+    };
+    if let Err(e) = Lab::new(&script) {
+        return default(format!("This link's scenario cannot run: {e}."));
+    }
+    let (time, problem) = match time.as_deref() {
+        None | Some("") => (None, None),
+        Some(t) => match t.parse::<u64>() {
+            Ok(us) if us <= MAX_LINK_TIME.as_us() => (Some(SimTime::from_us(us)), None),
+            Ok(us) => (
+                None,
+                Some(format!(
+                    "This link's time, {}, is past the {} a link may replay. Starting the run from the beginning instead.",
+                    seconds(us),
+                    seconds(MAX_LINK_TIME.as_us())
+                )),
+            ),
+            Err(_) => (
+                None,
+                Some(format!(
+                    "This link's time {t:?} is not a whole number of microseconds. Starting the run from the beginning instead."
+                )),
+            ),
+        },
+    };
+    Parsed {
+        link: Link { script, time, embed },
+        problem,
+    }
+}
+
+/// The query string for a run: `?c=raft&s=...`, then `&t=...` if given, then `&embed=1`.
+pub fn format(script: &Script, time: Option<SimTime>, embed: bool) -> String {
+    let mut out = format!("?c={CHAPTER}&s={}", encode_compact(script));
+    if let Some(t) = time {
+        out.push_str(&format!("&t={}", t.as_us()));
+    }
+    if embed {
+        out.push_str("&embed=1");
+    }
+    out
+}
+
+/// An `<iframe>` that embeds the run at `page` (the lab's address without query), starting
+/// from the beginning when the reader presses play.
+pub fn embed_snippet(page: &str, script: &Script) -> String {
+    let h = &script.header;
+    let title = format!("Deep End: Raft with {} nodes, seed {}", h.nodes, h.seed);
+    format!(
+        "<iframe src=\"{page}{}\" width=\"640\" height=\"460\" loading=\"lazy\" title=\"{title}\" style=\"border:0;max-width:100%\"></iframe>",
+        format(script, None, true).replace('&', "&amp;")
+    )
+}
+
+/// `1.5 s`, `600 s`: microseconds as a reader says them.
+fn seconds(us: u64) -> String {
+    let text = format!("{}.{:03}", us / 1_000_000, us % 1_000_000 / 1_000);
+    format!("{} s", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
+/// `%XX` decoding; anything malformed is kept as it is, for the script parser to point at.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deepend_core::script::Header;
+
+    fn a_run() -> Script {
+        let mut script = default_script();
+        script.header = Header {
+            nodes: 3,
+            seed: 42,
+            settings: vec![("prevote".into(), "on".into())],
+            ..Header::default()
+        };
+        script.actions.push(TimedAction {
+            at: SimTime::from_us(1_200_000),
+            action: Action::Crash(2),
+        });
+        script
+    }
+
+    #[test]
+    fn a_link_reads_back_as_the_same_run() {
+        let script = a_run();
+        let query = format(&script, Some(SimTime::from_us(1_500_000)), false);
+        assert!(query.starts_with("?c=raft&s=raft."), "{query}");
+        assert!(query.ends_with("&t=1500000"), "{query}");
+        let parsed = parse(&query);
+        assert_eq!(parsed.problem, None);
+        assert_eq!(
+            parsed.link,
+            Link {
+                script,
+                time: Some(SimTime::from_us(1_500_000)),
+                embed: false
+            }
+        );
+    }
+
+    #[test]
+    fn embed_and_time_are_optional_and_order_does_not_matter() {
+        let script = a_run();
+        let query = format(&script, None, true);
+        assert!(query.ends_with("&embed=1"));
+        assert_eq!(parse(&query).link.time, None);
+        assert!(parse(&query).link.embed);
+        let s = encode_compact(&script);
+        let parsed = parse(&format!("embed=1&utm_source=x&t=5&s={s}"));
+        assert_eq!(parsed.problem, None);
+        assert_eq!(
+            (parsed.link.script, parsed.link.time, parsed.link.embed),
+            (script, Some(SimTime::from_us(5)), true)
+        );
+    }
+
+    #[test]
+    fn an_empty_query_is_the_default_scenario_without_complaint() {
+        for query in ["", "?", "?c=raft", "?embed=0"] {
+            let parsed = parse(query);
+            assert_eq!(parsed.problem, None, "{query}");
+            assert_eq!(parsed.link.script, default_script());
+            assert!(!parsed.link.embed);
+        }
+    }
+
+    #[test]
+    fn percent_encoded_links_still_work() {
+        let script = a_run();
+        let s = encode_compact(&script).replace('~', "%7E").replace('.', "%2e");
+        assert_eq!(parse(&format!("?s={s}")).link.script, script);
+    }
+
+    #[test]
+    fn a_damaged_script_names_the_column_and_falls_back() {
+        let good = encode_compact(&a_run());
+        // Damage the opcode of the last action.
+        let (head, _) = good.rsplit_once('~').unwrap();
+        let damaged = format!("{head}~0Q1");
+        let parsed = parse(&format!("?c=raft&s={damaged}&t=1000"));
+        let problem = parsed.problem.unwrap();
+        let column = head.len() + 3;
+        assert!(
+            problem.starts_with(&format!(
+                "This link's script is damaged at column {column}: unknown opcode 'Q'"
+            )),
+            "{problem}"
+        );
+        assert!(problem.ends_with("Showing the default scenario instead."), "{problem}");
+        assert_eq!(
+            parsed.link,
+            Link {
+                script: default_script(),
+                time: None,
+                embed: false
+            }
+        );
+    }
+
+    #[test]
+    fn characters_outside_the_compact_alphabet_are_named() {
+        let parsed = parse("?s=raft.51~<script>");
+        let problem = parsed.problem.unwrap();
+        assert!(problem.contains("column 9: unexpected character '<'"), "{problem}");
+        assert_eq!(parsed.link.script, default_script());
+    }
+
+    #[test]
+    fn an_unknown_chapter_falls_back_and_keeps_embed_mode() {
+        let parsed = parse("?c=paxos&embed=1");
+        assert_eq!(
+            parsed.problem.as_deref(),
+            Some(
+                "This link is for a chapter called \"paxos\", which this lab does not have (it has raft). \
+                 Showing the default scenario instead."
+            )
+        );
+        assert!(parsed.link.embed);
+        assert_eq!(parsed.link.script, default_script());
+    }
+
+    #[test]
+    fn a_script_of_another_protocol_cannot_run() {
+        let mut script = a_run();
+        script.header.protocol = "paxos".into();
+        let parsed = parse(&format(&script, None, false));
+        let problem = parsed.problem.unwrap();
+        assert!(problem.starts_with("This link's scenario cannot run: "), "{problem}");
+        assert_eq!(parsed.link.script, default_script());
+    }
+
+    #[test]
+    fn a_bad_time_keeps_the_script_and_starts_from_the_beginning() {
+        let script = a_run();
+        let s = encode_compact(&script);
+        let parsed = parse(&format!("?s={s}&t=1.5s"));
+        assert_eq!(
+            parsed.problem.as_deref(),
+            Some(
+                "This link's time \"1.5s\" is not a whole number of microseconds. \
+                 Starting the run from the beginning instead."
+            )
+        );
+        assert_eq!((&parsed.link.script, parsed.link.time), (&script, None));
+
+        let parsed = parse(&format!("?s={s}&t=99999999999999"));
+        let problem = parsed.problem.unwrap();
+        assert_eq!(
+            problem,
+            "This link's time, 99999999.999 s, is past the 600 s a link may replay. \
+             Starting the run from the beginning instead."
+        );
+        assert_eq!(parsed.link.time, None);
+    }
+
+    #[test]
+    fn the_embed_snippet_is_a_lazy_titled_iframe_without_a_time() {
+        let snippet = embed_snippet("https://example.org/deepend/", &a_run());
+        assert!(
+            snippet.starts_with("<iframe src=\"https://example.org/deepend/?c=raft&amp;s=raft."),
+            "{snippet}"
+        );
+        assert!(snippet.contains("&amp;embed=1\""), "{snippet}");
+        assert!(!snippet.contains("&amp;t="), "{snippet}");
+        for attribute in [
+            "loading=\"lazy\"",
+            "title=\"Deep End: Raft with 3 nodes, seed 42\"",
+            "width=",
+            "height=",
+        ] {
+            assert!(snippet.contains(attribute), "{attribute} in {snippet}");
+        }
+    }
+}
