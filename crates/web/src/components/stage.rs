@@ -527,6 +527,8 @@ pub fn Stage(props: &StageProps) -> Html {
                                 status={v.status}
                                 term={v.term}
                                 pre_candidate={v.pre_candidate}
+                                commit_index={v.commit_index}
+                                last_index={v.last_index}
                                 timer={v.election_left.map(|t| (t.clamp(0.0, 1.0) * 1000.0).round() as u16)}
                                 at={p}
                                 selected={props.selected == Some(v.id)}
@@ -777,6 +779,9 @@ struct NodeGlyphProps {
     status: NodeStatus,
     term: u64,
     pre_candidate: bool,
+    /// For tests and tools reading the page: how far the log and its committed prefix reach.
+    commit_index: u64,
+    last_index: u64,
     /// The election timer's share left, in thousandths.
     timer: Option<u16>,
     at: Point,
@@ -837,6 +842,8 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
             data-role={role}
             data-status={status}
             data-term={props.term.to_string()}
+            data-commit-index={props.commit_index.to_string()}
+            data-last-index={props.last_index.to_string()}
             tabindex="0"
             role="button"
             aria-label={aria.clone()}

@@ -1,0 +1,241 @@
+// The Raft lab as a reader uses it, against the release bundle in headless Chromium: real
+// pointer drags partition and heal, client requests, rewinding and branching, copied links,
+// and embed mode doing no work while it is not seen.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DIST, SCREENSHOTS, launchBrowser, serveDir, watchForErrors } from './browser.mjs';
+
+const stageNode = (page, id) => page.locator(`[data-stage] [data-node="${id}"]`);
+const simTimeUs = (page) => page.locator('[data-sim-time-us]').getAttribute('data-sim-time-us').then(Number);
+
+/** Every node's state as the stage shows it. */
+const nodes = (page) =>
+  page.locator('[data-stage] [data-node]').evaluateAll((els) =>
+    els.map((el) => ({
+      id: Number(el.dataset.node),
+      role: el.dataset.role,
+      status: el.dataset.status,
+      term: Number(el.dataset.term),
+      commit: Number(el.dataset.commitIndex),
+      last: Number(el.dataset.lastIndex),
+    })),
+  );
+
+const center = async (locator) => {
+  const box = await locator.boundingBox();
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+};
+
+/** A real drag: press on the node, move in steps, release at (x, y). */
+async function drag(page, id, to) {
+  const from = await center(stageNode(page, id).locator('circle').first());
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  const steps = 12;
+  for (let i = 1; i <= steps; i++) {
+    await page.mouse.move(from.x + ((to.x - from.x) * i) / steps, from.y + ((to.y - from.y) * i) / steps);
+  }
+  await page.mouse.up();
+}
+
+/** A point of the stage at least `clear` pixels from every node. */
+async function emptySpot(page, clear = 140) {
+  const stage = await page.locator('[data-stage]').boundingBox();
+  const centers = [];
+  for (const n of await nodes(page)) centers.push(await center(stageNode(page, n.id).locator('circle').first()));
+  for (const fx of [0.92, 0.08, 0.5]) {
+    for (const fy of [0.88, 0.12, 0.5]) {
+      const p = { x: stage.x + stage.width * fx, y: stage.y + stage.height * fy };
+      if (centers.every((c) => Math.hypot(c.x - p.x, c.y - p.y) >= clear)) return p;
+    }
+  }
+  throw new Error('no empty spot on the stage');
+}
+
+async function setPlaying(page, playing) {
+  const button = page.locator('button.play').first();
+  const text = (await button.textContent()).trim();
+  if (text.includes(playing ? 'Play' : 'Pause')) await button.click();
+}
+
+const speed = (page, log10) => page.getByLabel('Speed', { exact: true }).fill(String(log10));
+
+/** Plays until `predicate(nodes)` holds, then pauses. */
+async function playUntil(page, predicate, what, timeout = 60_000) {
+  await setPlaying(page, true);
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const state = await nodes(page);
+    if (predicate(state)) break;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}: ${JSON.stringify(state)}`);
+    await page.waitForTimeout(100);
+  }
+  await setPlaying(page, false);
+  return nodes(page);
+}
+
+async function shoot(page, name) {
+  await fs.mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+test('partition by dragging, commit on the majority only, heal, rewind and branch, share', { timeout: 300_000 }, async () => {
+  const server = await serveDir(DIST);
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const page = await context.newPage();
+    const errors = watchForErrors(page);
+    await page.goto(server.url);
+
+    // No steady load: logs then stay still once replicated, so convergence is observable.
+    await page.getByLabel('Steady load').uncheck();
+    await speed(page, 1); // 10x real time
+
+    // 1. A leader is elected.
+    const elected = await playUntil(page, (ns) => ns.some((n) => n.role === 'leader'), 'a leader is elected');
+    const old = elected.find((n) => n.role === 'leader');
+    const beforePartition = await simTimeUs(page);
+
+    // 2. Drag the leader away, alone: the majority elects a leader of a higher term.
+    await drag(page, old.id, await emptySpot(page));
+    await shoot(page, 'lab-partitioned');
+    const split = await playUntil(
+      page,
+      (ns) => ns.some((n) => n.id !== old.id && n.role === 'leader' && n.term > old.term),
+      'the majority elects a new leader',
+    );
+    const fresh = split.find((n) => n.id !== old.id && n.role === 'leader');
+    assert.ok(fresh.term > old.term, `the new leader's term ${fresh.term} is above the old ${old.term}`);
+    assert.equal(split.find((n) => n.id === old.id).role, 'leader', 'the isolated old leader does not know yet');
+
+    // 3. A client write through each side: it commits on the majority side only.
+    await stageNode(page, old.id).click();
+    await page.getByRole('button', { name: new RegExp(`^Write k\\d+ = \\d+ through n${old.id}$`) }).click();
+    await page.keyboard.press('Escape');
+    await stageNode(page, fresh.id).click();
+    await page.getByRole('button', { name: new RegExp(`^Write k\\d+ = \\d+ through n${fresh.id}$`) }).click();
+    await page.keyboard.press('Escape');
+    const written = await playUntil(
+      page,
+      (ns) => {
+        const o = ns.find((n) => n.id === old.id);
+        const f = ns.find((n) => n.id === fresh.id);
+        return o.last > o.commit && f.commit >= f.last && f.commit > old.commit + 1;
+      },
+      'the majority commits its write and the isolated node holds its own uncommitted',
+    );
+    const isolated = written.find((n) => n.id === old.id);
+    assert.ok(isolated.last > isolated.commit, `n${old.id} holds an entry it cannot commit`);
+    await shoot(page, 'lab-written');
+
+    // 4. Drag it back onto the new leader: healed; the old leader steps down, logs converge.
+    await drag(page, old.id, await center(stageNode(page, fresh.id).locator('circle').first()));
+    const healed = await playUntil(
+      page,
+      (ns) =>
+        ns.find((n) => n.id === old.id).role === 'follower' &&
+        ns.every((n) => n.last === ns[0].last && n.commit === ns[0].last && n.term === ns[0].term),
+      'the old leader steps down and every log converges',
+    );
+    assert.equal(healed.filter((n) => n.role === 'leader').length, 1, 'one leader after the heal');
+    await shoot(page, 'lab-healed');
+
+    // 5. Rewind to before the partition and act: the run branches, the old future is gone.
+    await page.getByLabel('Simulated time').fill(String(beforePartition));
+    await page.waitForFunction((t) => Number(document.querySelector('[data-sim-time-us]').dataset.simTimeUs) === t, beforePartition);
+    const rewound = await nodes(page);
+    assert.equal(rewound.find((n) => n.id === old.id).role, 'leader', 'rewound to when the old leader led');
+    await page.getByRole('button', { name: 'Heal', exact: true }).click();
+    await page.getByText(/^Branched at/).waitFor();
+    const startTerm = rewound.find((n) => n.id === old.id).term;
+    const target = beforePartition + 3_000_000;
+    await setPlaying(page, true);
+    await page.waitForFunction((t) => Number(document.querySelector('[data-sim-time-us]').dataset.simTimeUs) >= t, target, {
+      timeout: 60_000,
+    });
+    await setPlaying(page, false);
+    const branched = await nodes(page);
+    const stillLeader = branched.find((n) => n.id === old.id);
+    assert.equal(stillLeader.role, 'leader', 'in the new branch nobody cut the leader off');
+    assert.equal(stillLeader.term, startTerm, 'and its term never moved');
+    await shoot(page, 'lab-branched');
+
+    // 6. A copied link reloads to the same simulated time and state.
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByRole('button', { name: /copied/i }).waitFor({ timeout: 5_000 }).catch(() => {});
+    const link = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(link, /[?&]s=/, `the link carries the script: ${link}`);
+    const copy = await context.newPage();
+    const copyErrors = watchForErrors(copy);
+    await copy.goto(link);
+    await copy.waitForFunction(
+      (t) => Number(document.querySelector('[data-sim-time-us]')?.dataset.simTimeUs) === t,
+      await simTimeUs(page),
+      { timeout: 60_000 },
+    );
+    assert.deepEqual(await nodes(copy), await nodes(page), 'the reloaded link shows the same cluster');
+    await shoot(copy, 'lab-link-reloaded');
+    assert.deepEqual(copyErrors, [], 'no errors on the reloaded page');
+
+    assert.equal(await page.locator('[data-panic]').count(), 0, 'no panic overlay');
+    assert.deepEqual(errors, [], 'no errors were logged');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+test('a malformed link shows a specific message and falls back to the default run', { timeout: 120_000 }, async () => {
+  const server = await serveDir(DIST);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}?c=raft&s=raft.51~4Q9`);
+    await page.getByText(/damaged/).waitFor({ timeout: 30_000 });
+    await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('[data-stage] [data-node]').count(), 5, 'the default scenario runs');
+    assert.equal(await page.locator('[data-panic]').count(), 0, 'nothing panicked');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
+
+test('embed mode renders, waits for the reader, and does no work while hidden', { timeout: 120_000 }, async () => {
+  const server = await serveDir(DIST);
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 640, height: 420 } });
+    const errors = watchForErrors(page);
+    await page.goto(`${server.url}?embed=1`);
+    await page.locator('[data-stage] [data-node]').first().waitFor();
+    assert.equal(await page.locator('[data-stage] [data-node]').count(), 5, 'the stage renders');
+    const frames = () => page.evaluate(() => window.__deepend?.frames ?? 0);
+    await page.waitForTimeout(1_000);
+    assert.equal(await frames(), 0, 'no animation frame before the reader interacts');
+    await shoot(page, 'embed-idle');
+
+    await page.getByRole('button', { name: /Play/ }).first().click();
+    await page.waitForFunction(() => (window.__deepend?.frames ?? 0) > 10);
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    await page.waitForTimeout(200);
+    const hidden = await frames();
+    const timeHidden = await simTimeUs(page);
+    await page.waitForTimeout(1_000);
+    assert.equal(await frames(), hidden, 'no animation frames while the tab is hidden');
+    assert.equal(await simTimeUs(page), timeHidden, 'and simulated time stands still');
+    assert.deepEqual(errors, [], 'no errors were logged');
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
