@@ -395,6 +395,7 @@ impl Animation {
         let advance_us = owed_us.floor();
         self.carry_us.set(owed_us - advance_us);
 
+        let panels = self.panels_ms.get().is_none_or(|last| ms - last >= PANEL_REFRESH_MS);
         let (snapshot, load, violated) = {
             let mut lab = self.lab.borrow_mut();
             let found = lab.sim().violations().len();
@@ -408,9 +409,10 @@ impl Animation {
                     replace_query(&url::format(lab.script(), Some(t), false));
                 }
             }
-            (lab.snapshot(), load_on(lab.script(), lab.now()), violated.is_some())
+            // The panels' parts are rebuilt only when they are shown anew.
+            let snapshot = if panels || violated.is_some() { lab.snapshot() } else { lab.stage_snapshot() };
+            (snapshot, load_on(lab.script(), lab.now()), violated.is_some())
         };
-        let panels = self.panels_ms.get().is_none_or(|last| ms - last >= PANEL_REFRESH_MS);
         if panels {
             self.panels_ms.set(Some(ms));
         }

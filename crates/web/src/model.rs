@@ -169,6 +169,17 @@ pub struct Lab {
     verdict_cache: Option<(usize, Rc<String>)>,
     /// Scrubber markers of the trace's first `markers_scanned` events.
     markers: Markers,
+    /// The panels' parts of the last full snapshot.
+    panels: Option<PanelParts>,
+}
+
+/// The parts of a snapshot that only the panels show, kept between full snapshots.
+#[derive(Clone)]
+struct PanelParts {
+    properties: Rc<Vec<PropertyView>>,
+    history: Rc<Vec<OpView>>,
+    verdict: Rc<String>,
+    events: Rc<Vec<EventLine>>,
 }
 
 /// Scrubber markers, kept up to date incrementally as the trace grows.
@@ -181,7 +192,7 @@ struct Markers {
 
 impl Lab {
     pub fn new(script: &Script) -> Result<Self, String> {
-        Ok(Lab { sim: Sim::new(script)?, horizon: SimTime::ZERO, verdict_cache: None, markers: Markers::default() })
+        Ok(Lab { sim: Sim::new(script)?, horizon: SimTime::ZERO, verdict_cache: None, markers: Markers::default(), panels: None })
     }
 
     pub fn script(&self) -> &Script {
@@ -240,7 +251,19 @@ impl Lab {
         self.sim.trace().events.get(index).map(|e| e.time)
     }
 
+    /// Everything the views show, now.
     pub fn snapshot(&mut self) -> Snapshot {
+        self.build(true)
+    }
+
+    /// What the stage, the clock and the scrubber show, now; the panels' parts (safety,
+    /// history, events) as they were at the last [`Lab::snapshot`]. Cheap enough for every
+    /// animation frame at top speed, where the panels refresh only a few times a second.
+    pub fn stage_snapshot(&mut self) -> Snapshot {
+        self.build(false)
+    }
+
+    fn build(&mut self, full: bool) -> Snapshot {
         let sim = &self.sim;
         let now = sim.now();
         let nodes: Vec<NodeView> = (1..=sim.node_count()).map(|id| node_view(sim, id)).collect();
@@ -290,6 +313,35 @@ impl Lab {
                 _ => None,
             })
             .collect();
+        let markers = self.markers();
+        let panels = match self.panels.take().filter(|_| !full) {
+            Some(panels) => panels,
+            None => self.panel_parts(),
+        };
+        self.panels = Some(panels.clone());
+        let sim = &self.sim;
+        let net = sim.network();
+        Snapshot {
+            now,
+            horizon: self.horizon.max(now),
+            nodes: Rc::new(nodes),
+            islands: Rc::new(net.islands()),
+            cuts: Rc::new(net.cuts().collect()),
+            messages: Rc::new(messages),
+            drops: Rc::new(drops),
+            properties: panels.properties,
+            history: panels.history,
+            verdict: panels.verdict,
+            events: panels.events,
+            markers,
+            loss_ppm: net.loss_ppm,
+            latency_us: (net.latency_min_us, net.latency_max_us),
+        }
+    }
+
+    /// The panels' parts of a snapshot.
+    fn panel_parts(&mut self) -> PanelParts {
+        let sim = &self.sim;
         let properties = RaftMonitor::properties()
             .iter()
             .map(|&name| PropertyView {
@@ -302,7 +354,6 @@ impl Lab {
             .collect();
         let history = history_view(sim);
         let verdict = self.verdict();
-        let markers = self.markers();
         let sim = &self.sim;
         let trace = sim.trace();
         let first = trace.events.len().saturating_sub(EVENT_LINES);
@@ -317,22 +368,11 @@ impl Lab {
                 EventLine { index: first + i, time: e.time, text: text.trim_start().to_string() }
             })
             .collect();
-        let net = sim.network();
-        Snapshot {
-            now,
-            horizon: self.horizon.max(now),
-            nodes: Rc::new(nodes),
-            islands: Rc::new(net.islands()),
-            cuts: Rc::new(net.cuts().collect()),
-            messages: Rc::new(messages),
-            drops: Rc::new(drops),
+        PanelParts {
             properties: Rc::new(properties),
             history: Rc::new(history),
             verdict,
             events: Rc::new(events),
-            markers,
-            loss_ppm: net.loss_ppm,
-            latency_us: (net.latency_min_us, net.latency_max_us),
         }
     }
 

@@ -1,0 +1,99 @@
+// Page benchmarks of the release bundle in headless Chromium: time to interactive, frame
+// times with 9 nodes at top speed under client load, animation frames while paused or hidden,
+// and seek time. Run by `cargo xtask bench` after `cargo xtask dist`. It measures and prints;
+// nothing here passes or fails.
+
+import { DIST, launchBrowser, serveDir } from './browser.mjs';
+
+// Each animation frame callback is timed from its start until a message posted at its end
+// arrives: that covers the simulation step and Yew's render, which runs in microtasks.
+const FRAME_TIMER = () => {
+  const durations = [];
+  window.__frameDurations = durations;
+  const raf = window.requestAnimationFrame.bind(window);
+  const channel = new MessageChannel();
+  let started = [];
+  channel.port1.onmessage = () => {
+    const t = started.shift();
+    if (t !== undefined) durations.push(performance.now() - t);
+  };
+  window.requestAnimationFrame = (cb) =>
+    raf((ts) => {
+      started.push(performance.now());
+      try {
+        cb(ts);
+      } finally {
+        channel.port2.postMessage(0);
+      }
+    });
+};
+
+const percentile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((s.length - 1) * q))];
+};
+const simTime = (page) => page.locator('[data-sim-time-us]').getAttribute('data-sim-time-us').then(Number);
+const frames = (page) => page.evaluate(() => window.__deepend?.frames ?? 0);
+
+const server = await serveDir(DIST);
+const browser = await launchBrowser();
+try {
+  // 1. Time to interactive: navigation until the stage is drawn and the first frame ran.
+  const ttis = [];
+  for (let i = 0; i < 5; i++) {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => document.querySelector('[data-stage] [data-node]') && (window.__deepend?.frames ?? 0) > 0);
+    ttis.push(await page.evaluate(() => performance.now()));
+    await page.close();
+  }
+  console.log(`time to interactive: median ${percentile(ttis, 0.5).toFixed(0)} ms, max ${Math.max(...ttis).toFixed(0)} ms over 5 loads`);
+
+  // 2. Frame times: 9 nodes, 20 client operations a second, at 100x.
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  await page.addInitScript(FRAME_TIMER);
+  await page.goto(`${server.url}?c=raft&s=raft.91~0Gk`);
+  await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
+  await page.getByLabel('Speed', { exact: true }).fill('2');
+  await page.evaluate(() => window.__frameDurations.splice(0));
+  await page.waitForTimeout(5_000);
+  const durations = await page.evaluate(() => window.__frameDurations.slice());
+  console.log(
+    `frame time, 9 nodes at 100x under load: p50 ${percentile(durations, 0.5).toFixed(1)} ms, ` +
+      `p95 ${percentile(durations, 0.95).toFixed(1)} ms, max ${Math.max(...durations).toFixed(1)} ms over ${durations.length} frames`,
+  );
+
+  // 3. Frames while paused and while hidden.
+  await page.locator('button.play').first().click();
+  const pausedFrom = await frames(page);
+  await page.waitForTimeout(2_000);
+  console.log(`animation frames in 2 s while paused: ${(await frames(page)) - pausedFrom}`);
+  await page.locator('button.play').first().click();
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForTimeout(100);
+  const hiddenFrom = await frames(page);
+  await page.waitForTimeout(2_000);
+  console.log(`animation frames in 2 s while hidden: ${(await frames(page)) - hiddenFrom}`);
+
+  // 4. Seek: from the end of the run to spread-out earlier times, until the page shows them.
+  const horizon = await simTime(page);
+  const seeks = [];
+  for (let i = 1; i <= 10; i++) {
+    const target = Math.floor((horizon * ((i * 7) % 10)) / 10);
+    const t0 = await page.evaluate(() => performance.now());
+    await page.getByLabel('Simulated time').fill(String(target));
+    await page.waitForFunction((t) => Number(document.querySelector('[data-sim-time-us]').dataset.simTimeUs) === t, target);
+    seeks.push((await page.evaluate(() => performance.now())) - t0);
+  }
+  console.log(
+    `seek in a ${(horizon / 1e6).toFixed(0)} s run, to the page showing it: median ${percentile(seeks, 0.5).toFixed(1)} ms, ` +
+      `max ${Math.max(...seeks).toFixed(1)} ms over ${seeks.length} seeks`,
+  );
+} finally {
+  await browser.close();
+  await server.close();
+}
