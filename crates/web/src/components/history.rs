@@ -37,6 +37,38 @@ pub fn verdict_kind(verdict: &str) -> VerdictKind {
     }
 }
 
+/// The verdict's headline and its explanation: `NOT linearizable on k1` and what could not be
+/// placed.
+pub fn split_verdict(verdict: &str) -> (&str, Option<&str>) {
+    match verdict.split_once(": ") {
+        Some((head, detail)) => (head, Some(detail)),
+        None => (verdict, None),
+    }
+}
+
+/// The key a NOT-linearizable or unknown verdict names (`k1`).
+pub fn verdict_key(verdict: &str) -> Option<&str> {
+    let (head, _) = split_verdict(verdict);
+    let key = head.rsplit_once(" on ")?.1;
+    (key.starts_with('k') && key.len() > 1 && key[1..].bytes().all(|b| b.is_ascii_digit())).then_some(key)
+}
+
+/// The operation a NOT-linearizable verdict could not place, as (client, invocation time),
+/// read from the checker's explanation ("client 101's read ... (invoked at event 118,
+/// t=3050000us; ...").
+pub fn verdict_culprit(verdict: &str) -> Option<(ClientId, SimTime)> {
+    if verdict_kind(verdict) != VerdictKind::NotLinearizable {
+        return None;
+    }
+    let (_, detail) = split_verdict(verdict);
+    let detail = detail?;
+    let after = detail.split_once("client ")?.1;
+    let client = after.split_once("'s")?.0.parse().ok()?;
+    let after = detail.split_once("t=")?.1;
+    let us = after.split_once("us")?.0.parse().ok()?;
+    Some((client, SimTime(us)))
+}
+
 /// An outcome's class: `ok`, `fail`, `info` or `pending`.
 pub fn outcome_class(outcome: &str) -> &'static str {
     if outcome.starts_with("ok") {
@@ -145,21 +177,31 @@ pub fn history_panel(props: &HistoryProps) -> Html {
         VerdictKind::NotLinearizable => ("✗", "bad"),
         VerdictKind::Unknown => ("?", "unknown"),
     };
-    let verdict_text = if all.is_empty() {
-        "linearizable (no operations yet)"
+    let (headline, detail) = if all.is_empty() {
+        ("linearizable (no operations yet)", None)
     } else {
-        props.verdict.as_str()
+        split_verdict(&props.verdict)
     };
+    // A broken or undecided key: the other keys' operations are dimmed.
+    let key = verdict_key(&props.verdict);
+    let off_key = |op: &str| key.is_some_and(|k| op.split_whitespace().nth(1) != Some(k));
+    let culprit = verdict_culprit(&props.verdict);
+    let is_culprit = |o: &OpView| culprit == Some((o.client, o.invoked));
 
     let body = if all.is_empty() {
         html! { <p class="panel-empty">{ "No client operations yet. Send a request from a node's menu, or turn on load." }</p> }
     } else if *table {
         let shown = &all[all.len().saturating_sub(TABLE_OPS)..];
-        let rows = shown.iter().enumerate().rev().map(|(i, o)| {
+        // Newest first; rows are not keyed, as the list changes at both ends.
+        let rows = shown.iter().rev().map(|o| {
             html! {
-                <tr key={i} class={outcome_class(&o.outcome)}>
+                <tr class={classes!(outcome_class(&o.outcome), off_key(&o.op).then_some("dim"),
+                    is_culprit(o).then_some("culprit"))}>
                     <th scope="row">{ format!("c{}", o.client) }</th>
-                    <td>{ o.op.as_str() }</td>
+                    <td>
+                        if is_culprit(o) { <span class="culprit-mark">{ "✗ cannot be placed: " }</span> }
+                        { o.op.as_str() }
+                    </td>
                     <td class="num">{ millis(o.invoked) }</td>
                     <td class="num">{ o.returned.map_or("—".to_string(), millis) }</td>
                     <td><span class={classes!("outcome", outcome_class(&o.outcome))}>{ o.outcome.as_str() }</span></td>
@@ -184,21 +226,18 @@ pub fn history_panel(props: &HistoryProps) -> Html {
         let shown = &all[offset..];
         let (clients, start, end, bars) = layout(shown);
         let lanes = clients.iter().enumerate().map(|(lane, client)| {
-            let ops = shown
-                .iter()
-                .zip(&bars)
-                .enumerate()
-                .filter(|(_, (_, b))| b.lane == lane)
-                .map(|(i, (o, b))| {
-                    let outcome = outcome_class(&o.outcome);
-                    let label = short_label(&o.op, &o.outcome);
-                    html! {
-                        <li key={offset + i} class={classes!("op", outcome, b.open.then_some("open"))}
-                            style={format!("left: {:.2}%; width: {:.2}%", b.left, b.width)} title={describe(o)}>
-                            <span class="op-label">{ label }</span>
-                        </li>
-                    }
-                });
+            let ops = shown.iter().zip(&bars).filter(|(_, b)| b.lane == lane).map(|(o, b)| {
+                let outcome = outcome_class(&o.outcome);
+                let label = short_label(&o.op, &o.outcome);
+                let dim = off_key(&o.op).then_some("dim");
+                let culprit = is_culprit(o).then_some("culprit");
+                html! {
+                    <li class={classes!("op", outcome, b.open.then_some("open"), dim, culprit)}
+                        style={format!("left: {:.2}%; width: {:.2}%", b.left, b.width)} title={describe(o)}>
+                        <span class="op-label">{ label }</span>
+                    </li>
+                }
+            });
             html! {
                 <div key={*client} class="lane">
                     <span class="lane-name">{ format!("c{client}") }</span>
@@ -240,8 +279,11 @@ pub fn history_panel(props: &HistoryProps) -> Html {
             </div>
             <p class={classes!("verdict", class)} data-verdict={format!("{kind:?}").to_lowercase()}>
                 <span class="verdict-icon" aria-hidden="true">{ icon }</span>
-                <span class="verdict-text">{ verdict_text }</span>
+                <span class="verdict-text">{ headline }</span>
             </p>
+            if let Some(detail) = detail {
+                <p class={classes!("verdict-detail", class)}>{ detail }</p>
+            }
             <p class="muted hist-count">
                 { format!("{} operations, {pending} pending{shown_note}", all.len()) }
             </p>
@@ -273,6 +315,20 @@ mod tests {
         assert_eq!(verdict_kind("linearizable"), VerdictKind::Linearizable);
         assert_eq!(verdict_kind("NOT linearizable on k1: x"), VerdictKind::NotLinearizable);
         assert_eq!(verdict_kind("unknown on k1: budget"), VerdictKind::Unknown);
+        assert_eq!(
+            split_verdict("NOT linearizable on k1: x: y"),
+            ("NOT linearizable on k1", Some("x: y"))
+        );
+        assert_eq!(split_verdict("linearizable"), ("linearizable", None));
+        assert_eq!(verdict_key("NOT linearizable on k12: x"), Some("k12"));
+        assert_eq!(verdict_key("unknown on k3: budget"), Some("k3"));
+        assert_eq!(verdict_key("linearizable"), None);
+        let v = "NOT linearizable on k1: client 101's read of key 1 returning 23 (invoked at event 118, \
+                 t=3050000us; ok at event 120, t=3125922us) cannot be placed";
+        assert_eq!(verdict_culprit(v), Some((101, SimTime(3_050_000))));
+        assert_eq!(verdict_culprit("NOT linearizable on k1: something else"), None);
+        assert_eq!(verdict_culprit("unknown on k1: client 1's t=5us"), None);
+        assert_eq!(verdict_key("NOT linearizable on kx: x"), None);
         assert_eq!(outcome_class("ok 5"), "ok");
         assert_eq!(outcome_class("fail"), "fail");
         assert_eq!(outcome_class("info (unknown)"), "info");

@@ -212,6 +212,7 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
                 <span class={classes!("role-badge", format!("role-{role}"))}>
                     <span aria-hidden="true">{ role_glyph(role) }</span>{ format!(" n{id} {role}") }
                 </span>
+                <span class="muted">{ format!("term {}", n.term) }</span>
                 if n.status == NodeStatus::Paused { <span class="badge warn">{ "paused" }</span> }
             </p>
             { buttons }

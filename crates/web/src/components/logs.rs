@@ -144,6 +144,10 @@ pub fn logs(props: &LogsProps) -> Html {
         let pointed = pointed.clone();
         Callback::from(move |_: MouseEvent| pointed.set(None))
     };
+    let onfocusout = {
+        let pointed = pointed.clone();
+        Callback::from(move |_: FocusEvent| pointed.set(None))
+    };
     let onfocusin = {
         let (point, active) = (point.clone(), active.clone());
         Callback::from(move |e: FocusEvent| {
@@ -246,7 +250,7 @@ pub fn logs(props: &LogsProps) -> Html {
         };
         html! {
             <tr key={node.id} class={row_class} aria-selected={(props.selected == Some(node.id)).to_string()}
-                data-node={node.id.to_string()} data-row={r.to_string()}>
+                data-log-node={node.id.to_string()} data-row={r.to_string()}>
                 <th scope="row" class="log-node">
                     <span class="log-node-id">{ format!("n{}", node.id) }</span>
                     if node.role == Role::Leader && !crashed {
@@ -292,7 +296,7 @@ pub fn logs(props: &LogsProps) -> Html {
             <div class="log-scroll">
                 <table class="log-grid" role="grid" aria-labelledby="logs-title"
                     aria-describedby="logs-detail" style={format!("--log-columns: {columns}")} data-first={first.to_string()}
-                    {onmouseover} {onmouseleave} {onfocusin} {onkeydown}>
+                    {onmouseover} {onmouseleave} {onfocusin} {onfocusout} {onkeydown}>
                     <thead>
                         <tr>
                             <th scope="col" class="log-corner">{ "index" }</th>
@@ -335,7 +339,7 @@ pub fn describe(node: NodeId, e: &EntryView, conflict_with: Option<u64>) -> Stri
 fn cell_of(target: &Element) -> Option<(NodeId, u64)> {
     let cell = target.closest("[role=gridcell]").ok().flatten()?;
     let row = cell.closest("tr").ok().flatten()?;
-    let node = NodeId::try_from(attr_num(&row, "data-node")?).ok()?;
+    let node = NodeId::try_from(attr_num(&row, "data-log-node")?).ok()?;
     Some((node, index_of(&cell)?))
 }
 
