@@ -7,6 +7,7 @@ pub mod sweep;
 
 use deepend_core::faults::{FaultPlan, random_script};
 use deepend_core::lin::{self, Verdict};
+use deepend_core::paxos::Paxos;
 use deepend_core::protocol::Protocol;
 use deepend_core::raft::Raft;
 use deepend_core::script::Script;
@@ -17,7 +18,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The protocols the tool runs, by the name scripts use.
-pub const PROTOCOLS: &[&str] = &[Raft::NAME];
+pub const PROTOCOLS: &[&str] = &[Raft::NAME, Paxos::NAME];
 
 /// The run length a script asks for with `set duration 5s`, if any.
 pub fn duration_setting(script: &Script) -> Option<SimTime> {
@@ -39,6 +40,7 @@ pub fn default_until(script: &Script) -> SimTime {
 pub fn run_script(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
     match script.header.protocol.as_str() {
         "raft" => Ok(render_run::<Raft>(script, until, with_trace)?),
+        "paxos" => Ok(render_run::<Paxos>(script, until, with_trace)?),
         other => Err(format!(
             "unknown protocol \"{other}\"; expected one of {}",
             PROTOCOLS.join(", ")
@@ -85,7 +87,7 @@ pub fn summary<P: Protocol>(sim: &Sim<P>) -> (String, bool) {
         let _ = writeln!(out, "safety: all properties held");
     }
     for found in sim.violations() {
-        let _ = writeln!(out, "VIOLATION {}", describe_violation(found));
+        let _ = writeln!(out, "VIOLATION {}", describe_violation(found, true));
     }
     let history = sim.history();
     let ops = history
@@ -100,13 +102,17 @@ pub fn summary<P: Protocol>(sim: &Sim<P>) -> (String, bool) {
     (out, clean)
 }
 
-fn describe_violation(found: &Found) -> String {
+fn describe_violation(found: &Found, with_event: bool) -> String {
     let nodes: Vec<String> = found.violation.nodes.iter().map(|n: &NodeId| format!("n{n}")).collect();
+    let event = if with_event {
+        format!("event {}, ", found.event)
+    } else {
+        String::new()
+    };
     format!(
-        "{} at {} (event {}, nodes {}): {}",
+        "{} at {} ({event}nodes {}): {}",
         found.violation.property,
         found.time,
-        found.event,
         nodes.join(" "),
         found.violation.detail
     )
@@ -168,6 +174,7 @@ pub fn sweep_seed<P: Protocol>(plan: &FaultPlan, seed: u64) -> Result<SeedResult
 pub fn sweep(plan: &FaultPlan, first: u64, count: u64, threads: usize) -> Result<Vec<SeedResult>, String> {
     let run: fn(&FaultPlan, u64) -> Result<SeedResult, String> = match plan.protocol.as_str() {
         "raft" => sweep_seed::<Raft>,
+        "paxos" => sweep_seed::<Paxos>,
         other => {
             return Err(format!(
                 "unknown protocol \"{other}\"; expected one of {}",
@@ -252,7 +259,8 @@ pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
     );
     for r in failed {
         let what = match (&r.violation, &r.verdict) {
-            (Some(found), _) => describe_violation(found),
+            // Sweeps run without a trace, so there is no event number to give.
+            (Some(found), _) => describe_violation(found, false),
             (None, verdict) => verdict_text(verdict),
         };
         let _ = writeln!(

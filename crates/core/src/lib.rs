@@ -13,8 +13,10 @@
 
 pub mod faults;
 pub mod history;
+pub mod kv;
 pub mod lin;
 pub mod net;
+pub mod paxos;
 pub mod protocol;
 pub mod raft;
 pub mod rng;

@@ -13,27 +13,8 @@
 //!
 //! Indices and terms are `u64`; the entries live in a `Vec` whose position is `index - 1`.
 
-use crate::protocol::ClientRequest;
+pub use crate::kv::Command;
 use std::fmt;
-
-/// What an entry asks the state machine to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// Nothing. A new leader appends one so that entries of earlier terms commit as soon as
-    /// an entry of its own term does (sections 5.4.2 and 8).
-    Noop,
-    /// A client's operation, with its `(client, seq)` for at-most-once application.
-    Client(ClientRequest),
-}
-
-impl fmt::Display for Command {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Command::Noop => write!(f, "noop"),
-            Command::Client(req) => write!(f, "c{}#{} {}", req.client, req.seq, req.op),
-        }
-    }
-}
 
 /// One log entry: a command and the term in which a leader received it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,7 +236,7 @@ mod tests {
 
     #[test]
     fn digests_tell_entries_apart() {
-        use crate::protocol::Op;
+        use crate::protocol::{ClientRequest, Op};
         let w = |v| Entry {
             term: 2,
             command: Command::Client(ClientRequest {

@@ -39,9 +39,9 @@
 //! answers with the leader it now knows of (the entry may still commit: the answer promises
 //! nothing about it). A request carries `(client, seq)`, kept across retries; the state
 //! machine remembers each client's last applied `seq` and reply, so a retry is applied at most
-//! once (see [`kv`]), and a leader that holds the request unapplied waits on that entry. Reads
-//! go through the log like writes, which makes them linearizable at the cost of a round of
-//! replication.
+//! once (see [`crate::kv`]), and a leader that holds the request unapplied waits on that
+//! entry. Reads go through the log like writes, which makes them linearizable at the cost of a
+//! round of replication.
 //!
 //! **PreVote and CheckQuorum** (thesis 9.6 and 6.2), both off by default. A node that was cut
 //! off keeps timing out and raising its term; when it comes back, its high term forces the
@@ -59,7 +59,6 @@
 //! Broken variants ([`Variant`]) bend one rule each so that the [`RaftMonitor`] has something
 //! to catch.
 
-pub mod kv;
 pub mod log;
 pub mod monitor;
 pub mod params;
@@ -78,14 +77,14 @@ pub(crate) fn quorum_index(stored: &mut [u64], quorum: usize) -> u64 {
 #[cfg(test)]
 mod tests;
 
-pub use kv::KvStore;
+pub use crate::kv::KvStore;
 pub use log::{Command, Entry, Log};
 pub use monitor::RaftMonitor;
 pub use params::{RaftParams, Variant};
 
+use crate::kv::Seen;
 use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Protocol, Role, TimerKind};
 use crate::{ClientId, NodeId};
-use kv::Seen;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 

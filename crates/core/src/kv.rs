@@ -1,19 +1,42 @@
-//! The replicated state machine: a key-value map with client sessions.
+//! The replicated state machine: a key-value map with client sessions, shared by every
+//! protocol that replicates a log of commands (Raft, Multi-Paxos).
 //!
-//! Every node applies the same committed entries in the same order, so every node's map goes
-//! through the same states. Reads are log entries too: a read is answered when it is applied,
-//! at its place in the log, which makes it linearizable without a separate read protocol.
+//! Every node applies the same chosen commands in the same order, so every node's map goes
+//! through the same states. Reads are commands too: a read is answered when it is applied, at
+//! its place in the log, which makes it linearizable without a separate read protocol.
 //!
-//! Clients retry when an answer is lost, and a retried write must not be applied twice
-//! (section 8). A client has at most one operation outstanding and numbers them, so the map
-//! keeps per client the highest `seq` it applied and the reply it gave: an entry that repeats
-//! that `seq` gets the saved reply without being applied again, and an entry with a lower `seq`
-//! (a retry that lost a race with the client's later operation) is skipped. Sessions are part
-//! of the state machine, so they are rebuilt on every node by applying the log.
+//! Clients retry when an answer is lost, and a retried write must not be applied twice (Raft
+//! paper, section 8; the same holds for any replicated log). A client has at most one
+//! operation outstanding and numbers them, so the map keeps per client the highest `seq` it
+//! applied and the reply it gave: a command that repeats that `seq` gets the saved reply
+//! without being applied again, and a command with a lower `seq` (a retry that lost a race
+//! with the client's later operation) is skipped. Sessions are part of the state machine, so
+//! they are rebuilt on every node by applying the log.
 
 use crate::protocol::{ClientReply, ClientRequest, Op};
 use crate::{ClientId, Key, Value};
 use std::collections::BTreeMap;
+use std::fmt;
+
+/// What a log entry (a Raft entry, a Paxos slot) asks the state machine to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Nothing. A new leader proposes one to fill a position nobody else will (Raft section 8:
+    /// so that entries of earlier terms commit; Paxos Made Simple section 3: to fill a gap in
+    /// the sequence of chosen commands).
+    Noop,
+    /// A client's operation, with its `(client, seq)` for at-most-once application.
+    Client(ClientRequest),
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::Noop => write!(f, "noop"),
+            Command::Client(req) => write!(f, "c{}#{} {}", req.client, req.seq, req.op),
+        }
+    }
+}
 
 /// The last operation applied for one client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
