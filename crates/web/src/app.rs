@@ -410,7 +410,11 @@ impl Animation {
                 }
             }
             // The panels' parts are rebuilt only when they are shown anew.
-            let snapshot = if panels || violated.is_some() { lab.snapshot() } else { lab.stage_snapshot() };
+            let snapshot = if panels || violated.is_some() {
+                lab.snapshot()
+            } else {
+                lab.stage_snapshot()
+            };
             (snapshot, load_on(lab.script(), lab.now()), violated.is_some())
         };
         if panels {

@@ -192,7 +192,13 @@ struct Markers {
 
 impl Lab {
     pub fn new(script: &Script) -> Result<Self, String> {
-        Ok(Lab { sim: Sim::new(script)?, horizon: SimTime::ZERO, verdict_cache: None, markers: Markers::default(), panels: None })
+        Ok(Lab {
+            sim: Sim::new(script)?,
+            horizon: SimTime::ZERO,
+            verdict_cache: None,
+            markers: Markers::default(),
+            panels: None,
+        })
     }
 
     pub fn script(&self) -> &Script {
@@ -348,7 +354,11 @@ impl Lab {
                 name,
                 broken: sim.violations().iter().find(|f| f.violation.property == name).map(|f| {
                     let nodes: Vec<String> = f.violation.nodes.iter().map(|n| format!("n{n}")).collect();
-                    (f.time, f.event, format!("{} ({})", f.violation.detail, nodes.join(", ")))
+                    (
+                        f.time,
+                        f.event,
+                        format!("{} ({})", f.violation.detail, nodes.join(", ")),
+                    )
                 }),
             })
             .collect();
@@ -363,9 +373,16 @@ impl Lab {
             .map(|(i, e)| {
                 let mut text = String::new();
                 trace.write_line(&mut text, e, &|a| {
-                    sim.script().actions.get(a as usize).map_or_else(String::new, |t| t.action.to_string())
+                    sim.script()
+                        .actions
+                        .get(a as usize)
+                        .map_or_else(String::new, |t| t.action.to_string())
                 });
-                EventLine { index: first + i, time: e.time, text: text.trim_start().to_string() }
+                EventLine {
+                    index: first + i,
+                    time: e.time,
+                    text: text.trim_start().to_string(),
+                }
             })
             .collect();
         PanelParts {
@@ -447,7 +464,12 @@ fn node_view(sim: &Sim<Raft>, id: NodeId) -> NodeView {
                 let log = (from..=last)
                     .filter_map(|index| {
                         let e = s.log.get(index)?;
-                        Some(EntryView { index, term: e.term, committed: false, command: e.command.to_string() })
+                        Some(EntryView {
+                            index,
+                            term: e.term,
+                            committed: false,
+                            command: e.command.to_string(),
+                        })
                     })
                     .collect();
                 (s.current_term, s.voted_for, log)
@@ -522,9 +544,10 @@ impl Lab {
                     Action::Request { .. } | Action::Load { .. } => None,
                     ref other => Some((MarkerKind::Fault, other.to_string())),
                 }),
-                EventKind::Note(Note::Role { role: Role::Leader, term }) => {
-                    Some((MarkerKind::Leader, format!("n{} leads term {term}", e.node)))
-                }
+                EventKind::Note(Note::Role {
+                    role: Role::Leader,
+                    term,
+                }) => Some((MarkerKind::Leader, format!("n{} leads term {term}", e.node))),
                 EventKind::Note(Note::Commit { index }) if *index > m.committed => {
                     m.committed = *index;
                     Some((MarkerKind::Commit, format!("index {index} committed")))
@@ -536,7 +559,11 @@ impl Lab {
                 _ => None,
             };
             if let Some((kind, label)) = marker {
-                list.push(Marker { time: e.time, kind, label });
+                list.push(Marker {
+                    time: e.time,
+                    kind,
+                    label,
+                });
             }
         }
         m.scanned = events.len();
