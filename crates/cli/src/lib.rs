@@ -5,7 +5,7 @@ pub mod check_history;
 pub mod run;
 pub mod sweep;
 
-use deepend_core::faults::{FaultPlan, random_script};
+use deepend_core::faults::FaultPlan;
 use deepend_core::lin::{self, Verdict};
 use deepend_core::paxos::Paxos;
 use deepend_core::protocol::Protocol;
@@ -19,6 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The protocols the tool runs, by the name scripts use.
 pub const PROTOCOLS: &[&str] = &[Raft::NAME, Paxos::NAME];
+
+/// Writes a command's output; a reader that went away (`| head`) is not an error worth a panic.
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
 
 /// The run length a script asks for with `set duration 5s`, if any.
 pub fn duration_setting(script: &Script) -> Option<SimTime> {
@@ -147,6 +153,8 @@ pub struct SeedResult {
     pub violation: Option<Found>,
     pub verdict: Verdict,
     pub liveness: Liveness,
+    /// For a failed seed, the line that reproduces it.
+    pub reproduction: Option<String>,
 }
 
 impl SeedResult {
@@ -158,14 +166,17 @@ impl SeedResult {
 /// Runs one sweep seed of protocol `P`: the fault plan's script for `seed`, checkers on,
 /// trace off, and the client history checked at the end.
 pub fn sweep_seed<P: Protocol>(plan: &FaultPlan, seed: u64) -> Result<SeedResult, String> {
-    let script = random_script(plan, seed);
-    let mut sim = Sim::<P>::with_trace(&script, false)?;
-    sim.run_until(SimTime(plan.duration_us));
+    let sim = deepend_core::faults::run::<P>(plan, seed, false)?;
+    let verdict = lin::check(sim.history(), lin::DEFAULT_BUDGET);
+    let violation = sim.violations().first().cloned();
+    let failed = violation.is_some() || matches!(verdict, Verdict::NotLinearizable { .. });
     Ok(SeedResult {
         seed,
         events: sim.events_processed(),
-        violation: sim.violations().first().cloned(),
-        verdict: lin::check(sim.history(), lin::DEFAULT_BUDGET),
+        // The run's own script holds every action, an adversary's included.
+        reproduction: failed.then(|| reproduction(sim.script())),
+        violation,
+        verdict,
         liveness: sim.liveness(),
     })
 }
@@ -208,12 +219,11 @@ pub fn sweep(plan: &FaultPlan, first: u64, count: u64, threads: usize) -> Result
     Ok(results)
 }
 
-/// The one line that reproduces a failing seed.
-pub fn reproduction(plan: &FaultPlan, seed: u64) -> String {
-    let script = random_script(plan, seed);
+/// The one line that reproduces a run: its whole script in the compact form.
+pub fn reproduction(script: &Script) -> String {
     format!(
         "deepend run --compact '{}'",
-        deepend_core::script::encode_compact(&script)
+        deepend_core::script::encode_compact(script)
     )
 }
 
@@ -267,7 +277,7 @@ pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
             out,
             "seed {}: {what}\n  reproduce: {}",
             r.seed,
-            reproduction(plan, r.seed)
+            r.reproduction.as_deref().unwrap_or("(none)")
         );
     }
     out

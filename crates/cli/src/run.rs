@@ -93,6 +93,6 @@ fn execute(opts: Options) -> Result<i32, String> {
         .or_else(|| duration_setting(&opts.script))
         .unwrap_or_else(|| default_until(&opts.script));
     let (text, clean) = run_script(&opts.script, until, opts.trace)?;
-    print!("{text}");
+    crate::emit(&text);
     Ok(if clean { 0 } else { 1 })
 }

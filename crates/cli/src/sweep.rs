@@ -24,6 +24,9 @@ options:
   --nodes N            cluster size, 1 to 9 (default 5)
   --duration D         simulated time per seed (default 10s)
   --load N             client operations per second (default 20)
+  --plan random|churn  random: a schedule of faults drawn from the seed (default); churn: an
+                       adversary that reads the run and crashes leaders at bad moments,
+                       restarts, partitions, heals and forces timeouts every 20-250ms
   --threads N          worker threads (default: every core)
   -h, --help           print this help
 
@@ -44,7 +47,7 @@ pub fn main(args: &[String]) -> i32 {
     };
     match sweep(&plan, first, count, threads) {
         Ok(results) => {
-            print!("{}", sweep_report(&plan, &results));
+            crate::emit(&sweep_report(&plan, &results));
             if results.iter().any(|r| r.failed()) { 1 } else { 0 }
         }
         Err(message) => {
@@ -91,6 +94,13 @@ fn parse_args(args: &[String]) -> Result<Option<Parsed>, String> {
             }
             "--load" => {
                 plan.load_per_sec = u32::try_from(number(value("a number")?)?).map_err(|_| "--load is too large")?
+            }
+            "--plan" => {
+                plan.churn = match value("random or churn")?.as_str() {
+                    "random" => false,
+                    "churn" => true,
+                    other => return Err(format!("--plan: \"{other}\" is not random or churn")),
+                }
             }
             "--threads" => threads = usize::try_from(number(value("a number")?)?.max(1)).unwrap_or(1),
             other => return Err(format!("unknown option {other}\n\n{USAGE}")),

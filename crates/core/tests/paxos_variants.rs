@@ -44,12 +44,12 @@
 //! that a change which makes a broken variant hard to catch (or a monitor that stopped
 //! looking) fails here.
 
-use deepend_core::faults::{FaultPlan, random_script};
+use deepend_core::faults::{self, FaultPlan, random_script};
 use deepend_core::lin::{self, Verdict};
 use deepend_core::paxos::{Ballot, Paxos, monitor};
 use deepend_core::protocol::Role;
 use deepend_core::rng::SimRng;
-use deepend_core::script::{Action, Header, Script, TimedAction};
+use deepend_core::script::Action;
 use deepend_core::sim::{NodeStatus, Sim};
 use deepend_core::{NodeId, Protocol, SimTime};
 
@@ -73,63 +73,24 @@ fn planned(pairs: &[(&str, &str)], seed: u64) -> Sim<Paxos> {
     sim
 }
 
+/// A run an adversary drives: `nodes` nodes under light client load.
 fn start(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
-    let script = Script {
-        header: Header {
-            protocol: "paxos".into(),
-            nodes,
-            seed,
-            settings: settings(pairs),
-        },
-        actions: vec![TimedAction {
-            at: SimTime::ZERO,
-            action: Action::Load {
-                per_sec: 10,
-                clients: 3,
-                keys: 2,
-            },
-        }],
+    let plan = FaultPlan {
+        protocol: "paxos".into(),
+        nodes,
+        settings: settings(pairs),
+        load_per_sec: 10,
+        duration_us: RUN_US,
+        churn: true,
     };
-    Sim::<Paxos>::with_trace(&script, false).expect("a valid script")
+    Sim::<Paxos>::with_trace(&faults::adversary_start(&plan, seed), false).expect("a valid script")
 }
 
-/// A churn run: an adversary acting every 20-250ms from the start.
+/// A churn run: `nodes` nodes under light load, with the churn adversary
+/// (`deepend_core::faults::churn`) acting every 20-250ms.
 fn churn(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
     let mut sim = start(pairs, nodes, seed);
-    let mut rng = SimRng::for_node(seed, 201);
-    let pick = |rng: &mut SimRng, of: &[NodeId]| of[rng.range_inclusive(0, of.len() as u64 - 1) as usize];
-    let mut t = 0;
-    while t < RUN_US - 2_000_000 && sim.violations().is_empty() {
-        t += rng.range_inclusive(20_000, 250_000);
-        sim.run_until(SimTime(t));
-        let up: Vec<NodeId> = (1..=nodes).filter(|&id| sim.status(id) == NodeStatus::Up).collect();
-        let down: Vec<NodeId> = (1..=nodes)
-            .filter(|&id| sim.status(id) == NodeStatus::Crashed)
-            .collect();
-        let leaders: Vec<NodeId> = up
-            .iter()
-            .copied()
-            .filter(|&id| sim.node(id).is_some_and(|r| r.role() == Role::Leader))
-            .collect();
-        let action = match rng.range_inclusive(0, 99) {
-            0..30 if !leaders.is_empty() && up.len() > 1 => Action::Crash(pick(&mut rng, &leaders)),
-            0..40 if up.len() > 1 => Action::Crash(pick(&mut rng, &up)),
-            0..65 if !down.is_empty() => Action::Restart(pick(&mut rng, &down)),
-            65..75 => {
-                let mut islands = vec![Vec::new(), Vec::new()];
-                for id in 1..=nodes {
-                    islands[rng.range_inclusive(0, 1) as usize].push(id);
-                }
-                islands.retain(|g| !g.is_empty());
-                Action::Partition(islands)
-            }
-            75..85 => Action::Heal,
-            85..95 if !up.is_empty() => Action::Timeout(pick(&mut rng, &up)),
-            _ => continue,
-        };
-        sim.act(action);
-    }
-    calm(&mut sim, nodes);
+    faults::churn(&mut sim, seed, RUN_US);
     sim
 }
 
@@ -176,22 +137,8 @@ fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
             sim.act(action);
         }
     }
-    calm(&mut sim, nodes);
+    faults::calm(&mut sim, RUN_US);
     sim
-}
-
-/// Heals and restarts everything and runs to the end, unless the run already broke.
-fn calm(sim: &mut Sim<Paxos>, nodes: u8) {
-    if !sim.violations().is_empty() {
-        return;
-    }
-    sim.act(Action::Heal);
-    for id in 1..=nodes {
-        if sim.status(id) == NodeStatus::Crashed {
-            sim.act(Action::Restart(id));
-        }
-    }
-    sim.run_until(SimTime(RUN_US));
 }
 
 fn caught(sim: &Sim<Paxos>) -> Vec<&'static str> {
