@@ -398,11 +398,11 @@ impl Animation {
         let panels = self.panels_ms.get().is_none_or(|last| ms - last >= PANEL_REFRESH_MS);
         let (snapshot, load, violated) = {
             let mut lab = self.lab.borrow_mut();
-            let found = lab.sim().violations().len();
+            let found = lab.violation_count();
             let target = lab.now().saturating_add_us(advance_us as u64);
             lab.advance_to(target);
             // A safety property broke: stop at the moment it did.
-            let violated = lab.sim().violations().get(found).map(|f| f.time);
+            let violated = lab.violation_time(found);
             if let Some(t) = violated {
                 lab.seek(t);
                 if !self.embed {
@@ -445,7 +445,7 @@ fn boot() -> Boot {
     let link = parsed.link;
     let mut lab = Lab::new(&link.script).unwrap_or_else(|_| {
         // `url::parse` only hands out scripts that open; the default always does.
-        Lab::new(&url::default_script()).expect("the default scenario is a valid Raft run")
+        Lab::new(&url::default_script()).expect("the default scenario is a valid run")
     });
     if let Some(t) = link.time {
         lab.advance_to(t);
@@ -953,7 +953,7 @@ pub fn App() -> Html {
                             <button type="button" class="embed-play" onclick={start}>
                                 <span aria-hidden="true">{ "▶ " }</span>{ "Play" }
                             </button>
-                            <p>{ format!("Raft, {} nodes: press play to start.", s.header.nodes) }</p>
+                            <p>{ format!("{}, {} nodes: press play to start.", url::Kind::of(&s.header).label(), s.header.nodes) }</p>
                         </div>
                     }
                     <div class="stage-inner" inert={!s.started}>{ stage }</div>
@@ -976,7 +976,7 @@ pub fn App() -> Html {
             <header class="app-header">
                 <h1>{ "Deep End" }</h1>
                 <p class="subtitle">
-                    { format!("Raft, {} nodes, seed {}", h.nodes, h.seed) }
+                    { format!("{}, {} nodes, seed {}", url::Kind::of(h).label(), h.nodes, h.seed) }
                     if variant != "correct" {
                         <span class="variant-chip">{ format!(" · broken variant: {variant}") }</span>
                     }

@@ -3,15 +3,18 @@
 //! appended to the script at the current simulated time (`Sim::act`), or a reset to a new
 //! scenario.
 
-use deepend_core::history::EventKind as Outcome;
+use deepend_core::history::{EventKind as Outcome, History};
+use deepend_core::kv::Command;
 use deepend_core::lin::{self, Verdict};
 use deepend_core::net::DropReason;
-use deepend_core::protocol::{Monitor as _, Note, Role};
-use deepend_core::raft::{ELECTION_TIMER, Raft, monitor::RaftMonitor};
+use deepend_core::paxos::{self, Ballot, Paxos, PaxosParams, Phase};
+use deepend_core::protocol::{Monitor, Note, Params as _, Role, TimerKind};
+use deepend_core::raft::{self, Raft};
 use deepend_core::script::{Action, Header, Script};
 use deepend_core::sim::{NodeStatus, Sim};
 use deepend_core::trace::EventKind;
 use deepend_core::{ClientId, Key, NodeId, Protocol, SimTime, Value};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// How many log indexes the log panel shows: the last ones.
@@ -31,29 +34,78 @@ pub struct EntryView {
     pub command: String,
 }
 
-/// One node, with every field of the paper's Figure 2 for the inspector.
+/// One node: what both protocols share, for the stage, the logs and the inspector's header,
+/// and the protocol's own fields in [`Detail`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeView {
     pub id: NodeId,
     pub role: Role,
     pub status: NodeStatus,
-    /// The current term; while crashed, the persisted one.
+    /// Raft's current term, or Paxos's ballot round; while crashed, the persisted one.
     pub term: u64,
-    pub voted_for: Option<NodeId>,
+    /// The leader (distinguished proposer) this node knows of.
     pub leader: Option<NodeId>,
-    pub pre_candidate: bool,
+    /// Raft's commitIndex, or the last slot of Paxos's chosen (learned) prefix.
     pub commit_index: u64,
     pub last_applied: u64,
+    /// The last log index, or the highest slot with an accepted or learned value.
     pub last_index: u64,
-    /// The last [`LOG_WINDOW`] entries (a crashed node shows its persisted log).
+    /// The last [`LOG_WINDOW`] entries or slots (a crashed node shows its persisted state).
     pub log: Vec<EntryView>,
-    /// For a leader: `(peer, nextIndex, matchIndex)`.
-    pub replication: Vec<(NodeId, u64, u64)>,
     /// Share of the election timeout still to run (1 just set, 0 about to fire).
     pub election_left: Option<f32>,
     pub kv: Vec<(Key, Value)>,
     pub clock_offset_us: i64,
     pub clock_drift_ppm: i32,
+    pub detail: Detail,
+}
+
+impl NodeView {
+    /// A Raft node in its pre-vote phase (the stage draws it apart from a candidate).
+    pub fn pre_candidate(&self) -> bool {
+        matches!(
+            self.detail,
+            Detail::Raft {
+                pre_candidate: true,
+                ..
+            }
+        )
+    }
+}
+
+/// The protocol's own fields of a node, for the inspector.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Detail {
+    /// The rest of the paper's Figure 2.
+    Raft {
+        voted_for: Option<NodeId>,
+        pre_candidate: bool,
+        /// For a leader: `(peer, nextIndex, matchIndex)`.
+        replication: Vec<(NodeId, u64, u64)>,
+    },
+    Paxos {
+        /// `single` or `multi`.
+        mode: &'static str,
+        /// Whether this node may propose.
+        proposer: bool,
+        /// The acceptor's promise.
+        promised: Ballot,
+        /// The proposer's phase (`idle`, `backoff`, `preparing`, `accepting`) and ballot.
+        phase: &'static str,
+        ballot: Ballot,
+        /// In phase 1: who promised the ballot.
+        promises: Vec<NodeId>,
+        /// The last [`LOG_WINDOW`] slots with anything in them.
+        slots: Vec<SlotView>,
+    },
+}
+
+/// One Paxos slot at one node: the acceptor's accepted proposal and the learner's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotView {
+    pub slot: u64,
+    pub accepted: Option<(Ballot, String)>,
+    pub learned: Option<(Ballot, String)>,
 }
 
 /// A message on its way.
@@ -161,9 +213,38 @@ pub struct Snapshot {
     pub latency_us: (u64, u64),
 }
 
+/// What the lab needs from a protocol beyond [`Protocol`]: its node view and a few words.
+/// Everything else (messages, drops, markers, events, history, verdict, islands) is written
+/// once, over any protocol.
+pub trait Shown: Protocol {
+    /// The timer the stage shows as a shrinking ring.
+    const ELECTION_TIMER: TimerKind;
+    /// What a term is called ("term", "ballot round").
+    const TERM: &'static str;
+    /// A scrubber label for the first commit of `index`.
+    fn commit_label(index: u64) -> String;
+    fn node_view(sim: &Sim<Self>, id: NodeId) -> NodeView;
+}
+
+/// A run of one of the lab's protocols.
+enum Run {
+    Raft(Sim<Raft>),
+    Paxos(Sim<Paxos>),
+}
+
+/// Evaluates `$body` with `$sim` bound to the run's `Sim<P>`, whatever `P` is.
+macro_rules! with_sim {
+    ($run:expr, $sim:ident => $body:expr) => {
+        match $run {
+            Run::Raft($sim) => $body,
+            Run::Paxos($sim) => $body,
+        }
+    };
+}
+
 /// The running lab.
 pub struct Lab {
-    sim: Sim<Raft>,
+    run: Run,
     horizon: SimTime,
     /// The verdict and the history length it was computed for.
     verdict_cache: Option<(usize, Rc<String>)>,
@@ -191,9 +272,19 @@ struct Markers {
 }
 
 impl Lab {
+    /// A run of the script's protocol (`raft` or `paxos`).
     pub fn new(script: &Script) -> Result<Self, String> {
+        let run = match script.header.protocol.as_str() {
+            p if p == Raft::NAME => Run::Raft(Sim::new(script)?),
+            p if p == Paxos::NAME => Run::Paxos(Sim::new(script)?),
+            other => {
+                return Err(format!(
+                    "the lab has no protocol called {other:?} (it has raft and paxos)"
+                ));
+            }
+        };
         Ok(Lab {
-            sim: Sim::new(script)?,
+            run,
             horizon: SimTime::ZERO,
             verdict_cache: None,
             markers: Markers::default(),
@@ -202,25 +293,38 @@ impl Lab {
     }
 
     pub fn script(&self) -> &Script {
-        self.sim.script()
+        with_sim!(&self.run, sim => sim.script())
     }
     pub fn header(&self) -> &Header {
-        &self.sim.script().header
+        &self.script().header
     }
     pub fn now(&self) -> SimTime {
-        self.sim.now()
+        with_sim!(&self.run, sim => sim.now())
     }
     pub fn horizon(&self) -> SimTime {
         self.horizon
     }
-    pub fn sim(&self) -> &Sim<Raft> {
-        &self.sim
+    /// How many safety violations the run has found so far.
+    pub fn violation_count(&self) -> usize {
+        with_sim!(&self.run, sim => sim.violations().len())
+    }
+    /// When the `i`th violation was found.
+    pub fn violation_time(&self, i: usize) -> Option<SimTime> {
+        with_sim!(&self.run, sim => sim.violations().get(i).map(|f| f.time))
+    }
+    /// The digest of the trace so far (equal runs have equal digests).
+    #[cfg(test)]
+    pub fn trace_digest(&self) -> u64 {
+        with_sim!(&self.run, sim => sim.trace_digest())
     }
 
     /// Plays forward to `t`.
     pub fn advance_to(&mut self, t: SimTime) {
-        self.sim.seek(t);
-        self.horizon = self.horizon.max(self.sim.now());
+        let now = with_sim!(&mut self.run, sim => {
+            sim.seek(t);
+            sim.now()
+        });
+        self.horizon = self.horizon.max(now);
     }
 
     /// Moves to `t` anywhere in this branch (backwards replays from a checkpoint).
@@ -230,31 +334,38 @@ impl Lab {
 
     /// Processes exactly the next event.
     pub fn step_forward(&mut self) {
-        if let Some(t) = self.sim.next_event_time() {
-            if t > self.sim.now() {
-                self.sim.run_until(SimTime(t.as_us() - 1));
+        let now = with_sim!(&mut self.run, sim => {
+            if let Some(t) = sim.next_event_time() {
+                if t > sim.now() {
+                    sim.run_until(SimTime(t.as_us() - 1));
+                }
+                sim.step();
             }
-            self.sim.step();
-        }
-        self.horizon = self.horizon.max(self.sim.now());
+            sim.now()
+        });
+        self.horizon = self.horizon.max(now);
     }
 
     /// Goes back to the instant of the previous event.
     pub fn step_back(&mut self) {
-        let now = self.sim.now();
-        let previous = self.sim.trace().events.iter().rev().map(|e| e.time).find(|&t| t < now);
-        self.sim.seek(previous.unwrap_or(SimTime::ZERO));
+        with_sim!(&mut self.run, sim => {
+            let now = sim.now();
+            let previous = sim.trace().events.iter().rev().map(|e| e.time).find(|&t| t < now);
+            sim.seek(previous.unwrap_or(SimTime::ZERO));
+        })
     }
 
     /// Acts now. After a rewind this branches: the old future is gone.
     pub fn act(&mut self, action: Action) {
-        self.sim.act(action);
-        self.horizon = self.sim.now();
+        self.horizon = with_sim!(&mut self.run, sim => {
+            sim.act(action);
+            sim.now()
+        });
     }
 
     /// The time of the trace event `index` (for "jump to the violation").
     pub fn event_time(&self, index: usize) -> Option<SimTime> {
-        self.sim.trace().events.get(index).map(|e| e.time)
+        with_sim!(&self.run, sim => sim.trace().events.get(index).map(|e| e.time))
     }
 
     /// Everything the views show, now.
@@ -270,138 +381,34 @@ impl Lab {
     }
 
     fn build(&mut self, full: bool) -> Snapshot {
-        let sim = &self.sim;
-        let now = sim.now();
-        let nodes: Vec<NodeView> = (1..=sim.node_count()).map(|id| node_view(sim, id)).collect();
-        let trace = sim.trace();
-        let messages = sim
-            .in_flight()
-            .into_iter()
-            .filter_map(|f| {
-                let record = trace.messages.get(f.msg as usize)?;
-                let span = f.arrives.as_us().saturating_sub(f.sent.as_us()).max(1);
-                let progress = (now.as_us().saturating_sub(f.sent.as_us()) as f32 / span as f32).clamp(0.0, 1.0);
-                Some(MessageView {
-                    id: f.msg,
-                    from: f.from,
-                    to: f.to,
-                    kind: Raft::msg_kind(&record.msg),
-                    label: record.msg.to_string(),
-                    progress: if f.lost { progress * 0.5 } else { progress },
-                    lost: f.lost,
-                })
-            })
-            .collect();
-        let drops = trace
-            .events
-            .iter()
-            .rev()
-            .take_while(|e| e.time.as_us() + DROP_VISIBLE_US >= now.as_us())
-            .filter_map(|e| match e.kind {
-                EventKind::Drop { msg, reason } => {
-                    let record = trace.messages.get(msg as usize)?;
-                    let at = match reason {
-                        DropReason::Loss => 0.5,
-                        _ if e.time == record.sent => 0.1,
-                        _ => 0.9,
-                    };
-                    let age = now.as_us().saturating_sub(e.time.as_us()) as f32 / DROP_VISIBLE_US as f32;
-                    Some(DropView {
-                        id: msg,
-                        from: record.from,
-                        to: record.to,
-                        kind: Raft::msg_kind(&record.msg),
-                        reason,
-                        at,
-                        fade: (1.0 - age).clamp(0.0, 1.0),
-                    })
-                }
-                _ => None,
-            })
-            .collect();
-        let markers = self.markers();
+        let mut snapshot = with_sim!(&self.run, sim => stage_snapshot(sim));
+        snapshot.horizon = self.horizon.max(snapshot.now);
+        snapshot.markers = with_sim!(&self.run, sim => self.markers.update(sim));
         let panels = match self.panels.take().filter(|_| !full) {
             Some(panels) => panels,
-            None => self.panel_parts(),
+            None => {
+                let verdict = self.verdict();
+                with_sim!(&self.run, sim => panel_parts(sim, verdict))
+            }
         };
         self.panels = Some(panels.clone());
-        let sim = &self.sim;
-        let net = sim.network();
-        Snapshot {
-            now,
-            horizon: self.horizon.max(now),
-            nodes: Rc::new(nodes),
-            islands: Rc::new(net.islands()),
-            cuts: Rc::new(net.cuts().collect()),
-            messages: Rc::new(messages),
-            drops: Rc::new(drops),
-            properties: panels.properties,
-            history: panels.history,
-            verdict: panels.verdict,
-            events: panels.events,
-            markers,
-            loss_ppm: net.loss_ppm,
-            latency_us: (net.latency_min_us, net.latency_max_us),
-        }
-    }
-
-    /// The panels' parts of a snapshot.
-    fn panel_parts(&mut self) -> PanelParts {
-        let sim = &self.sim;
-        let properties = RaftMonitor::properties()
-            .iter()
-            .map(|&name| PropertyView {
-                name,
-                broken: sim.violations().iter().find(|f| f.violation.property == name).map(|f| {
-                    let nodes: Vec<String> = f.violation.nodes.iter().map(|n| format!("n{n}")).collect();
-                    (
-                        f.time,
-                        f.event,
-                        format!("{} ({})", f.violation.detail, nodes.join(", ")),
-                    )
-                }),
-            })
-            .collect();
-        let history = history_view(sim);
-        let verdict = self.verdict();
-        let sim = &self.sim;
-        let trace = sim.trace();
-        let first = trace.events.len().saturating_sub(EVENT_LINES);
-        let events = trace.events[first..]
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let mut text = String::new();
-                trace.write_line(&mut text, e, &|a| {
-                    sim.script()
-                        .actions
-                        .get(a as usize)
-                        .map_or_else(String::new, |t| t.action.to_string())
-                });
-                EventLine {
-                    index: first + i,
-                    time: e.time,
-                    text: text.trim_start().to_string(),
-                }
-            })
-            .collect();
-        PanelParts {
-            properties: Rc::new(properties),
-            history: Rc::new(history),
-            verdict,
-            events: Rc::new(events),
-        }
+        snapshot.properties = panels.properties;
+        snapshot.history = panels.history;
+        snapshot.verdict = panels.verdict;
+        snapshot.events = panels.events;
+        snapshot
     }
 
     /// The linearizability verdict, recomputed only when the history grew.
     fn verdict(&mut self) -> Rc<String> {
-        let len = self.sim.history().events.len();
+        let history = with_sim!(&self.run, sim => sim.history());
+        let len = history.events.len();
         if let Some((at, text)) = &self.verdict_cache
             && *at == len
         {
             return text.clone();
         }
-        let text = Rc::new(match lin::check(self.sim.history(), lin::DEFAULT_BUDGET) {
+        let text = Rc::new(match lin::check(history, lin::DEFAULT_BUDGET) {
             Verdict::Linearizable => "linearizable".to_string(),
             Verdict::NotLinearizable { key, detail } => format!("NOT linearizable on k{key}: {detail}"),
             Verdict::Unknown { key, reason } => format!("unknown on k{key}: {reason}"),
@@ -411,95 +418,339 @@ impl Lab {
     }
 }
 
-fn node_view(sim: &Sim<Raft>, id: NodeId) -> NodeView {
-    let status = sim.status(id);
+/// The stage's parts of a snapshot (the panels' parts and the markers empty).
+fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
+    let now = sim.now();
+    let nodes: Vec<NodeView> = (1..=sim.node_count()).map(|id| P::node_view(sim, id)).collect();
+    let trace = sim.trace();
+    let messages = sim
+        .in_flight()
+        .into_iter()
+        .filter_map(|f| {
+            let record = trace.messages.get(f.msg as usize)?;
+            let span = f.arrives.as_us().saturating_sub(f.sent.as_us()).max(1);
+            let progress = (now.as_us().saturating_sub(f.sent.as_us()) as f32 / span as f32).clamp(0.0, 1.0);
+            Some(MessageView {
+                id: f.msg,
+                from: f.from,
+                to: f.to,
+                kind: P::msg_kind(&record.msg),
+                label: record.msg.to_string(),
+                progress: if f.lost { progress * 0.5 } else { progress },
+                lost: f.lost,
+            })
+        })
+        .collect();
+    let drops = trace
+        .events
+        .iter()
+        .rev()
+        .take_while(|e| e.time.as_us() + DROP_VISIBLE_US >= now.as_us())
+        .filter_map(|e| match e.kind {
+            EventKind::Drop { msg, reason } => {
+                let record = trace.messages.get(msg as usize)?;
+                let at = match reason {
+                    DropReason::Loss => 0.5,
+                    _ if e.time == record.sent => 0.1,
+                    _ => 0.9,
+                };
+                let age = now.as_us().saturating_sub(e.time.as_us()) as f32 / DROP_VISIBLE_US as f32;
+                Some(DropView {
+                    id: msg,
+                    from: record.from,
+                    to: record.to,
+                    kind: P::msg_kind(&record.msg),
+                    reason,
+                    at,
+                    fade: (1.0 - age).clamp(0.0, 1.0),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let net = sim.network();
+    Snapshot {
+        now,
+        horizon: now,
+        nodes: Rc::new(nodes),
+        islands: Rc::new(net.islands()),
+        cuts: Rc::new(net.cuts().collect()),
+        messages: Rc::new(messages),
+        drops: Rc::new(drops),
+        properties: Rc::default(),
+        history: Rc::default(),
+        verdict: Rc::default(),
+        events: Rc::default(),
+        markers: Rc::default(),
+        loss_ppm: net.loss_ppm,
+        latency_us: (net.latency_min_us, net.latency_max_us),
+    }
+}
+
+/// The panels' parts of a snapshot.
+fn panel_parts<P: Shown>(sim: &Sim<P>, verdict: Rc<String>) -> PanelParts {
+    let properties = <P::Monitor as Monitor<P>>::properties()
+        .iter()
+        .map(|&name| PropertyView {
+            name,
+            broken: sim.violations().iter().find(|f| f.violation.property == name).map(|f| {
+                let nodes: Vec<String> = f.violation.nodes.iter().map(|n| format!("n{n}")).collect();
+                (
+                    f.time,
+                    f.event,
+                    format!("{} ({})", f.violation.detail, nodes.join(", ")),
+                )
+            }),
+        })
+        .collect();
+    let trace = sim.trace();
+    let first = trace.events.len().saturating_sub(EVENT_LINES);
+    let events = trace.events[first..]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut text = String::new();
+            trace.write_line(&mut text, e, &|a| {
+                sim.script()
+                    .actions
+                    .get(a as usize)
+                    .map_or_else(String::new, |t| t.action.to_string())
+            });
+            EventLine {
+                index: first + i,
+                time: e.time,
+                text: text.trim_start().to_string(),
+            }
+        })
+        .collect();
+    PanelParts {
+        properties: Rc::new(properties),
+        history: Rc::new(history_view(sim.history())),
+        verdict,
+        events: Rc::new(events),
+    }
+}
+
+/// The fields every node view has whatever the protocol: status, clock, election timer.
+fn common<P: Shown>(sim: &Sim<P>, id: NodeId) -> NodeView {
     let (clock_offset_us, clock_drift_ppm) = sim.clock(id);
-    let election_left = sim.timer_window(id, ELECTION_TIMER).map(|(set, due)| {
+    let election_left = sim.timer_window(id, P::ELECTION_TIMER).map(|(set, due)| {
         let span = due.as_us().saturating_sub(set.as_us()).max(1);
         (due.as_us().saturating_sub(sim.now().as_us()) as f32 / span as f32).clamp(0.0, 1.0)
     });
-    match sim.node(id) {
-        Some(r) => {
-            let log = r.log();
+    NodeView {
+        id,
+        role: Role::Follower,
+        status: sim.status(id),
+        term: 0,
+        leader: None,
+        commit_index: 0,
+        last_applied: 0,
+        last_index: 0,
+        log: Vec::new(),
+        election_left,
+        kv: Vec::new(),
+        clock_offset_us,
+        clock_drift_ppm,
+        detail: Detail::Raft {
+            voted_for: None,
+            pre_candidate: false,
+            replication: Vec::new(),
+        },
+    }
+}
+
+impl Shown for Raft {
+    const ELECTION_TIMER: TimerKind = raft::ELECTION_TIMER;
+    const TERM: &'static str = "term";
+
+    fn commit_label(index: u64) -> String {
+        format!("index {index} committed")
+    }
+
+    fn node_view(sim: &Sim<Raft>, id: NodeId) -> NodeView {
+        let base = common(sim, id);
+        let window = |log: &raft::Log, committed: u64| {
             let from = log.last_index().saturating_sub(LOG_WINDOW) + 1;
-            let entries = (from..=log.last_index())
+            (from..=log.last_index())
                 .filter_map(|index| {
                     let e = log.get(index)?;
                     Some(EntryView {
                         index,
                         term: e.term,
-                        committed: index <= r.commit_index(),
+                        committed: index <= committed,
                         command: e.command.to_string(),
                     })
                 })
-                .collect();
-            let replication = (1..=sim.node_count())
-                .filter(|&p| p != id)
-                .filter_map(|p| Some((p, r.next_index(p)?, r.match_index(p)?)))
-                .collect();
-            NodeView {
-                id,
+                .collect::<Vec<_>>()
+        };
+        match sim.node(id) {
+            Some(r) => NodeView {
                 role: r.role(),
-                status,
                 term: r.term(),
-                voted_for: r.voted_for(),
                 leader: r.leader(),
-                pre_candidate: r.is_pre_candidate(),
                 commit_index: r.commit_index(),
                 last_applied: r.last_applied(),
-                last_index: log.last_index(),
-                log: entries,
-                replication,
-                election_left,
+                last_index: r.log().last_index(),
+                log: window(r.log(), r.commit_index()),
                 kv: r.kv().data().iter().map(|(k, v)| (*k, *v)).collect(),
-                clock_offset_us,
-                clock_drift_ppm,
-            }
+                detail: Detail::Raft {
+                    voted_for: r.voted_for(),
+                    pre_candidate: r.is_pre_candidate(),
+                    replication: (1..=sim.node_count())
+                        .filter(|&p| p != id)
+                        .filter_map(|p| Some((p, r.next_index(p)?, r.match_index(p)?)))
+                        .collect(),
+                },
+                ..base
+            },
+            None => match sim.stable(id) {
+                Some(s) => NodeView {
+                    term: s.current_term,
+                    last_index: s.log.last_index(),
+                    log: window(&s.log, 0),
+                    detail: Detail::Raft {
+                        voted_for: s.voted_for,
+                        pre_candidate: false,
+                        replication: Vec::new(),
+                    },
+                    election_left: None,
+                    ..base
+                },
+                None => NodeView {
+                    election_left: None,
+                    ..base
+                },
+            },
         }
-        None => {
-            let stable = sim.stable(id);
-            let (term, voted_for, log) = stable.map_or((0, None, Vec::new()), |s| {
-                let last = s.log.last_index();
-                let from = last.saturating_sub(LOG_WINDOW) + 1;
-                let log = (from..=last)
-                    .filter_map(|index| {
-                        let e = s.log.get(index)?;
-                        Some(EntryView {
-                            index,
-                            term: e.term,
-                            committed: false,
-                            command: e.command.to_string(),
-                        })
-                    })
-                    .collect();
-                (s.current_term, s.voted_for, log)
-            });
-            NodeView {
-                id,
-                role: Role::Follower,
-                status,
-                term,
-                voted_for,
-                leader: None,
-                pre_candidate: false,
-                commit_index: 0,
-                last_applied: 0,
-                last_index: log.last().map_or(0, |e: &EntryView| e.index),
-                log,
-                replication: Vec::new(),
-                election_left: None,
-                kv: Vec::new(),
-                clock_offset_us,
-                clock_drift_ppm,
+    }
+}
+
+impl Shown for Paxos {
+    const ELECTION_TIMER: TimerKind = paxos::ELECTION_TIMER;
+    const TERM: &'static str = "ballot round";
+
+    fn commit_label(slot: u64) -> String {
+        format!("slot {slot} chosen")
+    }
+
+    fn node_view(sim: &Sim<Paxos>, id: NodeId) -> NodeView {
+        let base = common(sim, id);
+        let params = sim.node(id).map(|p| p.params().clone()).unwrap_or_else(|| {
+            let mut params = PaxosParams::default();
+            for (k, v) in &sim.script().header.settings {
+                let _ = params.set(k, v);
+            }
+            params
+        });
+        let mode = params.mode.as_str();
+        let proposer = params.is_proposer(id);
+        match sim.node(id) {
+            Some(p) => {
+                let (slots, log) = paxos_slots(p.accepted_all(), p.learned_all());
+                NodeView {
+                    role: p.role(),
+                    term: p.term(),
+                    leader: p.leader(),
+                    commit_index: p.chosen_prefix(),
+                    last_applied: p.last_applied(),
+                    last_index: last_slot(p.accepted_all(), p.learned_all()),
+                    log,
+                    kv: p.kv().data().iter().map(|(k, v)| (*k, *v)).collect(),
+                    detail: Detail::Paxos {
+                        mode,
+                        proposer,
+                        promised: p.promised(),
+                        phase: phase_name(p.phase()),
+                        ballot: p.ballot(),
+                        promises: p.promises(),
+                        slots,
+                    },
+                    ..base
+                }
+            }
+            None => {
+                let empty = paxos::Stable::default();
+                let s = sim.stable(id).unwrap_or(&empty);
+                let (slots, log) = paxos_slots(&s.acceptor.accepted, &s.learned);
+                NodeView {
+                    term: s.acceptor.promised.round.max(s.round),
+                    last_index: last_slot(&s.acceptor.accepted, &s.learned),
+                    log,
+                    election_left: None,
+                    detail: Detail::Paxos {
+                        mode,
+                        proposer,
+                        promised: s.acceptor.promised,
+                        phase: "crashed",
+                        ballot: Ballot::ZERO,
+                        promises: Vec::new(),
+                        slots,
+                    },
+                    ..base
+                }
             }
         }
     }
 }
 
-fn history_view(sim: &Sim<Raft>) -> Vec<OpView> {
+type Slots = BTreeMap<u64, (Ballot, Command)>;
+
+fn phase_name(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Idle => "idle",
+        Phase::Backoff => "backoff",
+        Phase::Preparing => "preparing (phase 1)",
+        Phase::Accepting => "accepting (phase 2)",
+    }
+}
+
+/// The highest slot with an accepted or a learned value.
+fn last_slot(accepted: &Slots, learned: &Slots) -> u64 {
+    let last = |m: &Slots| m.keys().next_back().copied().unwrap_or(0);
+    last(accepted).max(last(learned))
+}
+
+/// The last [`LOG_WINDOW`] slots with anything in them, for the inspector, and as log entries
+/// for the log panel: a learned value is a committed entry of the round it was learned in; an
+/// accepted one is an uncommitted entry of its ballot's round.
+fn paxos_slots(accepted: &Slots, learned: &Slots) -> (Vec<SlotView>, Vec<EntryView>) {
+    let last = last_slot(accepted, learned);
+    let from = last.saturating_sub(LOG_WINDOW) + 1;
+    let shown = |v: &(Ballot, Command)| (v.0, v.1.to_string());
+    let slots: Vec<SlotView> = (from..=last)
+        .filter_map(|slot| {
+            let (a, l) = (accepted.get(&slot), learned.get(&slot));
+            (a.is_some() || l.is_some()).then(|| SlotView {
+                slot,
+                accepted: a.map(shown),
+                learned: l.map(shown),
+            })
+        })
+        .collect();
+    let log = slots
+        .iter()
+        .filter_map(|s| {
+            let (ballot, command, committed) = match (&s.learned, &s.accepted) {
+                (Some((b, v)), _) => (b, v, true),
+                (None, Some((b, v))) => (b, v, false),
+                (None, None) => return None,
+            };
+            Some(EntryView {
+                index: s.slot,
+                term: ballot.round,
+                committed,
+                command: command.clone(),
+            })
+        })
+        .collect();
+    (slots, log)
+}
+
+fn history_view(history: &History) -> Vec<OpView> {
     let mut ops: Vec<OpView> = Vec::new();
     let mut open: Vec<(ClientId, usize)> = Vec::new();
-    for e in &sim.history().events {
+    for e in &history.events {
         if e.kind == Outcome::Invoke {
             open.retain(|(c, _)| *c != e.client);
             open.push((e.client, ops.len()));
@@ -524,21 +775,19 @@ fn history_view(sim: &Sim<Raft>) -> Vec<OpView> {
     ops
 }
 
-impl Lab {
+impl Markers {
     /// Faults, leader changes, first commits of each index and violations, in time order.
-    fn markers(&mut self) -> Rc<Vec<Marker>> {
-        let sim = &self.sim;
+    fn update<P: Shown>(&mut self, sim: &Sim<P>) -> Rc<Vec<Marker>> {
         let events = &sim.trace().events;
-        let m = &mut self.markers;
-        if events.len() < m.scanned {
+        if events.len() < self.scanned {
             // Rewound: the trace was cut back, so scan it again.
-            *m = Markers::default();
+            *self = Markers::default();
         }
-        if events.len() == m.scanned {
-            return m.list.clone();
+        if events.len() == self.scanned {
+            return self.list.clone();
         }
-        let list = Rc::make_mut(&mut m.list);
-        for e in &events[m.scanned..] {
+        let list = Rc::make_mut(&mut self.list);
+        for e in &events[self.scanned..] {
             let marker = match &e.kind {
                 EventKind::Action { index } => sim.script().actions.get(*index as usize).and_then(|a| match a.action {
                     Action::Request { .. } | Action::Load { .. } => None,
@@ -547,10 +796,10 @@ impl Lab {
                 EventKind::Note(Note::Role {
                     role: Role::Leader,
                     term,
-                }) => Some((MarkerKind::Leader, format!("n{} leads term {term}", e.node))),
-                EventKind::Note(Note::Commit { index }) if *index > m.committed => {
-                    m.committed = *index;
-                    Some((MarkerKind::Commit, format!("index {index} committed")))
+                }) => Some((MarkerKind::Leader, format!("n{} leads {} {term}", e.node, P::TERM))),
+                EventKind::Note(Note::Commit { index }) if *index > self.committed => {
+                    self.committed = *index;
+                    Some((MarkerKind::Commit, P::commit_label(*index)))
                 }
                 EventKind::Violation { index } => sim
                     .violations()
@@ -566,7 +815,7 @@ impl Lab {
                 });
             }
         }
-        m.scanned = events.len();
-        m.list.clone()
+        self.scanned = events.len();
+        self.list.clone()
     }
 }

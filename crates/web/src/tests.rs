@@ -55,7 +55,7 @@ fn a_copied_link_reopens_the_same_state() {
     let mut reopened = Lab::new(&parsed.link.script).unwrap();
     reopened.advance_to(parsed.link.time.unwrap());
     assert_eq!(reopened.snapshot(), lab.snapshot());
-    assert_eq!(reopened.sim().trace_digest(), lab.sim().trace_digest());
+    assert_eq!(reopened.trace_digest(), lab.trace_digest());
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The lab's address: `?c=raft&s=<compact script>&t=<microseconds>&embed=1`.
+//! The lab's address: `?c=raft&s=<compact script>&t=<microseconds>&embed=1`, where the chapter
+//! `c` is the script's protocol (`raft` or `paxos`).
 //!
 //! The compact script (`deepend_core::script::encode_compact`) carries the header (nodes,
 //! seed, settings) and every action, so a link is the whole run: opening it replays the script
@@ -8,10 +9,88 @@
 
 use crate::model::Lab;
 use deepend_core::SimTime;
-use deepend_core::script::{Action, Script, TimedAction, decode_compact, encode_compact};
+use deepend_core::script::{Action, Header, Script, TimedAction, decode_compact, encode_compact};
 
-/// The only chapter so far.
-pub const CHAPTER: &str = "raft";
+/// The lab's chapters: one per protocol, named as the script header names it.
+pub const CHAPTERS: &[&str] = &["raft", "paxos"];
+
+/// What the protocol selector offers: a protocol, and for Paxos its mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Raft,
+    PaxosSingle,
+    MultiPaxos,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Raft, Kind::PaxosSingle, Kind::MultiPaxos];
+
+    /// A stable name, for the selector's values.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Raft => "raft",
+            Kind::PaxosSingle => "paxos-single",
+            Kind::MultiPaxos => "multi-paxos",
+        }
+    }
+
+    /// What a reader calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Raft => "Raft",
+            Kind::PaxosSingle => "Paxos single-decree",
+            Kind::MultiPaxos => "Multi-Paxos",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The kind of a run (Paxos's mode is single-decree unless the header says multi).
+    pub fn of(header: &Header) -> Kind {
+        match header.protocol.as_str() {
+            "paxos" if header.settings.iter().any(|(k, v)| k == "mode" && v == "multi") => Kind::MultiPaxos,
+            "paxos" => Kind::PaxosSingle,
+            _ => Kind::Raft,
+        }
+    }
+
+    /// A header of this kind with the default parameters, `nodes` and `seed`.
+    pub fn header(self, nodes: u8, seed: u64) -> Header {
+        let (protocol, settings) = match self {
+            Kind::Raft => ("raft", Vec::new()),
+            Kind::PaxosSingle => ("paxos", vec![("mode".to_string(), "single".to_string())]),
+            Kind::MultiPaxos => ("paxos", vec![("mode".to_string(), "multi".to_string())]),
+        };
+        Header {
+            protocol: protocol.to_string(),
+            nodes,
+            seed,
+            settings,
+        }
+    }
+
+    /// This kind's default scenario: five nodes, default parameters, light client load.
+    pub fn default_script(self) -> Script {
+        let h = Header::default();
+        Script {
+            header: self.header(h.nodes, h.seed),
+            actions: vec![TimedAction {
+                at: SimTime::ZERO,
+                action: DEFAULT_LOAD,
+            }],
+        }
+    }
+}
+
+/// The default scenario of a chapter: Raft, or Multi-Paxos for the Paxos chapter.
+pub fn chapter_script(chapter: &str) -> Script {
+    match chapter {
+        "paxos" => Kind::MultiPaxos.default_script(),
+        _ => default_script(),
+    }
+}
 
 /// The furthest simulated time a link may ask for: opening a link replays the run up to there,
 /// and this bounds how long that takes (about a second on a phone).
@@ -70,9 +149,13 @@ pub fn parse(query: &str) -> Parsed {
             _ => {}
         }
     }
+    let fallback = match chapter.as_deref() {
+        Some(c) if CHAPTERS.contains(&c) => chapter_script(c),
+        _ => default_script(),
+    };
     let default = |problem: String| Parsed {
         link: Link {
-            script: default_script(),
+            script: fallback.clone(),
             time: None,
             embed,
         },
@@ -80,14 +163,15 @@ pub fn parse(query: &str) -> Parsed {
     };
 
     if let Some(c) = chapter.as_deref()
-        && c != CHAPTER
+        && !CHAPTERS.contains(&c)
     {
         return default(format!(
-            "This link is for a chapter called {c:?}, which this lab does not have (it has {CHAPTER})."
+            "This link is for a chapter called {c:?}, which this lab does not have (it has {}).",
+            CHAPTERS.join(" and ")
         ));
     }
     let script = match script.as_deref() {
-        None | Some("") => default_script(),
+        None | Some("") => fallback.clone(),
         Some(s) => match decode_compact(s) {
             Ok(script) => script,
             Err(e) => {
@@ -98,6 +182,14 @@ pub fn parse(query: &str) -> Parsed {
             }
         },
     };
+    if let Some(c) = chapter.as_deref()
+        && c != script.header.protocol
+    {
+        return default(format!(
+            "This link is for the {c} chapter, but its script is a {} run.",
+            script.header.protocol
+        ));
+    }
     if let Err(e) = Lab::new(&script) {
         return default(format!("This link's scenario cannot run: {e}."));
     }
@@ -129,7 +221,7 @@ pub fn parse(query: &str) -> Parsed {
 
 /// The query string for a run: `?c=raft&s=...`, then `&t=...` if given, then `&embed=1`.
 pub fn format(script: &Script, time: Option<SimTime>, embed: bool) -> String {
-    let mut out = format!("?c={CHAPTER}&s={}", encode_compact(script));
+    let mut out = format!("?c={}&s={}", script.header.protocol, encode_compact(script));
     if let Some(t) = time {
         out.push_str(&format!("&t={}", t.as_us()));
     }
@@ -143,7 +235,12 @@ pub fn format(script: &Script, time: Option<SimTime>, embed: bool) -> String {
 /// from the beginning when the reader presses play.
 pub fn embed_snippet(page: &str, script: &Script) -> String {
     let h = &script.header;
-    let title = format!("Deep End: Raft with {} nodes, seed {}", h.nodes, h.seed);
+    let title = format!(
+        "Deep End: {} with {} nodes, seed {}",
+        Kind::of(h).label(),
+        h.nodes,
+        h.seed
+    );
     format!(
         "<iframe src=\"{page}{}\" width=\"640\" height=\"460\" loading=\"lazy\" title=\"{title}\" style=\"border:0;max-width:100%\"></iframe>",
         format(script, None, true).replace('&', "&amp;")
@@ -286,11 +383,11 @@ mod tests {
 
     #[test]
     fn an_unknown_chapter_falls_back_and_keeps_embed_mode() {
-        let parsed = parse("?c=paxos&embed=1");
+        let parsed = parse("?c=zab&embed=1");
         assert_eq!(
             parsed.problem.as_deref(),
             Some(
-                "This link is for a chapter called \"paxos\", which this lab does not have (it has raft). \
+                "This link is for a chapter called \"zab\", which this lab does not have (it has raft and paxos). \
                  Showing the default scenario instead."
             )
         );
@@ -305,7 +402,7 @@ mod tests {
         let parsed = parse(&format(&script, None, false));
         let problem = parsed.problem.unwrap();
         assert!(problem.starts_with("This link's scenario cannot run: "), "{problem}");
-        assert_eq!(parsed.link.script, default_script());
+        assert_eq!(parsed.link.script, chapter_script("paxos"));
     }
 
     #[test]
@@ -349,5 +446,37 @@ mod tests {
         ] {
             assert!(snippet.contains(attribute), "{attribute} in {snippet}");
         }
+    }
+
+    #[test]
+    fn the_paxos_chapter_opens_multi_paxos_and_its_links_read_back() {
+        let parsed = parse("?c=paxos");
+        assert_eq!(parsed.problem, None);
+        assert_eq!(parsed.link.script, Kind::MultiPaxos.default_script());
+        assert_eq!(Kind::of(&parsed.link.script.header), Kind::MultiPaxos);
+        let mut script = Kind::PaxosSingle.default_script();
+        script.actions.push(TimedAction {
+            at: SimTime::from_us(300_000),
+            action: Action::Crash(1),
+        });
+        let query = format(&script, Some(SimTime::from_us(400_000)), false);
+        assert!(query.starts_with("?c=paxos&s=paxos."), "{query}");
+        let parsed = parse(&query);
+        assert_eq!(parsed.problem, None);
+        assert_eq!(parsed.link.script, script);
+        assert_eq!(Kind::of(&script.header), Kind::PaxosSingle);
+    }
+
+    #[test]
+    fn a_chapter_that_disagrees_with_its_script_falls_back_to_that_chapter() {
+        let raft = encode_compact(&default_script());
+        let parsed = parse(&format!("?c=paxos&s={raft}"));
+        assert_eq!(
+            parsed.problem.as_deref(),
+            Some(
+                "This link is for the paxos chapter, but its script is a raft run. Showing the default scenario instead."
+            )
+        );
+        assert_eq!(parsed.link.script, Kind::MultiPaxos.default_script());
     }
 }

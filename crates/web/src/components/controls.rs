@@ -2,6 +2,7 @@
 //! live network and client actions; links. Everything goes up as a [`Control`]; the app turns
 //! it into a core action at the current time, a seek, or a new run.
 
+use crate::url::Kind;
 use deepend_core::script::{Action, Header};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -20,6 +21,14 @@ pub const VARIANTS: &[(&str, &str)] = &[
     ("commit-old-terms", "broken: commits old terms by counting"),
     ("vote-without-log-check", "broken: votes without the log check"),
     ("forget-term-on-restart", "broken: forgets its term on restart"),
+];
+
+/// Paxos's broken variants, with what each breaks.
+pub const PAXOS_VARIANTS: &[(&str, &str)] = &[
+    ("correct", "correct (Paxos Made Simple)"),
+    ("ignore-promised-values", "broken: ignores values in promises"),
+    ("forget-promise-on-restart", "broken: forgets its promise on restart"),
+    ("accept-lower-ballot", "broken: accepts a lower ballot"),
 ];
 
 /// What a control asks for.
@@ -229,6 +238,12 @@ pub fn Controls(props: &ControlsProps) -> Html {
         }))
     };
     let (on_prevote, on_checkquorum) = (toggle("prevote"), toggle("checkquorum"));
+    let on_leader = toggle("leader");
+    // A new protocol: its default parameters, the same cluster size and seed.
+    let on_kind = new_run(Box::new(|h, e| {
+        let kind = Kind::parse(&select_value(e))?;
+        Some(kind.header(h.nodes, h.seed))
+    }));
 
     let (min_us, max_us) = props.latency_us;
     let on_latency = |which: u8| {
@@ -270,6 +285,9 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let variant = setting(h, "variant").unwrap_or("correct");
     let prevote = setting(h, "prevote") == Some("on");
     let checkquorum = setting(h, "checkquorum") == Some("on");
+    let leader = setting(h, "leader") == Some("on");
+    let kind = Kind::of(h);
+    let variants = if kind == Kind::Raft { VARIANTS } else { PAXOS_VARIANTS };
     let mut node_counts: Vec<u8> = (3..=9).collect();
     if !node_counts.contains(&h.nodes) {
         node_counts.insert(0, h.nodes);
@@ -288,6 +306,14 @@ pub fn Controls(props: &ControlsProps) -> Html {
                     <input type="number" min="0" step="1" inputmode="numeric" class="seed"
                            value={h.seed.to_string()} onchange={on_seed} aria-label="Seed" />
                 </label>
+                <label>
+                    <span class="label-text">{ "Protocol" }</span>
+                    <select onchange={on_kind} aria-label="Protocol" data-control="protocol">
+                        { for Kind::ALL.iter().map(|&k| html! {
+                            <option value={k.as_str()} selected={k == kind}>{ k.label() }</option>
+                        }) }
+                    </select>
+                </label>
                 <button type="button" onclick={on_random_seed} title="A new run with a random seed">{ "Random seed" }</button>
                 <label>
                     <span class="label-text">{ "Nodes" }</span>
@@ -300,19 +326,27 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 <label>
                     <span class="label-text">{ "Variant" }</span>
                     <select onchange={on_variant} aria-label="Variant">
-                        { for VARIANTS.iter().map(|&(value, text)| html! {
+                        { for variants.iter().map(|&(value, text)| html! {
                             <option value={value} selected={value == variant}>{ text }</option>
                         }) }
                     </select>
                 </label>
-                <label class="check">
-                    <input type="checkbox" checked={prevote} onchange={on_prevote} />
-                    <span class="label-text">{ "PreVote" }</span>
-                </label>
-                <label class="check">
-                    <input type="checkbox" checked={checkquorum} onchange={on_checkquorum} />
-                    <span class="label-text">{ "CheckQuorum" }</span>
-                </label>
+                if kind == Kind::Raft {
+                    <label class="check">
+                        <input type="checkbox" checked={prevote} onchange={on_prevote} />
+                        <span class="label-text">{ "PreVote" }</span>
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" checked={checkquorum} onchange={on_checkquorum} />
+                        <span class="label-text">{ "CheckQuorum" }</span>
+                    </label>
+                }
+                if kind == Kind::PaxosSingle {
+                    <label class="check" title="Proposers take turns through a leader, so dueling proposers converge">
+                        <input type="checkbox" checked={leader} onchange={on_leader} />
+                        <span class="label-text">{ "Distinguished proposer" }</span>
+                    </label>
+                }
             </fieldset>
             <fieldset class="control-group network">
                 <legend>{ "Network " }<small>{ "(applies now)" }</small></legend>

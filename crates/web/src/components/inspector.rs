@@ -3,7 +3,7 @@
 //! clock, buttons for its faults; and the selected message with its arguments under their
 //! Figure 2 names.
 
-use crate::model::{MessageView, NodeView};
+use crate::model::{Detail, MessageView, NodeView, SlotView};
 use deepend_core::NodeId;
 use deepend_core::protocol::Role;
 use deepend_core::script::Action;
@@ -40,14 +40,12 @@ impl PartialEq for InspectorProps {
                     && a.role == b.role
                     && a.status == b.status
                     && a.term == b.term
-                    && a.voted_for == b.voted_for
                     && a.leader == b.leader
-                    && a.pre_candidate == b.pre_candidate
                     && a.commit_index == b.commit_index
                     && a.last_applied == b.last_applied
                     && a.last_index == b.last_index
                     && a.log.last() == b.log.last()
-                    && a.replication == b.replication
+                    && a.detail == b.detail
                     && a.kv == b.kv
                     && a.clock_offset_us == b.clock_offset_us
                     && a.clock_drift_ppm == b.clock_drift_ppm
@@ -107,19 +105,11 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
     let crashed = n.status == NodeStatus::Crashed;
     let role = if crashed {
         "crashed"
-    } else if n.pre_candidate {
+    } else if n.pre_candidate() {
         "pre-candidate"
     } else {
         n.role.as_str()
     };
-    let volatile = |v: u64| {
-        if crashed {
-            "— (lost)".to_string()
-        } else {
-            v.to_string()
-        }
-    };
-    let last_term = n.log.last().map_or(0, |e| e.term);
     let action = |label: String, name: &'static str, action: Action, class: &'static str| {
         let on_action = on_action.clone();
         html! {
@@ -146,41 +136,6 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
             }
         </div>
     };
-    let leader_state = (n.role == Role::Leader && !crashed && !n.replication.is_empty()).then(|| {
-        let rows = n.replication.iter().map(|&(peer, next, matched)| {
-            let share = if n.last_index == 0 {
-                1.0
-            } else {
-                matched as f64 / n.last_index as f64
-            };
-            html! {
-                <tr key={peer}>
-                    <th scope="row">{ format!("n{peer}") }</th>
-                    <td>{ next }</td>
-                    <td>{ matched }</td>
-                    <td aria-hidden="true">
-                        <span class="match-bar">
-                            <span style={format!("width: {:.0}%", share.clamp(0.0, 1.0) * 100.0)} />
-                        </span>
-                    </td>
-                </tr>
-            }
-        });
-        html! {
-            <>
-                <h3 class="inspector-section">{ "Leader state" }</h3>
-                <table class="replication">
-                    <thead><tr>
-                        <th scope="col">{ "peer" }</th>
-                        <th scope="col" title="next log index to send to the peer">{ "nextIndex" }</th>
-                        <th scope="col" title="highest index known replicated on the peer">{ "matchIndex" }</th>
-                        <th scope="col"><span class="sr-only">{ "replicated share" }</span></th>
-                    </tr></thead>
-                    <tbody>{ for rows }</tbody>
-                </table>
-            </>
-        }
-    });
     let kv = if crashed {
         html! { <p class="muted">{ "Lost in the crash; rebuilt by replaying the log after a restart." }</p> }
     } else if n.kv.is_empty() {
@@ -212,7 +167,7 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
                 <span class={classes!("role-badge", format!("role-{role}"))}>
                     <span aria-hidden="true">{ role_glyph(role) }</span>{ format!(" n{id} {role}") }
                 </span>
-                <span class="muted">{ format!("term {}", n.term) }</span>
+                <span class="muted">{ format!("{} {}", if matches!(n.detail, Detail::Paxos { .. }) { "round" } else { "term" }, n.term) }</span>
                 if n.status == NodeStatus::Paused { <span class="badge warn">{ "paused" }</span> }
             </p>
             { buttons }
@@ -222,24 +177,7 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
                 <dd>{ if crashed { "—".to_string() } else { n.leader.map_or("none".to_string(), |l| format!("n{l}")) } }</dd>
                 { for timer }
             </dl>
-            <h3 class="inspector-section">{ "Persistent state" }
-                if crashed { <span class="muted">{ " (on disk)" }</span> }
-            </h3>
-            <dl class="fields">
-                <dt>{ "currentTerm" }</dt><dd>{ n.term }</dd>
-                <dt>{ "votedFor" }</dt><dd>{ n.voted_for.map_or("null".to_string(), |v| format!("n{v}")) }</dd>
-                <dt>{ "log[]" }</dt>
-                <dd>
-                    { format!("{} {}", n.last_index, if n.last_index == 1 { "entry" } else { "entries" }) }
-                    if n.last_index > 0 { { format!(", last {}@{}", n.last_index, last_term) } }
-                </dd>
-            </dl>
-            <h3 class="inspector-section">{ "Volatile state" }</h3>
-            <dl class="fields">
-                <dt>{ "commitIndex" }</dt><dd>{ volatile(n.commit_index) }</dd>
-                <dt>{ "lastApplied" }</dt><dd>{ volatile(n.last_applied) }</dd>
-            </dl>
-            { for leader_state }
+            { protocol_sections(n, crashed) }
             <h3 class="inspector-section">{ "State machine" }</h3>
             { kv }
             <h3 class="inspector-section">{ "Clock" }</h3>
@@ -248,6 +186,155 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
                 <dt>{ "drift" }</dt><dd>{ format!("{:+} ppm", n.clock_drift_ppm) }</dd>
             </dl>
         </div>
+    }
+}
+
+/// The protocol's own state: Raft's Figure 2, or Paxos's acceptor, proposer and learner.
+fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
+    let volatile = |v: u64| {
+        if crashed {
+            "— (lost)".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    let on_disk = html! {
+        if crashed { <span class="muted">{ " (on disk)" }</span> }
+    };
+    match &n.detail {
+        Detail::Raft {
+            voted_for, replication, ..
+        } => {
+            let last_term = n.log.last().map_or(0, |e| e.term);
+            let leader_state = (n.role == Role::Leader && !crashed && !replication.is_empty()).then(|| {
+                let rows = replication.iter().map(|&(peer, next, matched)| {
+                    let share = if n.last_index == 0 {
+                        1.0
+                    } else {
+                        matched as f64 / n.last_index as f64
+                    };
+                    html! {
+                        <tr key={peer}>
+                            <th scope="row">{ format!("n{peer}") }</th>
+                            <td>{ next }</td>
+                            <td>{ matched }</td>
+                            <td aria-hidden="true">
+                                <span class="match-bar">
+                                    <span style={format!("width: {:.0}%", share.clamp(0.0, 1.0) * 100.0)} />
+                                </span>
+                            </td>
+                        </tr>
+                    }
+                });
+                html! {
+                    <>
+                        <h3 class="inspector-section">{ "Leader state" }</h3>
+                        <table class="replication">
+                            <thead><tr>
+                                <th scope="col">{ "peer" }</th>
+                                <th scope="col" title="next log index to send to the peer">{ "nextIndex" }</th>
+                                <th scope="col" title="highest index known replicated on the peer">{ "matchIndex" }</th>
+                                <th scope="col"><span class="sr-only">{ "replicated share" }</span></th>
+                            </tr></thead>
+                            <tbody>{ for rows }</tbody>
+                        </table>
+                    </>
+                }
+            });
+            html! {
+                <>
+                    <h3 class="inspector-section">{ "Persistent state" }{ on_disk }</h3>
+                    <dl class="fields">
+                        <dt>{ "currentTerm" }</dt><dd>{ n.term }</dd>
+                        <dt>{ "votedFor" }</dt><dd>{ voted_for.map_or("null".to_string(), |v| format!("n{v}")) }</dd>
+                        <dt>{ "log[]" }</dt>
+                        <dd>
+                            { format!("{} {}", n.last_index, if n.last_index == 1 { "entry" } else { "entries" }) }
+                            if n.last_index > 0 { { format!(", last {}@{}", n.last_index, last_term) } }
+                        </dd>
+                    </dl>
+                    <h3 class="inspector-section">{ "Volatile state" }</h3>
+                    <dl class="fields">
+                        <dt>{ "commitIndex" }</dt><dd>{ volatile(n.commit_index) }</dd>
+                        <dt>{ "lastApplied" }</dt><dd>{ volatile(n.last_applied) }</dd>
+                    </dl>
+                    { for leader_state }
+                </>
+            }
+        }
+        Detail::Paxos {
+            mode,
+            proposer,
+            promised,
+            phase,
+            ballot,
+            promises,
+            slots,
+        } => {
+            let ballot_text = |b: &deepend_core::paxos::Ballot| {
+                if b.round == 0 {
+                    "none".to_string()
+                } else {
+                    b.to_string()
+                }
+            };
+            let proposer_fields = if !proposer {
+                html! { <p class="muted">{ "Not a proposer: an acceptor and learner only." }</p> }
+            } else if crashed {
+                html! { <p class="muted">{ "Lost in the crash (the highest round used is on disk)." }</p> }
+            } else {
+                html! {
+                    <dl class="fields">
+                        <dt>{ "phase" }</dt><dd data-paxos-phase={*phase}>{ *phase }</dd>
+                        <dt>{ "ballot" }</dt><dd data-paxos-ballot={ballot.to_string()}>{ ballot_text(ballot) }</dd>
+                        if !promises.is_empty() {
+                            <dt>{ "promises" }</dt>
+                            <dd>{ promises.iter().map(|p| format!("n{p}")).collect::<Vec<_>>().join(" ") }</dd>
+                        }
+                    </dl>
+                }
+            };
+            let cell = |v: &Option<(deepend_core::paxos::Ballot, String)>| match v {
+                Some((b, value)) => html! { <><span class="muted">{ format!("{b} ") }</span>{ value.clone() }</> },
+                None => html! { <span class="muted">{ "—" }</span> },
+            };
+            let rows = slots.iter().rev().map(|s: &SlotView| {
+                html! {
+                    <tr key={s.slot} class={classes!(s.learned.is_some().then_some("chosen"))}>
+                        <th scope="row">{ s.slot }</th>
+                        <td>{ cell(&s.accepted) }</td>
+                        <td>{ cell(&s.learned) }</td>
+                    </tr>
+                }
+            });
+            html! {
+                <>
+                    <h3 class="inspector-section">{ "Acceptor" }{ on_disk }</h3>
+                    <dl class="fields">
+                        <dt>{ "mode" }</dt><dd>{ if *mode == "multi" { "Multi-Paxos" } else { "single-decree" } }</dd>
+                        <dt>{ "promised" }</dt><dd data-paxos-promised={promised.to_string()}>{ ballot_text(promised) }</dd>
+                    </dl>
+                    <h3 class="inspector-section">{ "Proposer" }</h3>
+                    { proposer_fields }
+                    <h3 class="inspector-section">{ "Learner" }</h3>
+                    <dl class="fields">
+                        <dt>{ "chosen prefix" }</dt><dd>{ volatile(n.commit_index) }</dd>
+                    </dl>
+                    if slots.is_empty() {
+                        <p class="muted">{ "No slot accepted or learned yet." }</p>
+                    } else {
+                        <table class="replication paxos-slots">
+                            <thead><tr>
+                                <th scope="col">{ "slot" }</th>
+                                <th scope="col" title="the acceptor's highest accepted proposal: ballot and value">{ "accepted" }</th>
+                                <th scope="col" title="the value this learner learned as chosen, and the ballot">{ "chosen" }</th>
+                            </tr></thead>
+                            <tbody>{ for rows }</tbody>
+                        </table>
+                    }
+                </>
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 //! The grid follows the ARIA grid pattern: one cell is in the tab order, the arrow keys move
 //! between cells, and the focused or hovered cell's entry is described in full under the grid.
 
-use crate::model::{EntryView, LOG_WINDOW, NodeView};
+use crate::model::{Detail, EntryView, LOG_WINDOW, NodeView};
 use deepend_core::NodeId;
 use deepend_core::protocol::Role;
 use deepend_core::sim::NodeStatus;
@@ -37,7 +37,7 @@ impl PartialEq for LogsProps {
                         a.id == b.id
                             && a.role == b.role
                             && a.status == b.status
-                            && a.pre_candidate == b.pre_candidate
+                            && a.pre_candidate() == b.pre_candidate()
                             && a.term == b.term
                             && a.commit_index == b.commit_index
                             && a.last_index == b.last_index
@@ -117,7 +117,24 @@ pub fn logs(props: &LogsProps) -> Html {
             </section>
         };
     };
-    let winners = conflicts(nodes, first, last);
+    // Paxos: slots instead of indexes, rounds instead of terms, chosen instead of committed; an
+    // accepted value of an older round is not a conflict (a later round supersedes it).
+    let paxos = nodes.first().is_some_and(|n| matches!(n.detail, Detail::Paxos { .. }));
+    let winners = if paxos {
+        vec![None; (last - first + 1) as usize]
+    } else {
+        conflicts(nodes, first, last)
+    };
+    let words = |text: String| {
+        if paxos {
+            text.replace("index", "slot")
+                .replace("term", "round")
+                .replace("not committed", "accepted, not chosen")
+                .replace("committed", "chosen")
+        } else {
+            text
+        }
+    };
     let columns = (last - first + 1) as usize;
     // The tab stop: the remembered cell if it is still on screen, else the selected (or first)
     // node's last index.
@@ -236,7 +253,7 @@ pub fn logs(props: &LogsProps) -> Html {
                 },
             }
         });
-        let role = match (crashed, node.role, node.pre_candidate) {
+        let role = match (crashed, node.role, node.pre_candidate()) {
             (true, _, _) => "crashed",
             (_, Role::Leader, _) => "leader",
             (_, Role::Candidate, true) => "pre-candidate",
@@ -280,9 +297,9 @@ pub fn logs(props: &LogsProps) -> Html {
         Some(match entry_at(&node.log, index) {
             Some(e) => {
                 let c = (index.checked_sub(first)? as usize).min(columns - 1);
-                describe(id, e, winners[c].filter(|&w| w != e.term))
+                words(describe(id, e, winners[c].filter(|&w| w != e.term)))
             }
-            None => format!("n{id} has no entry at index {index}"),
+            None => words(format!("n{id} has no entry at index {index}")),
         })
     });
     let any_conflict = winners.iter().any(Option::is_some);
@@ -290,7 +307,7 @@ pub fn logs(props: &LogsProps) -> Html {
     html! {
         <section class="panel logs" aria-labelledby="logs-title">
             <h2 id="logs-title" class="panel-title">
-                { "Logs" }
+                { if paxos { "Slots" } else { "Logs" } }
                 if any_conflict { <span class="badge warn">{ "conflict being repaired" }</span> }
             </h2>
             <div class="log-scroll">
@@ -299,10 +316,10 @@ pub fn logs(props: &LogsProps) -> Html {
                     {onmouseover} {onmouseleave} {onfocusin} {onfocusout} {onkeydown}>
                     <thead>
                         <tr>
-                            <th scope="col" class="log-corner">{ "index" }</th>
+                            <th scope="col" class="log-corner">{ if paxos { "slot" } else { "index" } }</th>
                             <th scope="col" class="hidden-before" />
                             { for header }
-                            <th scope="col" class="log-commit" title="commit index / last index">{ "commit" }</th>
+                            <th scope="col" class="log-commit" title="commit index / last index">{ if paxos { "chosen" } else { "commit" } }</th>
                         </tr>
                     </thead>
                     <tbody>{ for rows }</tbody>
@@ -311,6 +328,13 @@ pub fn logs(props: &LogsProps) -> Html {
             <p id="logs-detail" class="log-detail">
                 { detail.unwrap_or_else(|| "Point at or focus a cell to see its command.".to_string()) }
             </p>
+            if paxos {
+                <p class="log-legend" aria-hidden="true">
+                    <span class="cell committed term-1">{ "1" }</span>{ " chosen (learned), in round 1 " }
+                    <span class="cell uncommitted term-1">{ "1" }</span>{ " accepted in round 1, not yet chosen " }
+                    <span class="legend-edge" />{ " chosen prefix" }
+                </p>
+            } else {
             <p class="log-legend" aria-hidden="true">
                 <span class="cell committed term-1">{ "1" }</span>{ " committed " }
                 <span class="cell uncommitted term-1">{ "1" }</span>{ " not yet committed " }
@@ -318,6 +342,7 @@ pub fn logs(props: &LogsProps) -> Html {
                 <span class="cell uncommitted conflict term-2">{ "2" }<span class="conflict-mark">{ "!" }</span></span>
                 { " conflicts, will be overwritten" }
             </p>
+            }
         </section>
     }
 }
@@ -427,14 +452,16 @@ mod tests {
             role,
             status: NodeStatus::Up,
             term: log.last().map_or(0, |e| e.term),
-            voted_for: None,
             leader: None,
-            pre_candidate: false,
             commit_index: log.iter().filter(|e| e.committed).map(|e| e.index).max().unwrap_or(0),
             last_applied: 0,
             last_index: log.last().map_or(0, |e| e.index),
             log,
-            replication: Vec::new(),
+            detail: crate::model::Detail::Raft {
+                voted_for: None,
+                pre_candidate: false,
+                replication: Vec::new(),
+            },
             election_left: None,
             kv: Vec::new(),
             clock_offset_us: 0,

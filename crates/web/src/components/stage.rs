@@ -15,7 +15,7 @@
 
 use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
-use crate::model::{DropView, MessageView, NodeView};
+use crate::model::{Detail, DropView, MessageView, NodeView};
 use deepend_core::NodeId;
 use deepend_core::protocol::Role;
 use deepend_core::script::Action;
@@ -400,14 +400,21 @@ pub fn Stage(props: &StageProps) -> Html {
         })
     };
 
+    // Paxos draws the same stage: the distinguished proposer leads, a ballot round is a term.
+    let paxos = props
+        .nodes
+        .first()
+        .is_some_and(|n| matches!(n.detail, Detail::Paxos { .. }));
+    let term_word = if paxos { "round" } else { "term" };
     let leader = props
         .nodes
         .iter()
         .filter(|v| v.role == Role::Leader && v.status != NodeStatus::Crashed)
-        .map(|v| format!("n{} leads term {}", v.id, v.term))
+        .map(|v| format!("n{} leads {term_word} {}", v.id, v.term))
         .collect::<Vec<_>>();
     let aria = format!(
-        "Raft cluster of {n} nodes; {}; {}",
+        "{} cluster of {n} nodes; {}; {}",
+        if paxos { "Paxos" } else { "Raft" },
         if leader.is_empty() {
             "no leader".to_string()
         } else {
@@ -445,7 +452,7 @@ pub fn Stage(props: &StageProps) -> Html {
                         role={v.role}
                         status={v.status}
                         term={v.term}
-                        pre_candidate={v.pre_candidate}
+                        pre_candidate={v.pre_candidate()}
                         clock={(v.clock_offset_us, v.clock_drift_ppm)}
                         islands={props.islands.clone()}
                         node_count={n}
@@ -526,7 +533,8 @@ pub fn Stage(props: &StageProps) -> Html {
                                 role={v.role}
                                 status={v.status}
                                 term={v.term}
-                                pre_candidate={v.pre_candidate}
+                                term_word={term_word}
+                                pre_candidate={v.pre_candidate()}
                                 commit_index={v.commit_index}
                                 last_index={v.last_index}
                                 timer={v.election_left.map(|t| (t.clamp(0.0, 1.0) * 1000.0).round() as u16)}
@@ -558,7 +566,7 @@ pub fn Stage(props: &StageProps) -> Html {
                     { for props.messages.iter().filter_map(|m| message_mark(m, &positions, props.selected_message)) }
                 </g>
                 { drag_overlay(view, target, &layout) }
-                <Legend split={layout.is_split()} {view} />
+                <Legend split={layout.is_split()} {paxos} {view} />
             </svg>
             // One child whether or not the menu is open: Yew matches unkeyed children from the
             // end, so a child that comes and goes here would make it rebuild the whole SVG.
@@ -778,6 +786,8 @@ struct NodeGlyphProps {
     role: Role,
     status: NodeStatus,
     term: u64,
+    /// "term", or Paxos's "round".
+    term_word: &'static str,
     pre_candidate: bool,
     /// For tests and tools reading the page: how far the log and its committed prefix reach.
     commit_index: u64,
@@ -801,7 +811,7 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
     // A pre-candidate (PreVote) counts as a candidate but has not raised its term yet.
     let shown_role = if props.pre_candidate { "pre-candidate" } else { role };
     let caption = if up { shown_role } else { status };
-    let aria = format!("n{id}, {shown_role}, term {}, {status}", props.term);
+    let aria = format!("n{id}, {shown_role}, {} {}, {status}", props.term_word, props.term);
     let halo = match (props.role, crashed) {
         (_, true) => html! {},
         (Role::Leader, _) => html! {
@@ -870,7 +880,7 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
                 </g>
             }
             <text class="st-caption" y={f(r + 27.0)}>{ caption }</text>
-            <text class="st-term" y={f(r + 46.0)}>{ format!("term {}", props.term) }</text>
+            <text class="st-term" y={f(r + 46.0)}>{ format!("{} {}", props.term_word, props.term) }</text>
         </g>
     }
 }
@@ -896,6 +906,15 @@ fn message_style(kind: &str, label: &str) -> (Shape, &'static str, bool, bool) {
         "PreVote" => (Shape::Circle, "st-prevote", label.contains("denied"), false),
         "AppendEntries" => (Shape::Square, "st-append", false, heartbeat),
         "AppendEntriesReply" => (Shape::Triangle, "st-append", label.contains("conflict"), false),
+        // Paxos: phase 1 in the candidate's colour, phase 2 in the leader's, learning in green.
+        "Prepare" => (Shape::Diamond, "st-vote", false, false),
+        "Promise" => (Shape::Circle, "st-vote", false, false),
+        "Nack" => (Shape::Circle, "st-vote", true, false),
+        "Accept" => (Shape::Square, "st-append", false, false),
+        "Accepted" => (Shape::Triangle, "st-append", false, false),
+        "Heartbeat" => (Shape::Square, "st-append", false, true),
+        "Chosen" => (Shape::Circle, "st-chosen", false, false),
+        "CatchUp" => (Shape::Diamond, "st-chosen", false, false),
         _ => (Shape::Circle, "st-other", false, false),
     }
 }
@@ -1011,6 +1030,7 @@ fn drag_overlay(view: View, target: Option<(Drag, DropTarget)>, layout: &Layout)
 #[derive(Properties, PartialEq)]
 struct LegendProps {
     split: bool,
+    paxos: bool,
     view: View,
 }
 
@@ -1018,7 +1038,7 @@ struct LegendProps {
 fn Legend(props: &LegendProps) -> Html {
     // The message shapes along the bottom (one line, or two on a portrait stage); the hint on
     // how to act along the top.
-    let items: [(&str, Shape, bool, &str, f64); 7] = [
+    let raft: &[(&str, Shape, bool, &str, f64)] = &[
         ("st-vote", Shape::Diamond, false, "RequestVote", 120.0),
         ("st-vote", Shape::Circle, false, "Vote", 66.0),
         ("st-prevote", Shape::Diamond, false, "PreVote", 90.0),
@@ -1027,6 +1047,17 @@ fn Legend(props: &LegendProps) -> Html {
         ("st-append", Shape::Triangle, false, "reply", 74.0),
         ("st-hollow", Shape::Circle, false, "denied / failed", 0.0),
     ];
+    let paxos: &[(&str, Shape, bool, &str, f64)] = &[
+        ("st-vote", Shape::Diamond, false, "Prepare", 82.0),
+        ("st-vote", Shape::Circle, false, "Promise", 82.0),
+        ("st-append", Shape::Square, false, "Accept", 76.0),
+        ("st-append", Shape::Triangle, false, "Accepted", 90.0),
+        ("st-append", Shape::Square, true, "heartbeat", 94.0),
+        ("st-chosen", Shape::Circle, false, "Chosen", 78.0),
+        ("st-chosen", Shape::Diamond, false, "CatchUp", 84.0),
+        ("st-hollow", Shape::Circle, false, "Nack", 0.0),
+    ];
+    let items = if props.paxos { paxos } else { raft };
     let portrait = props.view.is_portrait();
     let (mut x, mut y) = (0.0, 0.0);
     let marks = items
