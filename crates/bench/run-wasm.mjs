@@ -22,18 +22,23 @@ const queueRate = median(
 console.log(`wasm bare event queue:  ${queueRate.toFixed(0).padStart(12)} events/s (median of 5)`);
 
 const raftSecs = 300n;
-let events = 0n;
-const raftRate = median(
-  [0, 1, 2, 3, 4].map(() => {
-    const [n, ms] = time(() => x.bench_raft(raftSecs, 3n, 50));
-    events = n;
-    return Number(n) / (ms / 1000);
-  }),
-);
-console.log(
-  `wasm raft, trace off:   ${raftRate.toFixed(0).padStart(12)} events/s (median of 5; ${events} events in ${raftSecs} simulated s; ` +
-    `the bare queue is ${(queueRate / raftRate).toFixed(1)}x faster per event)`,
-);
+for (const [label, bench] of [
+  ['raft', x.bench_raft],
+  ['multi-paxos', x.bench_multipaxos],
+]) {
+  let events = 0n;
+  const rate = median(
+    [0, 1, 2, 3, 4].map(() => {
+      const [n, ms] = time(() => bench(raftSecs, 3n, 50));
+      events = n;
+      return Number(n) / (ms / 1000);
+    }),
+  );
+  console.log(
+    `wasm ${label}, trace off: ${rate.toFixed(0).padStart(12)} events/s (median of 5; ${events} events in ${raftSecs} simulated s; ` +
+      `the bare queue is ${(queueRate / rate).toFixed(1)}x faster per event)`,
+  );
+}
 
 const [longEvents, longMs] = time(() => x.bench_long_run(600n, 20));
 console.log(`wasm 10-minute run:     ${longEvents} events built in ${(longMs / 1000).toFixed(2)} s`);

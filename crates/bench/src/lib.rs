@@ -1,7 +1,8 @@
 //! What the benchmarks run, free of any clock so that native and wasm time the same code.
 
-use deepend_core::SimTime;
-use deepend_core::faults::{FaultPlan, random_script};
+use deepend_core::faults::{self, FaultPlan};
+use deepend_core::paxos::Paxos;
+use deepend_core::protocol::Protocol;
 use deepend_core::raft::Raft;
 use deepend_core::sim::Sim;
 use std::cmp::Reverse;
@@ -34,9 +35,9 @@ pub fn queue_baseline(events: u64, seed: u64) -> u64 {
     sum
 }
 
-/// What one benchmark run of Raft did.
+/// What one benchmark run did.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RaftRun {
+pub struct Run {
     pub events: u64,
     pub violations: u64,
     pub trace_events: u64,
@@ -51,12 +52,10 @@ pub fn plan(sim_secs: u64, load_per_sec: u32) -> FaultPlan {
     }
 }
 
-/// A 5-node Raft under steady client load and random faults, checkers on.
-pub fn raft_run(sim_secs: u64, seed: u64, load_per_sec: u32, trace: bool) -> (Sim<Raft>, RaftRun) {
-    let script = random_script(&plan(sim_secs, load_per_sec), seed);
-    let mut sim = Sim::<Raft>::with_trace(&script, trace).expect("the fault plan is a valid script");
-    sim.run_until(SimTime::from_secs(sim_secs));
-    let run = RaftRun {
+/// A 5-node cluster of `P` under steady client load and random faults, checkers on.
+pub fn protocol_run<P: Protocol>(plan: &FaultPlan, seed: u64, trace: bool) -> (Sim<P>, Run) {
+    let sim = faults::run::<P>(plan, seed, trace).expect("the fault plan is a valid script");
+    let run = Run {
         events: sim.events_processed(),
         violations: sim.violations().len() as u64,
         trace_events: sim.trace().events.len() as u64,
@@ -64,11 +63,27 @@ pub fn raft_run(sim_secs: u64, seed: u64, load_per_sec: u32, trace: bool) -> (Si
     (sim, run)
 }
 
+/// Raft under the benchmark's plan.
+pub fn raft_run(sim_secs: u64, seed: u64, load_per_sec: u32, trace: bool) -> (Sim<Raft>, Run) {
+    protocol_run(&plan(sim_secs, load_per_sec), seed, trace)
+}
+
+/// Multi-Paxos under the same plan.
+pub fn multipaxos_run(sim_secs: u64, seed: u64, load_per_sec: u32, trace: bool) -> (Sim<Paxos>, Run) {
+    let plan = FaultPlan {
+        protocol: Paxos::NAME.into(),
+        settings: vec![("mode".into(), "multi".into())],
+        ..plan(sim_secs, load_per_sec)
+    };
+    protocol_run(&plan, seed, trace)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     //! Exports for `run-wasm.mjs`. Plain numbers in and out, so no bindings are needed.
 
     use super::*;
+    use deepend_core::SimTime;
     use std::cell::RefCell;
 
     thread_local! {
@@ -84,6 +99,12 @@ mod wasm {
     #[unsafe(no_mangle)]
     pub extern "C" fn bench_raft(sim_secs: u64, seed: u64, load_per_sec: u32) -> u64 {
         raft_run(sim_secs, seed, load_per_sec, false).1.events
+    }
+
+    /// The same for Multi-Paxos.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_multipaxos(sim_secs: u64, seed: u64, load_per_sec: u32) -> u64 {
+        multipaxos_run(sim_secs, seed, load_per_sec, false).1.events
     }
 
     /// Builds the long run (trace on) that `bench_seek` seeks in; returns its event count.

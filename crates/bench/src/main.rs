@@ -2,7 +2,7 @@
 //! sweep throughput, seek time and memory of a long run. It measures and prints; nothing
 //! here passes or fails on a time.
 
-use deepend_bench::{queue_baseline, raft_run};
+use deepend_bench::{Run, multipaxos_run, queue_baseline, raft_run};
 use deepend_core::SimTime;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -60,13 +60,24 @@ fn main() {
             .collect(),
     );
     println!("bare event queue:       {queue_rate:>12.0} events/s (median of 5)");
-    for (label, trace) in [("raft, trace off", false), ("raft, trace on", true)] {
+    type Bench = fn(bool) -> Run;
+    let cases: [(&str, bool, Bench); 4] = [
+        ("raft, trace off", false, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
+        ("raft, trace on", true, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
+        ("multi-paxos, trace off", false, |trace| {
+            multipaxos_run(RAFT_SECS, 3, 50, trace).1
+        }),
+        ("multi-paxos, trace on", true, |trace| {
+            multipaxos_run(RAFT_SECS, 3, 50, trace).1
+        }),
+    ];
+    for (label, trace, bench) in cases {
         let mut events = 0;
         let rate = median(
             (0..5)
                 .map(|_| {
                     let t = Instant::now();
-                    let (_, run) = raft_run(RAFT_SECS, 3, 50, trace);
+                    let run = bench(trace);
                     events = run.events;
                     run.events as f64 / t.elapsed().as_secs_f64()
                 })
@@ -76,7 +87,7 @@ fn main() {
             "{label}:{:pad$}{rate:>12.0} events/s (median of 5; {events} events in {RAFT_SECS} simulated s; the bare queue is {:.1}x faster per event)",
             "",
             queue_rate / rate,
-            pad = 23 - label.len() - 1,
+            pad = 24usize.saturating_sub(label.len() + 1),
         );
     }
 
