@@ -409,11 +409,12 @@ impl Animation {
                     replace_query(&url::format(lab.script(), Some(t), false));
                 }
             }
-            // The panels' parts are rebuilt only when they are shown anew.
-            let snapshot = if panels || violated.is_some() {
+            // The panels' parts are rebuilt only when they are shown anew; a violation
+            // pauses the run, so its snapshot is exact.
+            let snapshot = if violated.is_some() {
                 lab.snapshot()
             } else {
-                lab.stage_snapshot()
+                lab.frame_snapshot(panels)
             };
             (snapshot, load_on(lab.script(), lab.now()), violated.is_some())
         };

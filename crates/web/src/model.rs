@@ -370,24 +370,30 @@ impl Lab {
 
     /// Everything the views show, now.
     pub fn snapshot(&mut self) -> Snapshot {
-        self.build(true)
+        self.build(true, true)
     }
 
-    /// What the stage, the clock and the scrubber show, now; the panels' parts (safety,
-    /// history, events) as they were at the last [`Lab::snapshot`]. Cheap enough for every
-    /// animation frame at top speed, where the panels refresh only a few times a second.
-    pub fn stage_snapshot(&mut self) -> Snapshot {
-        self.build(false)
+    /// A snapshot for an animation frame while playing: the stage and the clock as they are
+    /// now; the panels' parts and the scrubber's markers rebuilt only if `panels` (a few
+    /// times a second), and the linearizability verdict then only once the history has grown
+    /// by a tenth since it was last checked. [`Lab::snapshot`] is exact in every part.
+    pub fn frame_snapshot(&mut self, panels: bool) -> Snapshot {
+        self.build(panels, false)
     }
 
-    fn build(&mut self, full: bool) -> Snapshot {
+    fn build(&mut self, full: bool, exact: bool) -> Snapshot {
         let mut snapshot = with_sim!(&self.run, sim => stage_snapshot(sim));
         snapshot.horizon = self.horizon.max(snapshot.now);
-        snapshot.markers = with_sim!(&self.run, sim => self.markers.update(sim));
-        let panels = match self.panels.take().filter(|_| !full) {
+        let fresh = full || self.panels.is_none();
+        snapshot.markers = if fresh {
+            with_sim!(&self.run, sim => self.markers.update(sim))
+        } else {
+            self.markers.list.clone()
+        };
+        let panels = match self.panels.take().filter(|_| !fresh) {
             Some(panels) => panels,
             None => {
-                let verdict = self.verdict();
+                let verdict = self.verdict(exact);
                 with_sim!(&self.run, sim => panel_parts(sim, verdict))
             }
         };
@@ -399,12 +405,13 @@ impl Lab {
         snapshot
     }
 
-    /// The linearizability verdict, recomputed only when the history grew.
-    fn verdict(&mut self) -> Rc<String> {
+    /// The linearizability verdict, recomputed when the history grew (when not `exact`, only
+    /// once it grew by a tenth: the check reads the whole history).
+    fn verdict(&mut self, exact: bool) -> Rc<String> {
         let history = with_sim!(&self.run, sim => sim.history());
         let len = history.events.len();
         if let Some((at, text)) = &self.verdict_cache
-            && *at == len
+            && (*at == len || (!exact && len >= *at && len - *at < (*at / 10).max(20)))
         {
             return text.clone();
         }
@@ -747,10 +754,25 @@ fn paxos_slots(accepted: &Slots, learned: &Slots) -> (Vec<SlotView>, Vec<EntryVi
     (slots, log)
 }
 
+/// How many of the latest client operations the history panel gets.
+pub const HISTORY_WINDOW: usize = 200;
+
+/// The latest [`HISTORY_WINDOW`] operations, each with its invocation and return.
 fn history_view(history: &History) -> Vec<OpView> {
     let mut ops: Vec<OpView> = Vec::new();
     let mut open: Vec<(ClientId, usize)> = Vec::new();
-    for e in &history.events {
+    // Start at the invocation of the oldest operation in the window; completions of earlier
+    // operations then find no open invocation and are passed over.
+    let mut invokes = 0;
+    let from = history
+        .events
+        .iter()
+        .rposition(|e| {
+            invokes += usize::from(e.kind == Outcome::Invoke);
+            invokes == HISTORY_WINDOW
+        })
+        .unwrap_or(0);
+    for e in &history.events[from..] {
         if e.kind == Outcome::Invoke {
             open.retain(|(c, _)| *c != e.client);
             open.push((e.client, ops.len()));

@@ -162,34 +162,17 @@ pub fn events(props: &EventsProps) -> Html {
     // Whether the list follows the newest line: true until the reader scrolls up.
     let following = use_state_eq(|| true);
     let list = use_node_ref();
-    // Where the list last scrolled itself to: a scroll event that finds it there is our own
-    // (scroll events arrive a frame late, when newer lines may already have grown the list).
-    // While following, the CSS turns scroll anchoring off, so that lines leaving at the top do
-    // not move the list away from the bottom.
-    let pinned_at = use_mut_ref(|| None::<i32>);
-
-    {
-        let (list, following, pinned_at) = (list.clone(), *following, pinned_at.clone());
-        // After every render: keep the newest line in view while following.
-        use_effect(move || {
-            if following && let Some(el) = list.cast::<Element>() {
-                el.set_scroll_top(el.scroll_height());
-                *pinned_at.borrow_mut() = Some(el.scroll_top());
-            }
-        });
-    }
+    // The list sits in a scroller laid out bottom-up (flex, column-reverse): at scroll 0 it
+    // shows the newest lines and stays there as lines arrive, with no script reading the
+    // layout after each render. Scrolling up (negative scrollTop) stops following.
 
     let onscroll = {
-        let (following, pinned_at) = (following.clone(), pinned_at.clone());
+        let following = following.clone();
         Callback::from(move |e: Event| {
             let Some(el) = e.target_dyn_into::<Element>() else {
                 return;
             };
-            if *pinned_at.borrow() == Some(el.scroll_top()) {
-                return;
-            }
-            *pinned_at.borrow_mut() = None;
-            following.set(el.scroll_top() + el.client_height() >= el.scroll_height() - 8);
+            following.set(el.scroll_top() >= -8);
         })
     };
     let onclick = {
@@ -234,7 +217,7 @@ pub fn events(props: &EventsProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             following.set(true);
             if let Some(el) = list.cast::<Element>() {
-                el.set_scroll_top(el.scroll_height());
+                el.set_scroll_top(0);
             }
         })
     };
@@ -294,9 +277,11 @@ pub fn events(props: &EventsProps) -> Html {
                 <div class="segmented" role="group" aria-label="Filter events">{ for filters }</div>
             </div>
             <div class="ev-columns" aria-hidden="true"><span>{ "ms" }</span><span>{ "event (select to seek there)" }</span></div>
-            <ol class={classes!("ev-list", following.then_some("following"))} ref={list} aria-labelledby="events-title" {onscroll} {onclick} {onkeydown}>
-                { for lines }
-            </ol>
+            <div class="ev-scroll" ref={list} {onscroll}>
+                <ol class="ev-list" aria-labelledby="events-title" {onclick} {onkeydown}>
+                    { for lines }
+                </ol>
+            </div>
             if shown.is_empty() {
                 <p class="panel-empty">{ if props.events.is_empty() {
                     "No events yet.".to_string()
