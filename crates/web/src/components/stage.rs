@@ -523,6 +523,19 @@ pub fn Stage(props: &StageProps) -> Html {
                         />
                     }) }
                 </g>
+                // Under the nodes, so that a press near a node always reaches the node.
+                <g class="st-linkhits">
+                    { for pairs(n).map(|(lo, hi)| html! {
+                        <LinkHit
+                            key={u32::from(lo) << 8 | u32::from(hi)}
+                            {lo} {hi}
+                            a={positions[usize::from(lo) - 1]}
+                            b={positions[usize::from(hi) - 1]}
+                            state={layout::link_state(&layout, &props.cuts, lo, hi)}
+                            focusable={focus_link == Some((lo, hi))}
+                        />
+                    }) }
+                </g>
                 <g class="st-nodes">
                     { for props.nodes.iter().filter_map(|v| {
                         let p = *positions.get(usize::from(v.id).wrapping_sub(1))?;
@@ -545,18 +558,6 @@ pub fn Stage(props: &StageProps) -> Html {
                                 target={join_node == Some(v.id) || target_island.is_some_and(|i| layout.islands[i].members.contains(&v.id))}
                             />
                         })
-                    }) }
-                </g>
-                <g class="st-linkhits">
-                    { for pairs(n).map(|(lo, hi)| html! {
-                        <LinkHit
-                            key={u32::from(lo) << 8 | u32::from(hi)}
-                            {lo} {hi}
-                            a={positions[usize::from(lo) - 1]}
-                            b={positions[usize::from(hi) - 1]}
-                            state={layout::link_state(&layout, &props.cuts, lo, hi)}
-                            focusable={focus_link == Some((lo, hi))}
-                        />
                     }) }
                 </g>
                 <g class="st-drops" aria-hidden="true">
