@@ -592,6 +592,8 @@ impl Xtask {
         self.run(
             self.cmd("node")
                 .arg("--test")
+                // One browser at a time: on two cores, parallel browsers only slow each other.
+                .arg("--test-concurrency=1")
                 .args(tests.iter().map(|p| p.strip_prefix(&self.root).unwrap_or(p))),
         )
     }
