@@ -25,7 +25,8 @@ commands:
   dist                  setup (without Chromium), then a release bundle in dist/ and its sizes
   e2e                   the browser tests against the dist/ already built
   check-core            assert that deepend-core stays free of browser crates and randomness
-  bench [--quick]       measure the core natively and in wasm (events/s, sweeps, seek, memory)
+  bench [--quick]       measure the core natively and in wasm (events/s, sweeps, seek, memory),
+                        then the page in Chromium (bundle size, time to interactive, frames)
   test                  everything CI checks, in order, stopping at the first failure
 ";
 
@@ -570,7 +571,11 @@ impl Xtask {
             self.cmd("node")
                 .arg(self.root.join("crates/bench/run-wasm.mjs"))
                 .arg(wasm),
-        )
+        )?;
+        // The page: the release bundle in headless Chromium.
+        self.setup(Browser::Install)?;
+        self.dist()?;
+        self.run(self.cmd("node").arg(self.root.join("tests/e2e/bench-page.mjs")))
     }
 
     fn e2e(&self) -> Result {
