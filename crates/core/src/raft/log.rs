@@ -11,10 +11,13 @@
 //! prefix up to it (Log Matching), which is what lets a leader repair a follower by walking
 //! back to the last point of agreement.
 //!
-//! Indices and terms are `u64`; the entries live in a `Vec` whose position is `index - 1`.
+//! Indices and terms are `u64`. The entries live in full chunks of [`CHUNK`] entries shared
+//! behind `Arc`s, then a short tail: a copy of the log (every checkpoint of a run copies every
+//! node's log) copies a pointer per chunk instead of every entry.
 
 pub use crate::kv::Command;
 use std::fmt;
+use std::sync::Arc;
 
 /// One log entry: a command and the term in which a leader received it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,10 +65,16 @@ pub(crate) fn mix(h: u64, x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Entries per shared chunk of a [`Log`].
+pub const CHUNK: usize = 256;
+
 /// A node's log: part of Raft's persistent state (Figure 2).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Log {
-    entries: Vec<Entry>,
+    /// Entries `1..=sealed.len() * CHUNK`, in full chunks that copies of the log share.
+    sealed: Vec<Arc<[Entry]>>,
+    /// The entries after the sealed ones, fewer than [`CHUNK`].
+    tail: Vec<Entry>,
 }
 
 impl Log {
@@ -75,22 +84,28 @@ impl Log {
 
     /// A log holding `entries` at indices 1, 2, ... (for tests and hand-built scenarios).
     pub fn from_entries(entries: Vec<Entry>) -> Self {
-        Log { entries }
+        let mut log = Log::new();
+        for e in entries {
+            log.append(e);
+        }
+        log
     }
 
     /// A log of no-ops with the given terms, the way the paper's figures draw logs.
     pub fn from_terms(terms: &[u64]) -> Self {
-        Log {
-            entries: terms.iter().map(|&t| Entry::noop(t)).collect(),
-        }
+        Log::from_entries(terms.iter().map(|&t| Entry::noop(t)).collect())
+    }
+
+    fn sealed_len(&self) -> usize {
+        self.sealed.len() * CHUNK
     }
 
     pub fn len(&self) -> u64 {
-        self.entries.len() as u64
+        (self.sealed_len() + self.tail.len()) as u64
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.sealed.is_empty() && self.tail.is_empty()
     }
 
     /// The index of the last entry, 0 when empty.
@@ -100,13 +115,19 @@ impl Log {
 
     /// The term of the last entry, 0 when empty.
     pub fn last_term(&self) -> u64 {
-        self.entries.last().map_or(0, |e| e.term)
+        self.tail
+            .last()
+            .or_else(|| self.sealed.last().and_then(|c| c.last()))
+            .map_or(0, |e| e.term)
     }
 
     /// The entry at `index`, if the log has one.
     pub fn get(&self, index: u64) -> Option<&Entry> {
         let pos = usize::try_from(index.checked_sub(1)?).ok()?;
-        self.entries.get(pos)
+        match self.sealed.get(pos / CHUNK) {
+            Some(chunk) => chunk.get(pos % CHUNK),
+            None => self.tail.get(pos - self.sealed_len()),
+        }
     }
 
     /// The term of the entry at `index`: 0 for index 0, `None` past the end.
@@ -120,29 +141,40 @@ impl Log {
 
     /// Every entry with its index, in order.
     pub fn entries(&self) -> impl Iterator<Item = (u64, &Entry)> {
-        self.entries.iter().enumerate().map(|(i, e)| (i as u64 + 1, e))
+        self.sealed
+            .iter()
+            .flat_map(|c| c.iter())
+            .chain(self.tail.iter())
+            .enumerate()
+            .map(|(i, e)| (i as u64 + 1, e))
     }
 
     /// Up to `max` entries starting at `from` (1-based), copied for a message.
     pub fn slice(&self, from: u64, max: usize) -> Vec<Entry> {
-        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
-        if start >= self.entries.len() {
-            return Vec::new();
-        }
-        let end = start.saturating_add(max).min(self.entries.len());
-        self.entries[start..end].to_vec()
+        let from = from.max(1);
+        let end = from.saturating_add(max as u64).min(self.last_index() + 1);
+        (from..end).filter_map(|i| self.get(i).copied()).collect()
     }
 
     /// Appends an entry and returns its index.
     pub fn append(&mut self, entry: Entry) -> u64 {
-        self.entries.push(entry);
+        self.tail.push(entry);
+        if self.tail.len() == CHUNK {
+            self.sealed.push(Arc::from(std::mem::take(&mut self.tail)));
+        }
         self.len()
     }
 
     /// Removes the entries from `index` on.
     pub fn truncate_from(&mut self, index: u64) {
         let keep = usize::try_from(index.saturating_sub(1)).unwrap_or(usize::MAX);
-        self.entries.truncate(keep);
+        if keep >= self.sealed_len() {
+            self.tail.truncate(keep - self.sealed_len());
+        } else {
+            let chunk = keep / CHUNK;
+            self.tail = self.sealed[chunk][..keep % CHUNK].to_vec();
+            self.sealed.truncate(chunk);
+        }
     }
 
     /// Whether a candidate whose log ends at `last_index@last_term` is at least as up-to-date
@@ -185,6 +217,46 @@ impl fmt::Display for Log {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_logs_append_get_slice_and_truncate_like_a_vec() {
+        // Against a plain Vec, across chunk boundaries.
+        let mut log = Log::new();
+        let mut plain: Vec<Entry> = Vec::new();
+        for i in 0..(3 * CHUNK as u64 + 7) {
+            let e = Entry::noop(1 + i / 100);
+            log.append(e);
+            plain.push(e);
+        }
+        let copy = log.clone();
+        for cut in [
+            3 * CHUNK as u64 + 8,
+            3 * CHUNK as u64 + 1,
+            2 * CHUNK as u64 + 1,
+            CHUNK as u64,
+            5,
+            1,
+        ] {
+            log.truncate_from(cut);
+            plain.truncate(cut as usize - 1);
+            assert_eq!(log.len(), plain.len() as u64);
+            assert!(log.entries().map(|(_, e)| *e).eq(plain.iter().copied()));
+            assert_eq!(log.last_term(), plain.last().map_or(0, |e| e.term));
+            assert_eq!(
+                log.slice(2, 64),
+                plain.iter().skip(1).take(64).copied().collect::<Vec<_>>()
+            );
+            log.append(Entry::noop(99));
+            plain.push(Entry::noop(99));
+            assert_eq!(log.get(plain.len() as u64), plain.last());
+            assert_eq!(log, Log::from_entries(plain.clone()), "equal content, equal logs");
+        }
+        assert_eq!(
+            copy.len(),
+            3 * CHUNK as u64 + 7,
+            "a copy is untouched by changes to the original"
+        );
+    }
 
     #[test]
     fn index_zero_is_the_empty_prefix_of_term_zero() {
