@@ -255,6 +255,15 @@ pub trait Monitor<P: Protocol>: Clone + fmt::Debug + Default {
     fn properties() -> &'static [&'static str];
 }
 
+/// Parses an `on`/`off` parameter value.
+pub fn parse_switch(value: &str) -> Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("expected on or off, got {value:?}")),
+    }
+}
+
 /// A protocol's parameters, set by name from `set KEY VALUE` lines of a script.
 pub trait Params: Clone + fmt::Debug + Default {
     /// Sets one parameter; the error says what was expected.

@@ -94,7 +94,7 @@ pub fn parse_range_us(text: &str) -> Result<(u64, u64), String> {
         .ok_or_else(|| format!("\"{text}\" is not a range; write it like 10ms..15ms"))?;
     let (lo, hi) = (parse_duration_us(lo)?, parse_duration_us(hi)?);
     if lo > hi {
-        return Err(format!("\"{text}\": the minimum is above the maximum"));
+        return Err(format!("\"{text}\": the lower bound is above the upper bound"));
     }
     Ok((lo, hi))
 }
@@ -130,6 +130,12 @@ mod tests {
         assert!(parse_duration_us("1.s").is_err());
         assert!(parse_duration_us("ms").is_err());
         assert!(parse_duration_us("99999999999999999999s").is_err());
+        assert_eq!(parse_duration_us("0.25ms"), Ok(250));
+        assert_eq!(parse_duration_us("2.000s"), Ok(2_000_000));
+        assert!(parse_duration_us("5").is_err());
+        assert!(parse_duration_us("1.2.3s").is_err());
+        assert!(parse_duration_us("18446744073709551615s").is_err());
+        assert!(parse_duration_us("-5ms").is_err());
         assert_eq!(parse_range_us("10ms..15ms"), Ok((10_000, 15_000)));
         assert!(parse_range_us("15ms..10ms").is_err());
     }

@@ -18,6 +18,7 @@
 //! as in Raft. Durations are in the node's local clock.
 
 use crate::NodeId;
+use crate::protocol::parse_switch;
 use crate::time::{parse_duration_us, parse_range_us};
 use std::fmt;
 
@@ -235,14 +236,6 @@ impl crate::protocol::Params for PaxosParams {
 
     fn keys() -> &'static [&'static str] {
         KEYS
-    }
-}
-
-fn parse_switch(value: &str) -> Result<bool, String> {
-    match value {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!("expected on or off, got {value:?}")),
     }
 }
 

@@ -12,6 +12,8 @@
 //! electionTimeout << MTBF` (section 5.6); nothing here enforces it, so that a reader can set
 //! a heartbeat longer than the election timeout and watch leadership churn.
 
+use crate::protocol::parse_switch;
+use crate::time::{parse_duration_us, parse_range_us};
 use std::fmt;
 
 /// The keys [`RaftParams`] accepts.
@@ -99,20 +101,9 @@ impl crate::protocol::Params for RaftParams {
         let value = value.trim();
         match key {
             "election-timeout" => {
-                let Some((lo, hi)) = value.split_once("..") else {
-                    return Err(format!(
-                        "election-timeout: expected a range like 150ms..300ms, got {value:?}"
-                    ));
-                };
-                let lo = parse_duration_us(lo.trim()).map_err(|e| format!("election-timeout: lower bound: {e}"))?;
-                let hi = parse_duration_us(hi.trim()).map_err(|e| format!("election-timeout: upper bound: {e}"))?;
+                let (lo, hi) = parse_range_us(value).map_err(|e| format!("election-timeout: {e}"))?;
                 if lo == 0 {
                     return Err("election-timeout: the lower bound must be above 0".into());
-                }
-                if lo > hi {
-                    return Err(format!(
-                        "election-timeout: the lower bound must not exceed the upper, got {value}"
-                    ));
                 }
                 self.election_timeout_us_min = lo;
                 self.election_timeout_us_max = hi;
@@ -149,72 +140,10 @@ impl crate::protocol::Params for RaftParams {
     }
 }
 
-fn parse_switch(value: &str) -> Result<bool, String> {
-    match value {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!("expected on or off, got {value:?}")),
-    }
-}
-
-/// Parses `150ms`, `1.5s` or `20us` into microseconds, exactly (no floating point).
-fn parse_duration_us(text: &str) -> Result<u64, String> {
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let scale: u64 = match unit {
-        "us" => 1,
-        "ms" => 1_000,
-        "s" => 1_000_000,
-        _ => {
-            return Err(format!("expected a duration like 150ms, 1.5s or 20us, got {text:?}"));
-        }
-    };
-    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.contains('.') {
-        return Err(format!("expected a duration like 150ms, 1.5s or 20us, got {text:?}"));
-    }
-    let too_long = || format!("duration {text:?} is too long");
-    let whole: u64 = whole.parse().map_err(|_| too_long())?;
-    let mut us = whole.checked_mul(scale).ok_or_else(too_long)?;
-    // Each fractional digit is worth a tenth of the one before; the total must land on a
-    // whole microsecond.
-    let mut place = scale;
-    for digit in frac.bytes() {
-        let d = u64::from(digit - b'0');
-        if !place.is_multiple_of(10) {
-            if d != 0 {
-                return Err(format!("duration {text:?} is finer than a microsecond"));
-            }
-            continue;
-        }
-        place /= 10;
-        us = us.checked_add(d * place).ok_or_else(too_long)?;
-    }
-    Ok(us)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::Params;
-
-    #[test]
-    fn durations_parse_exactly() {
-        assert_eq!(parse_duration_us("150ms"), Ok(150_000));
-        assert_eq!(parse_duration_us("1.5s"), Ok(1_500_000));
-        assert_eq!(parse_duration_us("20us"), Ok(20));
-        assert_eq!(parse_duration_us("0.25ms"), Ok(250));
-        assert_eq!(parse_duration_us("2.000s"), Ok(2_000_000));
-        assert!(parse_duration_us("0.5us").is_err());
-        assert!(parse_duration_us("ms").is_err());
-        assert!(parse_duration_us("5").is_err());
-        assert!(parse_duration_us("1.2.3s").is_err());
-        assert!(parse_duration_us("99999999999999999999s").is_err());
-        assert!(parse_duration_us("18446744073709551615s").is_err());
-        assert!(parse_duration_us("-5ms").is_err());
-    }
 
     #[test]
     fn set_accepts_every_key_and_names_what_it_expected() {
