@@ -44,62 +44,25 @@
 //! that a change which makes a broken variant hard to catch (or a monitor that stopped
 //! looking) fails here.
 
-use deepend_core::faults::{self, FaultPlan, random_script};
+use deepend_core::faults;
 use deepend_core::lin::{self, Verdict};
 use deepend_core::paxos::{Ballot, Paxos, monitor};
 use deepend_core::protocol::Role;
 use deepend_core::rng::SimRng;
 use deepend_core::script::Action;
 use deepend_core::sim::{NodeStatus, Sim};
-use deepend_core::{NodeId, Protocol, SimTime};
+use deepend_core::{NodeId, Protocol};
 
-const RUN_US: u64 = 10_000_000;
+mod sweeps;
 
-fn settings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// A run of the engine's random fault plan.
-fn planned(pairs: &[(&str, &str)], seed: u64) -> Sim<Paxos> {
-    let plan = FaultPlan {
-        protocol: "paxos".into(),
-        settings: settings(pairs),
-        duration_us: RUN_US,
-        ..FaultPlan::default()
-    };
-    let script = random_script(&plan, seed);
-    let mut sim = Sim::<Paxos>::with_trace(&script, false).expect("the fault plan is a valid script");
-    sim.run_until(SimTime(RUN_US));
-    sim
-}
-
-/// A run an adversary drives: `nodes` nodes under light client load.
-fn start(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
-    let plan = FaultPlan {
-        protocol: "paxos".into(),
-        nodes,
-        settings: settings(pairs),
-        load_per_sec: 10,
-        duration_us: RUN_US,
-        churn: true,
-    };
-    Sim::<Paxos>::with_trace(&faults::adversary_start(&plan, seed), false).expect("a valid script")
-}
-
-/// A churn run: `nodes` nodes under light load, with the churn adversary
-/// (`deepend_core::faults::churn`) acting every 20-250ms.
-fn churn(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
-    let mut sim = start(pairs, nodes, seed);
-    faults::churn(&mut sim, seed, RUN_US);
-    sim
-}
+use sweeps::*;
 
 /// An aimed run: an adversary that watches every event. It cuts a proposer off the instant
 /// its own acceptor accepts a new proposal (so the proposal stays on it alone, and comes back
 /// stale after the heal), bounces (crashes and restarts) an acceptor the instant it promises a
 /// higher ballot, and every 50-300ms heals or restarts a node.
 fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
-    let mut sim = start(pairs, nodes, seed);
+    let mut sim: Sim<Paxos> = start(pairs, nodes, seed);
     let mut rng = SimRng::for_node(seed, 202);
     // The (last accepted slot, promise) of each node when the adversary last looked.
     let mut seen = vec![(0, Ballot::ZERO); usize::from(nodes)];
@@ -141,47 +104,6 @@ fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
     sim
 }
 
-fn caught(sim: &Sim<Paxos>) -> Vec<&'static str> {
-    let mut found: Vec<&'static str> = Vec::new();
-    for f in sim.violations() {
-        if !found.contains(&f.violation.property) {
-            found.push(f.violation.property);
-        }
-    }
-    found
-}
-
-fn nodes_of(seed: u64) -> u8 {
-    if seed.is_multiple_of(2) { 3 } else { 5 }
-}
-
-/// Asserts that a correct run is safe and linearizable, printing its script if not.
-fn assert_correct(sim: &Sim<Paxos>, seed: u64) {
-    assert!(
-        sim.violations().is_empty(),
-        "seed {seed}: {:#?}\nscript:\n{}",
-        sim.violations(),
-        sim.script()
-    );
-    match lin::check(sim.history(), lin::DEFAULT_BUDGET) {
-        Verdict::NotLinearizable { key, detail } => {
-            panic!(
-                "seed {seed}: key {key} is not linearizable: {detail}\nscript:\n{}",
-                sim.script()
-            )
-        }
-        Verdict::Linearizable | Verdict::Unknown { .. } => {}
-    }
-}
-
-/// The first seed in `seeds` whose run shows a violation, with the properties it broke.
-fn first_caught(seeds: std::ops::Range<u64>, run: impl Fn(u64) -> Sim<Paxos>) -> Option<(u64, Vec<&'static str>)> {
-    seeds.into_iter().find_map(|seed| {
-        let found = caught(&run(seed));
-        (!found.is_empty()).then_some((seed, found))
-    })
-}
-
 const SINGLE: &[(&str, &str)] = &[];
 const SINGLE_SLOW: &[(&str, &str)] = &[("latency", "20ms..200ms"), ("phase-timeout", "500ms")];
 const SINGLE_LEADER: &[(&str, &str)] = &[("leader", "on")];
@@ -203,7 +125,7 @@ fn with_variant<'a>(config: &[(&'a str, &'a str)], variant: &'a str) -> Vec<(&'a
 fn correct_paxos_is_safe_and_linearizable_under_the_fault_plan() {
     for (_, config) in CONFIGS {
         for seed in 0..100 {
-            assert_correct(&planned(config, seed), seed);
+            assert_correct(&planned::<Paxos>(config, seed), seed);
         }
     }
 }
@@ -212,7 +134,7 @@ fn correct_paxos_is_safe_and_linearizable_under_the_fault_plan() {
 fn correct_paxos_is_safe_and_linearizable_under_churn() {
     for (_, config) in CONFIGS {
         for seed in 0..100 {
-            assert_correct(&churn(config, nodes_of(seed), seed), seed);
+            assert_correct(&churn::<Paxos>(config, nodes_of(seed), seed), seed);
         }
     }
 }
@@ -230,7 +152,7 @@ fn correct_paxos_is_safe_and_linearizable_under_the_aimed_adversary() {
 fn correct_paxos_makes_progress_after_the_calm() {
     // Not a safety property, but a sweep of runs that never choose anything proves nothing.
     for seed in 0..10 {
-        for sim in [churn(MULTI, 5, seed), aimed(MULTI, 3, seed)] {
+        for sim in [churn::<Paxos>(MULTI, 5, seed), aimed(MULTI, 3, seed)] {
             let n = sim.node_count();
             let chosen = (1..=n).filter_map(|id| sim.node(id)).map(|p| p.chosen_prefix()).max();
             assert!(chosen.is_some_and(|c| c > 10), "seed {seed}: chosen {chosen:?}");
@@ -239,7 +161,7 @@ fn correct_paxos_makes_progress_after_the_calm() {
                 .count();
             assert_eq!(leaders, 1, "seed {seed}: one leader after two calm seconds");
         }
-        for sim in [churn(SINGLE_SLOW, 5, seed), aimed(SINGLE_LEADER, 3, seed)] {
+        for sim in [churn::<Paxos>(SINGLE_SLOW, 5, seed), aimed(SINGLE_LEADER, 3, seed)] {
             let n = sim.node_count();
             let learned = (1..=n).filter(|&id| sim.node(id).is_some_and(|p| p.learned(1).is_some()));
             assert!(learned.count() > 0, "seed {seed}: the decree is known somewhere");
@@ -252,8 +174,8 @@ fn paxos_adversary_runs_replay_from_their_scripts() {
     let runs = [
         aimed(&with_variant(MULTI, "forget-promise-on-restart"), 3, 0),
         aimed(MULTI, 5, 3),
-        churn(&with_variant(SINGLE, "ignore-promised-values"), 3, 2),
-        churn(SINGLE_LEADER, 5, 5),
+        churn::<Paxos>(&with_variant(SINGLE, "ignore-promised-values"), 3, 2),
+        churn::<Paxos>(SINGLE_LEADER, 5, 5),
     ];
     for sim in runs {
         let mut replay = Sim::<Paxos>::with_trace(sim.script(), false).expect("a valid script");
@@ -269,13 +191,15 @@ fn paxos_adversary_runs_replay_from_their_scripts() {
 
 #[test]
 fn broken_paxos_ignore_promised_values_is_caught() {
-    let (seed, found) = first_caught(0..50, |s| planned(&with_variant(MULTI, "ignore-promised-values"), s))
-        .expect("ignore-promised-values survived 50 seeds of the fault plan (multi)");
+    let (seed, found) = first_caught(0..50, |s| {
+        planned::<Paxos>(&with_variant(MULTI, "ignore-promised-values"), s)
+    })
+    .expect("ignore-promised-values survived 50 seeds of the fault plan (multi)");
     eprintln!("ignore-promised-values, multi, planned: caught at seed {seed}: {found:?}");
     assert!(seed < 10, "took {} seeds", seed + 1);
     assert!(found.contains(&monitor::AGREEMENT), "{found:?}");
     let (seed, found) = first_caught(0..100, |s| {
-        planned(&with_variant(SINGLE_SLOW, "ignore-promised-values"), s)
+        planned::<Paxos>(&with_variant(SINGLE_SLOW, "ignore-promised-values"), s)
     })
     .expect("ignore-promised-values survived 100 seeds of the fault plan (single-slow)");
     eprintln!("ignore-promised-values, single-slow, planned: caught at seed {seed}: {found:?}");
@@ -285,13 +209,15 @@ fn broken_paxos_ignore_promised_values_is_caught() {
 
 #[test]
 fn broken_paxos_accept_lower_ballot_is_caught() {
-    let (seed, found) = first_caught(0..50, |s| planned(&with_variant(MULTI, "accept-lower-ballot"), s))
-        .expect("accept-lower-ballot survived 50 seeds of the fault plan (multi)");
+    let (seed, found) = first_caught(0..50, |s| {
+        planned::<Paxos>(&with_variant(MULTI, "accept-lower-ballot"), s)
+    })
+    .expect("accept-lower-ballot survived 50 seeds of the fault plan (multi)");
     eprintln!("accept-lower-ballot, multi, planned: caught at seed {seed}: {found:?}");
     assert!(seed < 10, "took {} seeds", seed + 1);
     assert!(found.contains(&monitor::AGREEMENT), "{found:?}");
     let (seed, found) = first_caught(0..100, |s| {
-        planned(&with_variant(SINGLE_SLOW, "accept-lower-ballot"), s)
+        planned::<Paxos>(&with_variant(SINGLE_SLOW, "accept-lower-ballot"), s)
     })
     .expect("accept-lower-ballot survived 100 seeds of the fault plan (single-slow)");
     eprintln!("accept-lower-ballot, single-slow, planned: caught at seed {seed}: {found:?}");
@@ -338,8 +264,8 @@ fn print_catch_table() {
                 let (mut n, mut first) = (0, None);
                 for seed in 0..300 {
                     let sim = match kind {
-                        "planned" => planned(&pairs, seed),
-                        "churn" => churn(&pairs, nodes_of(seed), seed),
+                        "planned" => planned::<Paxos>(&pairs, seed),
+                        "churn" => churn::<Paxos>(&pairs, nodes_of(seed), seed),
                         _ => aimed(&pairs, nodes_of(seed), seed),
                     };
                     let lin_broken = matches!(

@@ -29,58 +29,21 @@
 //! below run fewer seeds and bound the first catching seed generously, so that a change which
 //! makes a broken variant hard to catch (or a monitor that stopped looking) fails here.
 
-use deepend_core::faults::{self, FaultPlan, random_script};
-use deepend_core::lin::{self, Verdict};
+use deepend_core::faults;
 use deepend_core::protocol::Role;
 use deepend_core::raft::{Raft, monitor};
 use deepend_core::rng::SimRng;
 use deepend_core::script::Action;
 use deepend_core::sim::{NodeStatus, Sim};
-use deepend_core::{NodeId, Protocol, SimTime};
+use deepend_core::{NodeId, Protocol};
 
-const RUN_US: u64 = 10_000_000;
+mod sweeps;
 
-fn settings(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// A run of the engine's random fault plan.
-fn planned(pairs: &[(&str, &str)], seed: u64) -> Sim<Raft> {
-    let plan = FaultPlan {
-        settings: settings(pairs),
-        duration_us: RUN_US,
-        ..FaultPlan::default()
-    };
-    let script = random_script(&plan, seed);
-    let mut sim = Sim::<Raft>::with_trace(&script, false).expect("the fault plan is a valid script");
-    sim.run_until(SimTime(RUN_US));
-    sim
-}
-
-/// A run an adversary drives: `nodes` nodes under light client load.
-fn start(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Raft> {
-    let plan = FaultPlan {
-        protocol: "raft".into(),
-        nodes,
-        settings: settings(pairs),
-        load_per_sec: 10,
-        duration_us: RUN_US,
-        churn: true,
-    };
-    Sim::<Raft>::with_trace(&faults::adversary_start(&plan, seed), false).expect("a valid script")
-}
-
-/// A churn run: `nodes` nodes under light load, with the churn adversary
-/// (`deepend_core::faults::churn`) acting every 20-250ms.
-fn churn(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Raft> {
-    let mut sim = start(pairs, nodes, seed);
-    faults::churn(&mut sim, seed, RUN_US);
-    sim
-}
+use sweeps::*;
 
 /// An aimed run (Figure 8's adversary), on `nodes` nodes.
 fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Raft> {
-    let mut sim = start(pairs, nodes, seed);
+    let mut sim: Sim<Raft> = start(pairs, nodes, seed);
     let mut rng = SimRng::for_node(seed, 202);
     // The (last index, commit index) of each node when the adversary last looked.
     let mut seen: Vec<(u64, u64)> = vec![(0, 0); usize::from(nodes)];
@@ -123,59 +86,21 @@ fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Raft> {
     sim
 }
 
-/// The first seed in `seeds` whose run shows a violation, with the properties it broke.
-fn first_caught(seeds: std::ops::Range<u64>, run: impl Fn(u64) -> Sim<Raft>) -> Option<(u64, Vec<&'static str>)> {
-    seeds.into_iter().find_map(|seed| {
-        let sim = run(seed);
-        let mut found: Vec<&'static str> = Vec::new();
-        for f in sim.violations() {
-            if !found.contains(&f.violation.property) {
-                found.push(f.violation.property);
-            }
-        }
-        (!found.is_empty()).then_some((seed, found))
-    })
-}
-
-/// Asserts that a correct run is safe and linearizable, printing its script if not.
-fn assert_correct(sim: &Sim<Raft>, seed: u64) {
-    assert!(
-        sim.violations().is_empty(),
-        "seed {seed}: {:#?}\nscript:\n{}",
-        sim.violations(),
-        sim.script()
-    );
-    match lin::check(sim.history(), lin::DEFAULT_BUDGET) {
-        Verdict::NotLinearizable { key, detail } => {
-            panic!(
-                "seed {seed}: key {key} is not linearizable: {detail}\nscript:\n{}",
-                sim.script()
-            )
-        }
-        Verdict::Linearizable | Verdict::Unknown { .. } => {}
-    }
-}
-
-/// The cluster size of sweep seed `seed`: 3 and 5 in turn.
-fn nodes_of(seed: u64) -> u8 {
-    if seed.is_multiple_of(2) { 3 } else { 5 }
-}
-
 const BOTH_EXTENSIONS: &[(&str, &str)] = &[("prevote", "on"), ("checkquorum", "on")];
 
 #[test]
 fn correct_raft_is_safe_and_linearizable_under_the_fault_plan() {
     for seed in 0..40 {
-        assert_correct(&planned(&[], seed), seed);
-        assert_correct(&planned(BOTH_EXTENSIONS, seed), seed);
+        assert_correct(&planned::<Raft>(&[], seed), seed);
+        assert_correct(&planned::<Raft>(BOTH_EXTENSIONS, seed), seed);
     }
 }
 
 #[test]
 fn correct_raft_is_safe_and_linearizable_under_churn() {
     for seed in 0..60 {
-        assert_correct(&churn(&[], nodes_of(seed), seed), seed);
-        assert_correct(&churn(BOTH_EXTENSIONS, nodes_of(seed), seed), seed);
+        assert_correct(&churn::<Raft>(&[], nodes_of(seed), seed), seed);
+        assert_correct(&churn::<Raft>(BOTH_EXTENSIONS, nodes_of(seed), seed), seed);
     }
 }
 
@@ -191,7 +116,7 @@ fn correct_raft_is_safe_and_linearizable_under_the_figure_8_adversary() {
 fn correct_raft_makes_progress_after_the_calm() {
     // Not a safety property, but a sweep of runs that never elect or commit proves nothing.
     for seed in 0..10 {
-        for sim in [churn(&[], 5, seed), aimed(&[], 3, seed)] {
+        for sim in [churn::<Raft>(&[], 5, seed), aimed(&[], 3, seed)] {
             let n = sim.node_count();
             let committed = (1..=n).filter_map(|id| sim.node(id)).map(|r| r.commit_index()).max();
             assert!(
@@ -211,8 +136,8 @@ fn raft_adversary_runs_replay_from_their_scripts() {
     let runs = [
         aimed(&[("variant", "commit-old-terms")], 3, 2),
         aimed(&[], 5, 3),
-        churn(&[("variant", "forget-term-on-restart")], 3, 2),
-        churn(BOTH_EXTENSIONS, 5, 5),
+        churn::<Raft>(&[("variant", "forget-term-on-restart")], 3, 2),
+        churn::<Raft>(BOTH_EXTENSIONS, 5, 5),
     ];
     for sim in runs {
         let mut replay = Sim::<Raft>::with_trace(sim.script(), false).expect("a valid script");
@@ -228,7 +153,7 @@ fn raft_adversary_runs_replay_from_their_scripts() {
 
 #[test]
 fn broken_raft_vote_without_log_check_is_caught() {
-    let (seed, found) = first_caught(0..50, |s| planned(&[("variant", "vote-without-log-check")], s))
+    let (seed, found) = first_caught(0..50, |s| planned::<Raft>(&[("variant", "vote-without-log-check")], s))
         .expect("vote-without-log-check survived 50 seeds of the fault plan");
     eprintln!("vote-without-log-check: caught at seed {seed}: {found:?}");
     assert!(seed < 20, "took {} seeds", seed + 1);
@@ -250,7 +175,7 @@ fn broken_raft_commit_old_terms_is_caught() {
 #[test]
 fn broken_raft_forget_term_on_restart_is_caught() {
     let (seed, found) = first_caught(0..100, |s| {
-        churn(&[("variant", "forget-term-on-restart")], nodes_of(s), s)
+        churn::<Raft>(&[("variant", "forget-term-on-restart")], nodes_of(s), s)
     })
     .expect("forget-term-on-restart survived 100 seeds of churn");
     eprintln!("forget-term-on-restart: caught at seed {seed}: {found:?}");
