@@ -239,6 +239,10 @@ pub fn Controls(props: &ControlsProps) -> Html {
     };
     let (on_prevote, on_checkquorum) = (toggle("prevote"), toggle("checkquorum"));
     let on_leader = toggle("leader");
+    let on_backoff = new_run(Box::new(|h, e| {
+        let backoff = if input_checked(e) { "random" } else { "fixed" };
+        Some(with_setting(h, "backoff", backoff, "random"))
+    }));
     // A new protocol: its default parameters, the same cluster size and seed.
     let on_kind = new_run(Box::new(|h, e| {
         let kind = Kind::parse(&select_value(e))?;
@@ -286,6 +290,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let prevote = setting(h, "prevote") == Some("on");
     let checkquorum = setting(h, "checkquorum") == Some("on");
     let leader = setting(h, "leader") == Some("on");
+    let random_backoff = setting(h, "backoff").is_none_or(|b| b == "random");
     let kind = Kind::of(h);
     let variants = if kind == Kind::Raft { VARIANTS } else { PAXOS_VARIANTS };
     let mut node_counts: Vec<u8> = (3..=9).collect();
@@ -345,6 +350,10 @@ pub fn Controls(props: &ControlsProps) -> Html {
                     <label class="check" title="Proposers take turns through a leader, so dueling proposers converge">
                         <input type="checkbox" checked={leader} onchange={on_leader} />
                         <span class="label-text">{ "Distinguished proposer" }</span>
+                    </label>
+                    <label class="check" title="Without it, two proposers that retry after the same delay preempt each other forever">
+                        <input type="checkbox" checked={random_backoff} onchange={on_backoff} />
+                        <span class="label-text">{ "Random back-off" }</span>
                     </label>
                 }
             </fieldset>
