@@ -45,6 +45,18 @@ const CONTENT_TYPES = {
 /**
  * Serves `root` on 127.0.0.1 at a free port. Resolves to `{ url, close }`.
  */
+/** Runs `body(browser, server)` against the built `dist/`, closing both whatever happens. */
+export async function withBrowser(body) {
+  const server = await serveDir(DIST);
+  const browser = await launchBrowser();
+  try {
+    await body(browser, server);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 export async function serveDir(root) {
   await fs.access(path.join(root, 'index.html')).catch(() => {
     throw new Error(`${root}/index.html is missing: run \`cargo xtask dist\` first`);

@@ -4,13 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIST, launchBrowser, serveDir, watchForErrors } from './browser.mjs';
+import { watchForErrors, withBrowser } from './browser.mjs';
 import { center, drag, emptySpot, nodes, playUntil, setPlaying, shoot, simTimeUs, speed, stageNode } from './stage.mjs';
 
 test('partition by dragging, commit on the majority only, heal, rewind and branch, share', { timeout: 300_000 }, async () => {
-  const server = await serveDir(DIST);
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async (browser, server) => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     const page = await context.newPage();
@@ -109,32 +107,22 @@ test('partition by dragging, commit on the majority only, heal, rewind and branc
 
     assert.equal(await page.locator('[data-panic]').count(), 0, 'no panic overlay');
     assert.deepEqual(errors, [], 'no errors were logged');
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });
 
 test('a malformed link shows a specific message and falls back to the default run', { timeout: 120_000 }, async () => {
-  const server = await serveDir(DIST);
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async (browser, server) => {
     const page = await browser.newPage();
     await page.goto(`${server.url}?c=raft&s=raft.51~4Q9`);
     await page.getByText(/damaged/).waitFor({ timeout: 30_000 });
     await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('[data-stage] [data-node]').count(), 5, 'the default scenario runs');
     assert.equal(await page.locator('[data-panic]').count(), 0, 'nothing panicked');
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });
 
 test('embed mode renders, waits for the reader, and does no work while hidden', { timeout: 120_000 }, async () => {
-  const server = await serveDir(DIST);
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async (browser, server) => {
     const page = await browser.newPage({ viewport: { width: 640, height: 420 } });
     const errors = watchForErrors(page);
     await page.goto(`${server.url}?embed=1`);
@@ -159,8 +147,5 @@ test('embed mode renders, waits for the reader, and does no work while hidden', 
     assert.equal(await frames(), hidden, 'no animation frames while the tab is hidden');
     assert.equal(await simTimeUs(page), timeHidden, 'and simulated time stands still');
     assert.deepEqual(errors, [], 'no errors were logged');
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });

@@ -5,16 +5,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DIST, launchBrowser, serveDir, watchForErrors } from './browser.mjs';
+import { watchForErrors, withBrowser } from './browser.mjs';
 import { center, drag, emptySpot, nodes, playUntil, setPlaying, shoot, simTimeUs, speed, stageNode } from './stage.mjs';
 
 // Multi-Paxos, five nodes, seed 1, no client load (so that logs settle and converge).
 const LINK = '?c=paxos&s=paxos.51~mode.multi';
 
 test('Multi-Paxos: drag the leader away, a new one takes over, writes resume, heal, converge', { timeout: 300_000 }, async () => {
-  const server = await serveDir(DIST);
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async (browser, server) => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
     const page = await context.newPage();
     const errors = watchForErrors(page);
@@ -76,16 +74,11 @@ test('Multi-Paxos: drag the leader away, a new one takes over, writes resume, he
     }
     assert.equal(await page.locator('[data-panic]').count(), 0, 'no panic overlay');
     assert.deepEqual(errors, [], 'no errors were logged');
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });
 
 test('the protocol selector switches chapters and the link follows', { timeout: 120_000 }, async () => {
-  const server = await serveDir(DIST);
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async (browser, server) => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     const errors = watchForErrors(page);
     await page.goto(server.url);
@@ -95,8 +88,5 @@ test('the protocol selector switches chapters and the link follows', { timeout: 
     await page.getByLabel('Protocol').selectOption('raft');
     await page.waitForFunction(() => location.search.includes('c=raft'), null, { timeout: 30_000 });
     assert.deepEqual(errors, [], 'no errors were logged');
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });

@@ -5,14 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DIST, SCREENSHOTS, launchBrowser, serveDir, watchForErrors } from './browser.mjs';
+import { SCREENSHOTS, watchForErrors, withBrowser } from './browser.mjs';
 
 const simTimeUs = (page) => page.locator('[data-sim-time-us]').getAttribute('data-sim-time-us').then(Number);
 
 test('the Raft ring elects a leader while simulated time advances', { timeout: 120_000 }, async () => {
-  const server = await serveDir(DIST);
-  const browser = await launchBrowser();
-  try {
+  await withBrowser(async (browser, server) => {
     const page = await browser.newPage({ viewport: { width: 800, height: 720 } });
     const errors = watchForErrors(page);
     await page.goto(server.url);
@@ -51,8 +49,5 @@ test('the Raft ring elects a leader while simulated time advances', { timeout: 1
 
     assert.equal(await page.locator('[data-panic]').count(), 0, 'no panic overlay');
     assert.deepEqual(errors, [], 'no errors were logged');
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 });
