@@ -18,7 +18,7 @@ use crate::components::invariants::Invariants;
 use crate::components::logs::Logs;
 use crate::components::scrubber::Scrubber;
 use crate::components::stage::Stage;
-use crate::model::{Lab, Marker, Snapshot};
+use crate::model::{Lab, Marker, Part, Snapshot};
 use crate::url;
 use deepend_core::protocol::{Op, Role};
 use deepend_core::script::{Action, Header, Script, TimedAction};
@@ -32,9 +32,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, IntersectionObserver, IntersectionObserverEntry, KeyboardEvent};
 use yew::prelude::*;
 
-/// How often the panels follow a playing run, in real milliseconds. The stage and the clock
-/// follow every frame; logs, events, history and the inspector cannot be read at sixty
-/// changes a second, and re-rendering them every frame would cost most of the frame.
+/// How often each of the panels' parts follows a playing run, in real milliseconds. The stage
+/// and the clock follow every frame; logs, events, history and the inspector cannot be read at
+/// sixty changes a second, and re-rendering them every frame would cost most of the frame. The
+/// parts take turns, at most one a frame, so that no frame renders them all.
 const PANEL_REFRESH_MS: f64 = 100.0;
 
 /// The most real time one frame may account for: after a long pause between frames (a busy
@@ -47,11 +48,10 @@ const MANUAL_CLIENT: u32 = 1;
 /// Everything the page shows, as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
-    /// What the stage, scrubber and clock show: the latest.
+    /// What the page shows: the stage, scrubber and clock the latest; the panels
+    /// ([`Snapshot::panels`]) the latest while paused, at most about [`PANEL_REFRESH_MS`] old
+    /// while playing.
     pub snapshot: Snapshot,
-    /// What the panels show: the latest while paused, at most [`PANEL_REFRESH_MS`] old while
-    /// playing.
-    pub panels: Snapshot,
     pub header: Rc<Header>,
     /// Whether steady client load is on at the current time.
     pub load_on: bool,
@@ -89,11 +89,8 @@ impl State {
         self.playing && self.visible && (!self.embed || (self.started && self.onscreen))
     }
 
-    fn with_snapshot(&self, snapshot: Snapshot, load_on: bool, refresh_panels: bool) -> State {
+    fn with_snapshot(&self, snapshot: Snapshot, load_on: bool) -> State {
         let mut next = self.clone();
-        if refresh_panels {
-            next.panels = snapshot.clone();
-        }
         next.markers = if snapshot.markers.len() >= self.markers.len() || snapshot.now >= snapshot.horizon {
             snapshot.markers.clone()
         } else {
@@ -143,12 +140,11 @@ fn load_on(script: &Script, now: SimTime) -> bool {
 
 pub enum Msg {
     /// The run moved on (or was moved): what it shows now. `pause` stops playing (a violation,
-    /// a seek, a step) and shows the snapshot in the panels too; so does `panels`.
+    /// a seek, a step, the pause control).
     Frame {
         snapshot: Snapshot,
         load_on: bool,
         pause: bool,
-        panels: bool,
     },
     /// The reader acted; `branched` if that discarded the old future.
     Acted {
@@ -162,7 +158,8 @@ pub enum Msg {
         header: Header,
         load_on: bool,
     },
-    SetPlaying(bool),
+    /// Play on (pausing is a [`Msg::Frame`] with the exact snapshot, so the panels catch up).
+    Play,
     Speed(f64),
     Select(Option<NodeId>),
     SelectMessage(Option<u32>),
@@ -184,9 +181,8 @@ impl Reducible for State {
                 snapshot,
                 load_on,
                 pause,
-                panels,
             } => {
-                let mut next = self.with_snapshot(snapshot, load_on, panels || pause);
+                let mut next = self.with_snapshot(snapshot, load_on);
                 next.playing &= !pause;
                 // A pause comes from the reader stepping or seeking (or from a violation while
                 // playing): either way, an embedded run has been started.
@@ -198,7 +194,7 @@ impl Reducible for State {
                 load_on,
                 branched,
             } => {
-                let mut next = self.with_snapshot(snapshot.clone(), load_on, true);
+                let mut next = self.with_snapshot(snapshot.clone(), load_on);
                 // A new branch: its markers are the model's, and the old future's are gone.
                 next.markers = snapshot.markers;
                 if branched.is_some() {
@@ -212,7 +208,7 @@ impl Reducible for State {
                 header,
                 load_on,
             } => {
-                let mut next = self.with_snapshot(snapshot.clone(), load_on, true);
+                let mut next = self.with_snapshot(snapshot.clone(), load_on);
                 next.markers = snapshot.markers;
                 next.header = Rc::new(header);
                 next.branched_at = None;
@@ -220,11 +216,9 @@ impl Reducible for State {
                 next.copied = None;
                 next
             }
-            Msg::SetPlaying(playing) => State {
-                playing,
-                started: self.started || playing,
-                // Paused, the panels catch up with the stage.
-                panels: self.snapshot.clone(),
+            Msg::Play => State {
+                playing: true,
+                started: true,
                 ..(*self).clone()
             },
             Msg::Speed(speed) => State {
@@ -359,8 +353,8 @@ struct Animation {
     embed: bool,
     frame: RefCell<Option<AnimationFrame>>,
     last_ms: Cell<Option<f64>>,
-    /// When the panels were last refreshed.
-    panels_ms: Cell<Option<f64>>,
+    /// When each of the panels' parts ([`Part::ALL`], in order) was last refreshed.
+    parts_ms: Cell<[Option<f64>; Part::ALL.len()]>,
     /// Simulated microseconds owed from earlier frames (below one microsecond).
     carry_us: Cell<f64>,
     stopped: Cell<bool>,
@@ -381,6 +375,22 @@ impl Animation {
         self.frame.borrow_mut().take();
     }
 
+    /// The panels' part to refresh in the frame at `ms`: the one refreshed longest ago, if that
+    /// was [`PANEL_REFRESH_MS`] or more (marked as refreshed now).
+    fn due_part(&self, ms: f64) -> Option<Part> {
+        let mut parts_ms = self.parts_ms.get();
+        let (i, last) = parts_ms
+            .iter_mut()
+            .enumerate()
+            .min_by(|a, b| a.1.unwrap_or(f64::MIN).total_cmp(&b.1.unwrap_or(f64::MIN)))?;
+        if last.is_some_and(|last| ms - last < PANEL_REFRESH_MS) {
+            return None;
+        }
+        *last = Some(ms);
+        self.parts_ms.set(parts_ms);
+        Some(Part::ALL[i])
+    }
+
     fn on_frame(self: &Rc<Self>, ms: f64) {
         if self.stopped.get() || crate::panic::has_panicked() {
             return;
@@ -395,7 +405,7 @@ impl Animation {
         let advance_us = owed_us.floor();
         self.carry_us.set(owed_us - advance_us);
 
-        let panels = self.panels_ms.get().is_none_or(|last| ms - last >= PANEL_REFRESH_MS);
+        let part = self.due_part(ms);
         let (snapshot, load, violated) = {
             let mut lab = self.lab.borrow_mut();
             let found = lab.violation_count();
@@ -409,23 +419,18 @@ impl Animation {
                     replace_query(&url::format(lab.script(), Some(t), false));
                 }
             }
-            // The panels' parts are rebuilt only when they are shown anew; a violation
-            // pauses the run, so its snapshot is exact.
+            // A violation pauses the run, so its snapshot is exact.
             let snapshot = if violated.is_some() {
                 lab.snapshot()
             } else {
-                lab.frame_snapshot(panels)
+                lab.frame_snapshot(part)
             };
             (snapshot, load_on(lab.script(), lab.now()), violated.is_some())
         };
-        if panels {
-            self.panels_ms.set(Some(ms));
-        }
         self.dispatcher.dispatch(Msg::Frame {
             snapshot,
             load_on: load,
             pause: violated,
-            panels,
         });
         if !violated {
             self.schedule();
@@ -483,7 +488,6 @@ fn boot() -> Boot {
         branched_at: None,
         copied: None,
         markers: snapshot.markers.clone(),
-        panels: snapshot.clone(),
         snapshot,
     };
     Boot {
@@ -517,7 +521,6 @@ fn run_control(control: Control, lab: &Rc<RefCell<Lab>>, state: &State, dispatch
         snapshot: lab.snapshot(),
         load_on: load_on(lab.script(), lab.now()),
         pause: true,
-        panels: true,
     };
     let embed = state.embed;
     // The address keeps the script, and the time while paused.
@@ -529,9 +532,9 @@ fn run_control(control: Control, lab: &Rc<RefCell<Lab>>, state: &State, dispatch
     match control {
         Control::TogglePlay if embed && !state.started => dispatcher.dispatch(Msg::Start),
         Control::TogglePlay => {
-            let playing = !state.playing;
-            sync_url(&lab.borrow(), !playing);
-            dispatcher.dispatch(Msg::SetPlaying(playing));
+            let mut lab = lab.borrow_mut();
+            sync_url(&lab, state.playing);
+            dispatcher.dispatch(if state.playing { seek_msg(&mut lab) } else { Msg::Play });
         }
         Control::StepForward | Control::StepBack => {
             let mut lab = lab.borrow_mut();
@@ -671,7 +674,6 @@ fn seek(t: SimTime, lab: &Rc<RefCell<Lab>>, state: &State, dispatcher: &UseReduc
         snapshot: lab.snapshot(),
         load_on: load,
         pause: true,
-        panels: true,
     });
 }
 
@@ -823,7 +825,7 @@ pub fn App() -> Html {
                     embed,
                     frame: RefCell::new(None),
                     last_ms: Cell::new(None),
-                    panels_ms: Cell::new(None),
+                    parts_ms: Cell::new([None; Part::ALL.len()]),
                     carry_us: Cell::new(0.0),
                     stopped: Cell::new(false),
                 });
@@ -968,7 +970,7 @@ pub fn App() -> Html {
         };
     }
 
-    let panels = &s.panels;
+    let panels = &s.snapshot.panels;
     let h = &s.header;
     let variant = crate::components::controls::setting(h, "variant").unwrap_or("correct");
     html! {

@@ -204,13 +204,25 @@ pub struct Snapshot {
     pub cuts: Rc<Vec<(NodeId, NodeId)>>,
     pub messages: Rc<Vec<MessageView>>,
     pub drops: Rc<Vec<DropView>>,
+    pub markers: Rc<Vec<Marker>>,
+    pub loss_ppm: u32,
+    pub latency_us: (u64, u64),
+    /// What the panels show: each [`Part`] as of its last refresh.
+    pub panels: Panels,
+}
+
+/// The panels' parts of a snapshot. While playing, each [`Part`] is refreshed a few times a
+/// second and in a frame of its own; paused, all are exact.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Panels {
+    /// The nodes' full views (the stage's are summaries).
+    pub nodes: Rc<Vec<NodeView>>,
+    /// The messages in flight when `nodes` was taken, for the inspector.
+    pub messages: Rc<Vec<MessageView>>,
     pub properties: Rc<Vec<PropertyView>>,
     pub history: Rc<Vec<OpView>>,
     pub verdict: Rc<String>,
     pub events: Rc<Vec<EventLine>>,
-    pub markers: Rc<Vec<Marker>>,
-    pub loss_ppm: u32,
-    pub latency_us: (u64, u64),
 }
 
 /// What the lab needs from a protocol beyond [`Protocol`]: its node view and a few words.
@@ -223,7 +235,28 @@ pub trait Shown: Protocol {
     const TERM: &'static str;
     /// A scrubber label for the first commit of `index`.
     fn commit_label(index: u64) -> String;
-    fn node_view(sim: &Sim<Self>, id: NodeId) -> NodeView;
+    /// A node as the views show it. The stage needs only the summary (role, term, status,
+    /// indexes, timer); `full` adds what the panels read (the log window, the key-value data,
+    /// the protocol's per-peer and per-slot fields), which costs most of the view to build.
+    fn node_view(sim: &Sim<Self>, id: NodeId, full: bool) -> NodeView;
+}
+
+/// A part of the page that follows a playing run a few times a second rather than every
+/// frame. Each is refreshed in a frame of its own, so that no frame pays for all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The nodes' full views: the logs and the inspector.
+    Nodes,
+    /// The event list.
+    Events,
+    /// The client history, its verdict and the safety properties.
+    History,
+    /// The scrubber's markers.
+    Markers,
+}
+
+impl Part {
+    pub const ALL: [Part; 4] = [Part::Nodes, Part::Events, Part::History, Part::Markers];
 }
 
 /// A run of one of the lab's protocols.
@@ -250,17 +283,8 @@ pub struct Lab {
     verdict_cache: Option<(usize, Rc<String>)>,
     /// Scrubber markers of the trace's first `markers_scanned` events.
     markers: Markers,
-    /// The panels' parts of the last full snapshot.
-    panels: Option<PanelParts>,
-}
-
-/// The parts of a snapshot that only the panels show, kept between full snapshots.
-#[derive(Clone)]
-struct PanelParts {
-    properties: Rc<Vec<PropertyView>>,
-    history: Rc<Vec<OpView>>,
-    verdict: Rc<String>,
-    events: Rc<Vec<EventLine>>,
+    /// The panels' parts as last refreshed; `None` until the first snapshot.
+    panels: Option<Panels>,
 }
 
 /// Scrubber markers, kept up to date incrementally as the trace grows.
@@ -370,38 +394,45 @@ impl Lab {
 
     /// Everything the views show, now.
     pub fn snapshot(&mut self) -> Snapshot {
-        self.build(true, true)
+        self.build(&Part::ALL, true)
     }
 
     /// A snapshot for an animation frame while playing: the stage and the clock as they are
-    /// now; the panels' parts and the scrubber's markers rebuilt only if `panels` (a few
-    /// times a second), and the linearizability verdict then only once the history has grown
-    /// by a tenth since it was last checked. [`Lab::snapshot`] is exact in every part.
-    pub fn frame_snapshot(&mut self, panels: bool) -> Snapshot {
-        self.build(panels, false)
+    /// now; of the panels' parts only `part` rebuilt (the others as last built), and the
+    /// linearizability verdict then only once the history has grown by a tenth since it was
+    /// last checked. [`Lab::snapshot`] is exact in every part.
+    pub fn frame_snapshot(&mut self, part: Option<Part>) -> Snapshot {
+        self.build(part.as_slice(), false)
     }
 
-    fn build(&mut self, full: bool, exact: bool) -> Snapshot {
+    fn build(&mut self, parts: &[Part], exact: bool) -> Snapshot {
         let mut snapshot = with_sim!(&self.run, sim => stage_snapshot(sim));
         snapshot.horizon = self.horizon.max(snapshot.now);
-        let fresh = full || self.panels.is_none();
-        snapshot.markers = if fresh {
-            with_sim!(&self.run, sim => self.markers.update(sim))
-        } else {
-            self.markers.list.clone()
+        // The first snapshot builds every part.
+        let (mut panels, parts) = match self.panels.take() {
+            Some(panels) => (panels, parts),
+            None => (Panels::default(), &Part::ALL[..]),
         };
-        let panels = match self.panels.take().filter(|_| !fresh) {
-            Some(panels) => panels,
-            None => {
-                let verdict = self.verdict(exact);
-                with_sim!(&self.run, sim => panel_parts(sim, verdict))
+        for part in parts {
+            match part {
+                Part::Nodes => {
+                    panels.nodes = with_sim!(&self.run, sim => Rc::new(node_views(sim, true)));
+                    panels.messages = snapshot.messages.clone();
+                }
+                Part::Events => panels.events = with_sim!(&self.run, sim => event_lines(sim)),
+                Part::History => {
+                    panels.verdict = self.verdict(exact);
+                    panels.properties = with_sim!(&self.run, sim => properties(sim));
+                    panels.history = with_sim!(&self.run, sim => Rc::new(history_view(sim.history())));
+                }
+                Part::Markers => {
+                    with_sim!(&self.run, sim => self.markers.update(sim));
+                }
             }
-        };
-        self.panels = Some(panels.clone());
-        snapshot.properties = panels.properties;
-        snapshot.history = panels.history;
-        snapshot.verdict = panels.verdict;
-        snapshot.events = panels.events;
+        }
+        snapshot.markers = self.markers.list.clone();
+        snapshot.panels = panels.clone();
+        self.panels = Some(panels);
         snapshot
     }
 
@@ -428,7 +459,7 @@ impl Lab {
 /// The stage's parts of a snapshot (the panels' parts and the markers empty).
 fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
     let now = sim.now();
-    let nodes: Vec<NodeView> = (1..=sim.node_count()).map(|id| P::node_view(sim, id)).collect();
+    let nodes = node_views(sim, false);
     let trace = sim.trace();
     let messages = sim
         .in_flight()
@@ -484,18 +515,20 @@ fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
         cuts: Rc::new(net.cuts().collect()),
         messages: Rc::new(messages),
         drops: Rc::new(drops),
-        properties: Rc::default(),
-        history: Rc::default(),
-        verdict: Rc::default(),
-        events: Rc::default(),
         markers: Rc::default(),
         loss_ppm: net.loss_ppm,
         latency_us: (net.latency_min_us, net.latency_max_us),
+        panels: Panels::default(),
     }
 }
 
-/// The panels' parts of a snapshot.
-fn panel_parts<P: Shown>(sim: &Sim<P>, verdict: Rc<String>) -> PanelParts {
+/// Every node's view: summaries for the stage, or `full` for the panels.
+fn node_views<P: Shown>(sim: &Sim<P>, full: bool) -> Vec<NodeView> {
+    (1..=sim.node_count()).map(|id| P::node_view(sim, id, full)).collect()
+}
+
+/// Each safety property and the first violation of it, if any.
+fn properties<P: Shown>(sim: &Sim<P>) -> Rc<Vec<PropertyView>> {
     let properties = <P::Monitor as Monitor<P>>::properties()
         .iter()
         .map(|&name| PropertyView {
@@ -510,6 +543,11 @@ fn panel_parts<P: Shown>(sim: &Sim<P>, verdict: Rc<String>) -> PanelParts {
             }),
         })
         .collect();
+    Rc::new(properties)
+}
+
+/// The last [`EVENT_LINES`] trace events as readable lines.
+fn event_lines<P: Shown>(sim: &Sim<P>) -> Rc<Vec<EventLine>> {
     let trace = sim.trace();
     let first = trace.events.len().saturating_sub(EVENT_LINES);
     let events = trace.events[first..]
@@ -530,12 +568,7 @@ fn panel_parts<P: Shown>(sim: &Sim<P>, verdict: Rc<String>) -> PanelParts {
             }
         })
         .collect();
-    PanelParts {
-        properties: Rc::new(properties),
-        history: Rc::new(history_view(sim.history())),
-        verdict,
-        events: Rc::new(events),
-    }
+    Rc::new(events)
 }
 
 /// The fields every node view has whatever the protocol: status, clock, election timer.
@@ -575,9 +608,12 @@ impl Shown for Raft {
         format!("index {index} committed")
     }
 
-    fn node_view(sim: &Sim<Raft>, id: NodeId) -> NodeView {
+    fn node_view(sim: &Sim<Raft>, id: NodeId, full: bool) -> NodeView {
         let base = common(sim, id);
         let window = |log: &raft::Log, committed: u64| {
+            if !full {
+                return Vec::new();
+            }
             let from = log.last_index().saturating_sub(LOG_WINDOW) + 1;
             (from..=log.last_index())
                 .filter_map(|index| {
@@ -600,12 +636,16 @@ impl Shown for Raft {
                 last_applied: r.last_applied(),
                 last_index: r.log().last_index(),
                 log: window(r.log(), r.commit_index()),
-                kv: r.kv().data().iter().map(|(k, v)| (*k, *v)).collect(),
+                kv: if full {
+                    r.kv().data().iter().map(|(k, v)| (*k, *v)).collect()
+                } else {
+                    Vec::new()
+                },
                 detail: Detail::Raft {
                     voted_for: r.voted_for(),
                     pre_candidate: r.is_pre_candidate(),
                     replication: (1..=sim.node_count())
-                        .filter(|&p| p != id)
+                        .filter(|&p| full && p != id)
                         .filter_map(|p| Some((p, r.next_index(p)?, r.match_index(p)?)))
                         .collect(),
                 },
@@ -641,7 +681,7 @@ impl Shown for Paxos {
         format!("slot {slot} chosen")
     }
 
-    fn node_view(sim: &Sim<Paxos>, id: NodeId) -> NodeView {
+    fn node_view(sim: &Sim<Paxos>, id: NodeId, full: bool) -> NodeView {
         let base = common(sim, id);
         let params = sim.node(id).map(|p| p.params().clone()).unwrap_or_else(|| {
             let mut params = PaxosParams::default();
@@ -654,7 +694,7 @@ impl Shown for Paxos {
         let proposer = params.is_proposer(id);
         match sim.node(id) {
             Some(p) => {
-                let (slots, log) = paxos_slots(p.accepted_all(), p.learned_all());
+                let (slots, log) = paxos_slots(p.accepted_all(), p.learned_all(), full);
                 NodeView {
                     role: p.role(),
                     term: p.term(),
@@ -663,7 +703,11 @@ impl Shown for Paxos {
                     last_applied: p.last_applied(),
                     last_index: last_slot(p.accepted_all(), p.learned_all()),
                     log,
-                    kv: p.kv().data().iter().map(|(k, v)| (*k, *v)).collect(),
+                    kv: if full {
+                        p.kv().data().iter().map(|(k, v)| (*k, *v)).collect()
+                    } else {
+                        Vec::new()
+                    },
                     detail: Detail::Paxos {
                         mode,
                         proposer,
@@ -679,7 +723,7 @@ impl Shown for Paxos {
             None => {
                 let empty = paxos::Stable::default();
                 let s = sim.stable(id).unwrap_or(&empty);
-                let (slots, log) = paxos_slots(&s.acceptor.accepted, &s.learned);
+                let (slots, log) = paxos_slots(&s.acceptor.accepted, &s.learned, full);
                 NodeView {
                     term: s.acceptor.promised.round.max(s.round),
                     last_index: last_slot(&s.acceptor.accepted, &s.learned),
@@ -718,10 +762,13 @@ fn last_slot(accepted: &Slots, learned: &Slots) -> u64 {
     last(accepted).max(last(learned))
 }
 
-/// The last [`LOG_WINDOW`] slots with anything in them, for the inspector, and as log entries
+/// The last [`LOG_WINDOW`] slots with anything in them (none unless `full`), for the inspector, and as log entries
 /// for the log panel: a learned value is a committed entry of the round it was learned in; an
 /// accepted one is an uncommitted entry of its ballot's round.
-fn paxos_slots(accepted: &Slots, learned: &Slots) -> (Vec<SlotView>, Vec<EntryView>) {
+fn paxos_slots(accepted: &Slots, learned: &Slots, full: bool) -> (Vec<SlotView>, Vec<EntryView>) {
+    if !full {
+        return (Vec::new(), Vec::new());
+    }
     let last = last_slot(accepted, learned);
     let from = last.saturating_sub(LOG_WINDOW) + 1;
     let shown = |v: &(Ballot, Command)| (v.0, v.1.to_string());
@@ -799,14 +846,14 @@ fn history_view(history: &History) -> Vec<OpView> {
 
 impl Markers {
     /// Faults, leader changes, first commits of each index and violations, in time order.
-    fn update<P: Shown>(&mut self, sim: &Sim<P>) -> Rc<Vec<Marker>> {
+    fn update<P: Shown>(&mut self, sim: &Sim<P>) {
         let events = &sim.trace().events;
         if events.len() < self.scanned {
             // Rewound: the trace was cut back, so scan it again.
             *self = Markers::default();
         }
         if events.len() == self.scanned {
-            return self.list.clone();
+            return;
         }
         let list = Rc::make_mut(&mut self.list);
         for e in &events[self.scanned..] {
@@ -838,6 +885,5 @@ impl Markers {
             }
         }
         self.scanned = events.len();
-        self.list.clone()
     }
 }

@@ -1,7 +1,7 @@
 //! Model-level tests of what the app relies on: the default scenario, links that replay, and
 //! branching after a rewind. (The old `lab.rs` tests, moved onto `model::Lab`.)
 
-use crate::model::Lab;
+use crate::model::{Lab, Part};
 use crate::url;
 use deepend_core::SimTime;
 use deepend_core::protocol::Role;
@@ -22,6 +22,36 @@ fn the_default_run_elects_exactly_one_leader_and_commits_client_writes() {
         leaders[0].commit_index > 1,
         "the client load grows the log: {:?}",
         leaders[0]
+    );
+}
+
+#[test]
+fn a_playing_frame_refreshes_one_panel_part_and_the_stage_gets_summaries() {
+    let mut lab = Lab::new(&url::default_script()).unwrap();
+    lab.advance_to(SimTime::from_secs(2));
+    let exact = lab.snapshot();
+    assert!(
+        exact.panels.nodes.iter().all(|n| !n.log.is_empty()),
+        "the panels get full views"
+    );
+    assert!(
+        exact.nodes.iter().all(|n| n.log.is_empty() && n.kv.is_empty()),
+        "the stage gets summaries"
+    );
+
+    lab.advance_to(SimTime::from_secs(3));
+    let events_only = lab.frame_snapshot(Some(Part::Events));
+    assert_ne!(events_only.panels.events, exact.panels.events);
+    assert_eq!(events_only.panels.nodes, exact.panels.nodes);
+    assert_eq!(events_only.panels.history, exact.panels.history);
+    let nodes_too = lab.frame_snapshot(Some(Part::Nodes));
+    assert_ne!(nodes_too.panels.nodes, exact.panels.nodes);
+    assert_eq!(nodes_too.panels.events, events_only.panels.events);
+    assert_eq!(lab.frame_snapshot(None).panels, nodes_too.panels);
+    assert_eq!(
+        lab.snapshot().panels.nodes,
+        nodes_too.panels.nodes,
+        "nothing moved since"
     );
 }
 

@@ -43,6 +43,11 @@ pub fn bucket_width_us(horizon: SimTime) -> u64 {
     (horizon.as_us() / BUCKETS).max(1).next_power_of_two()
 }
 
+/// The span the marks are laid out over: all the buckets, at least the horizon.
+fn span_us(horizon: SimTime) -> u64 {
+    bucket_width_us(horizon) * BUCKETS
+}
+
 /// Groups markers (in time order) by bucket and kind.
 pub fn bucket(markers: &[Marker], width_us: u64) -> Vec<Mark> {
     let mut marks: Vec<Mark> = Vec::new();
@@ -119,9 +124,16 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
     let seconds = |us: u64| format!("{:.3} s", us as f64 / 1e6);
     let now_us = props.now.as_us().min(horizon_us);
     html! {
-        <div class="scrubber" style={format!("--h:{}", horizon_us as f64 / 1000.0)}>
-            <MarkLayer markers={props.markers.clone()} width_us={bucket_width_us(props.horizon)}
-                       on_seek={props.on_seek.clone()} />
+        <div class="scrubber">
+            <div class="marks">
+                // The marks sit at their share of the bucketed span (a power of two at least the
+                // horizon, so it changes rarely); this one width stretches that span over the
+                // track as the horizon grows, so a frame moves no mark by itself.
+                <div class="marks-span" style={format!("width:{:.4}%", span_us(props.horizon) as f64 * 100.0 / horizon_us as f64)}>
+                    <MarkLayer markers={props.markers.clone()} width_us={bucket_width_us(props.horizon)}
+                               on_seek={props.on_seek.clone()} />
+                </div>
+            </div>
             <input type="range" class="scrubber-range" min="0" max={horizon_us.to_string()} step="1"
                    value={now_us.to_string()} oninput={on_input} onkeydown={on_keydown}
                    aria-label="Simulated time"
@@ -156,6 +168,7 @@ impl PartialEq for MarkLayerProps {
 #[function_component]
 fn MarkLayer(props: &MarkLayerProps) -> Html {
     let marks = bucket(&props.markers, props.width_us);
+    let span = (props.width_us * BUCKETS) as f64;
     // One listener for all marks: a click seeks to the mark's time.
     let onclick = {
         let on_seek = props.on_seek.clone();
@@ -170,10 +183,10 @@ fn MarkLayer(props: &MarkLayerProps) -> Html {
         })
     };
     html! {
-        <div class="marks" {onclick} aria-hidden="true">
+        <div class="marks-layer" {onclick} aria-hidden="true">
             { for marks.iter().map(|m| html! {
                 <span class={classes!("mark", m.kind.as_str(), (m.count > 1).then_some("many"))}
-                      style={format!("--t:{}", m.time.as_us() as f64 / 1000.0)}
+                      style={format!("left:{:.4}%", m.time.as_us() as f64 * 100.0 / span)}
                       data-t={m.time.as_us().to_string()} title={title(m)}></span>
             }) }
         </div>
