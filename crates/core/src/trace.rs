@@ -5,6 +5,7 @@
 //! and events refer to it by index. The readable form of an event is one line, in the manner
 //! of toyDB's golden scripts: `   12.345ms n1 -> n2 AppendEntries term=1 ...`.
 
+use crate::chunked::Chunked;
 use crate::history::EventKind as ClientOutcome;
 use crate::net::DropReason;
 use crate::protocol::{ClientReply, Note, Op, TimerKind};
@@ -66,8 +67,8 @@ pub struct Event {
 /// The recorded events and messages of a run.
 #[derive(Clone, Debug)]
 pub struct Trace<M> {
-    pub events: Vec<Event>,
-    pub messages: Vec<MsgRecord<M>>,
+    pub events: Chunked<Event>,
+    pub messages: Chunked<MsgRecord<M>>,
     /// Whether events are kept. Seed sweeps turn it off; checkers work either way.
     pub enabled: bool,
 }
@@ -75,8 +76,8 @@ pub struct Trace<M> {
 impl<M> Default for Trace<M> {
     fn default() -> Self {
         Trace {
-            events: Vec::new(),
-            messages: Vec::new(),
+            events: Chunked::default(),
+            messages: Chunked::default(),
             enabled: true,
         }
     }

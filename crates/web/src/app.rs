@@ -81,6 +81,8 @@ pub struct State {
     /// after a rewind, which stops at the present; the future it had reached is unchanged until
     /// the reader acts, so its markers stay on the scrubber.
     pub markers: Rc<Vec<Marker>>,
+    /// The horizon `markers` are spread over ([`Snapshot::markers_horizon`]).
+    pub markers_horizon: SimTime,
 }
 
 impl State {
@@ -91,11 +93,10 @@ impl State {
 
     fn with_snapshot(&self, snapshot: Snapshot, load_on: bool) -> State {
         let mut next = self.clone();
-        next.markers = if snapshot.markers.len() >= self.markers.len() || snapshot.now >= snapshot.horizon {
-            snapshot.markers.clone()
-        } else {
-            self.markers.clone()
-        };
+        if snapshot.markers.len() >= self.markers.len() || snapshot.now >= snapshot.horizon {
+            next.markers = snapshot.markers.clone();
+            next.markers_horizon = snapshot.markers_horizon;
+        }
         let leader = current_leader(&snapshot);
         if leader.is_some() && leader != self.leader {
             let (id, term) = leader.unwrap_or_default();
@@ -197,6 +198,7 @@ impl Reducible for State {
                 let mut next = self.with_snapshot(snapshot.clone(), load_on);
                 // A new branch: its markers are the model's, and the old future's are gone.
                 next.markers = snapshot.markers;
+                next.markers_horizon = snapshot.markers_horizon;
                 if branched.is_some() {
                     next.branched_at = branched;
                 }
@@ -210,6 +212,7 @@ impl Reducible for State {
             } => {
                 let mut next = self.with_snapshot(snapshot.clone(), load_on);
                 next.markers = snapshot.markers;
+                next.markers_horizon = snapshot.markers_horizon;
                 next.header = Rc::new(header);
                 next.branched_at = None;
                 next.selected = next.selected.filter(|&n| n <= next.header.nodes);
@@ -488,6 +491,7 @@ fn boot() -> Boot {
         branched_at: None,
         copied: None,
         markers: snapshot.markers.clone(),
+        markers_horizon: snapshot.markers_horizon,
         snapshot,
     };
     Boot {
@@ -902,7 +906,8 @@ pub fn App() -> Html {
                on_select_message={on_select_message.clone()} />
     };
     let scrubber = html! {
-        <Scrubber now={snapshot.now} horizon={snapshot.horizon} markers={s.markers.clone()} on_seek={on_seek.clone()} />
+        <Scrubber now={snapshot.now} horizon={snapshot.horizon} markers={s.markers.clone()}
+                  markers_horizon={s.markers_horizon} on_seek={on_seek.clone()} />
     };
     let clock = html! {
         <p class="clock">

@@ -205,6 +205,9 @@ pub struct Snapshot {
     pub messages: Rc<Vec<MessageView>>,
     pub drops: Rc<Vec<DropView>>,
     pub markers: Rc<Vec<Marker>>,
+    /// The horizon when `markers` was refreshed: the scrubber spreads the marks over it, so
+    /// that between refreshes no mark moves (moving them all costs a frame much of its time).
+    pub markers_horizon: SimTime,
     pub loss_ppm: u32,
     pub latency_us: (u64, u64),
     /// What the panels show: each [`Part`] as of its last refresh.
@@ -291,6 +294,8 @@ pub struct Lab {
 #[derive(Default)]
 struct Markers {
     list: Rc<Vec<Marker>>,
+    /// The horizon at the last refresh.
+    horizon: SimTime,
     scanned: usize,
     committed: u64,
 }
@@ -427,10 +432,12 @@ impl Lab {
                 }
                 Part::Markers => {
                     with_sim!(&self.run, sim => self.markers.update(sim));
+                    self.markers.horizon = snapshot.horizon;
                 }
             }
         }
         snapshot.markers = self.markers.list.clone();
+        snapshot.markers_horizon = self.markers.horizon;
         snapshot.panels = panels.clone();
         self.panels = Some(panels);
         snapshot
@@ -516,6 +523,7 @@ fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
         messages: Rc::new(messages),
         drops: Rc::new(drops),
         markers: Rc::default(),
+        markers_horizon: now,
         loss_ppm: net.loss_ppm,
         latency_us: (net.latency_min_us, net.latency_max_us),
         panels: Panels::default(),
@@ -550,8 +558,9 @@ fn properties<P: Shown>(sim: &Sim<P>) -> Rc<Vec<PropertyView>> {
 fn event_lines<P: Shown>(sim: &Sim<P>) -> Rc<Vec<EventLine>> {
     let trace = sim.trace();
     let first = trace.events.len().saturating_sub(EVENT_LINES);
-    let events = trace.events[first..]
-        .iter()
+    let events = trace
+        .events
+        .iter_from(first)
         .enumerate()
         .map(|(i, e)| {
             let mut text = String::new();
@@ -856,7 +865,7 @@ impl Markers {
             return;
         }
         let list = Rc::make_mut(&mut self.list);
-        for e in &events[self.scanned..] {
+        for e in events.iter_from(self.scanned) {
             let marker = match &e.kind {
                 EventKind::Action { index } => sim.script().actions.get(*index as usize).and_then(|a| match a.action {
                     Action::Request { .. } | Action::Load { .. } => None,

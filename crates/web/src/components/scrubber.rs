@@ -86,6 +86,8 @@ pub struct ScrubberProps {
     pub now: SimTime,
     pub horizon: SimTime,
     pub markers: Rc<Vec<Marker>>,
+    /// The horizon the marks are spread over: the horizon when `markers` was taken.
+    pub markers_horizon: SimTime,
     pub on_seek: Callback<SimTime>,
 }
 
@@ -123,14 +125,15 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
     };
     let seconds = |us: u64| format!("{:.3} s", us as f64 / 1e6);
     let now_us = props.now.as_us().min(horizon_us);
+    let marks_horizon = props.markers_horizon.min(props.horizon);
     html! {
         <div class="scrubber">
             <div class="marks">
-                // The marks sit at their share of the bucketed span (a power of two at least the
-                // horizon, so it changes rarely); this one width stretches that span over the
-                // track as the horizon grows, so a frame moves no mark by itself.
-                <div class="marks-span" style={format!("width:{:.4}%", span_us(props.horizon) as f64 * 100.0 / horizon_us as f64)}>
-                    <MarkLayer markers={props.markers.clone()} width_us={bucket_width_us(props.horizon)}
+                // The marks sit at their share of the bucketed span (a power of two at least
+                // their horizon, so it changes rarely); this one width stretches that span over
+                // the track, and changes only when the marks do: a playing frame moves no mark.
+                <div class="marks-span" style={format!("width:{:.4}%", span_us(marks_horizon) as f64 * 100.0 / marks_horizon.as_us().max(1) as f64)}>
+                    <MarkLayer markers={props.markers.clone()} width_us={bucket_width_us(marks_horizon)}
                                on_seek={props.on_seek.clone()} />
                 </div>
             </div>
