@@ -187,8 +187,11 @@ fn MarkLayer(props: &MarkLayerProps) -> Html {
     };
     html! {
         <div class="marks-layer" {onclick} aria-hidden="true">
+            // Keyed: marks only ever join at the end, and Yew pairs unkeyed children from the
+            // end, so without keys one new mark would rewrite every mark's place.
             { for marks.iter().map(|m| html! {
-                <span class={classes!("mark", m.kind.as_str(), (m.count > 1).then_some("many"))}
+                <span key={m.time.as_us() * KINDS.len() as u64 + m.kind as u64}
+                      class={classes!("mark", m.kind.as_str(), (m.count > 1).then_some("many"))}
                       style={format!("left:{:.4}%", m.time.as_us() as f64 * 100.0 / span)}
                       data-t={m.time.as_us().to_string()} title={title(m)}></span>
             }) }
