@@ -38,6 +38,15 @@ use yew::prelude::*;
 /// parts take turns, at most one a frame, so that no frame renders them all.
 const PANEL_REFRESH_MS: f64 = 100.0;
 
+/// How often a part follows a playing run. The scrubber's marks summarise the whole run and
+/// are the dearest part to redraw (every mark is laid out again), so they follow less often.
+fn refresh_ms(part: Part) -> f64 {
+    match part {
+        Part::Markers => 5.0 * PANEL_REFRESH_MS,
+        Part::Nodes | Part::Events | Part::History => PANEL_REFRESH_MS,
+    }
+}
+
 /// The most real time one frame may account for: after a long pause between frames (a busy
 /// machine, a debugger) the run moves on by this much times the speed, not by minutes.
 const MAX_FRAME_MS: f64 = 100.0;
@@ -378,17 +387,15 @@ impl Animation {
         self.frame.borrow_mut().take();
     }
 
-    /// The panels' part to refresh in the frame at `ms`: the one refreshed longest ago, if that
-    /// was [`PANEL_REFRESH_MS`] or more (marked as refreshed now).
+    /// The panels' part to refresh in the frame at `ms`: of those due ([`refresh_ms`]), the
+    /// one refreshed longest ago (marked as refreshed now).
     fn due_part(&self, ms: f64) -> Option<Part> {
         let mut parts_ms = self.parts_ms.get();
         let (i, last) = parts_ms
             .iter_mut()
             .enumerate()
+            .filter(|(i, last)| last.is_none_or(|last| ms - last >= refresh_ms(Part::ALL[*i])))
             .min_by(|a, b| a.1.unwrap_or(f64::MIN).total_cmp(&b.1.unwrap_or(f64::MIN)))?;
-        if last.is_some_and(|last| ms - last < PANEL_REFRESH_MS) {
-            return None;
-        }
         *last = Some(ms);
         self.parts_ms.set(parts_ms);
         Some(Part::ALL[i])

@@ -207,8 +207,17 @@ pub fn logs(props: &LogsProps) -> Html {
 
     // The column under the pointer or focus is marked in the header, to read indexes across rows.
     let pointed_index = (*pointed).map(|(_, i)| i);
+    // Long indexes do not fit a column: past 99 every other one is labelled, past 999 every
+    // fifth (and always the one pointed at).
+    let label_every = match last {
+        0..=99 => 1,
+        100..=999 => 2,
+        _ => 5,
+    };
     let header = (first..=last).map(|i| {
-        html! { <th scope="col" key={i} class={classes!((pointed_index == Some(i)).then_some("is-pointed"))}>{ i }</th> }
+        let pointed = pointed_index == Some(i);
+        let label = (pointed || i % label_every == 0).then_some(i);
+        html! { <th scope="col" key={i} class={classes!(pointed.then_some("is-pointed"))}>{ for label }</th> }
     });
     let rows = nodes.iter().enumerate().map(|(r, node)| {
         let crashed = node.status == NodeStatus::Crashed;
