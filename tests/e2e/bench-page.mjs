@@ -49,18 +49,31 @@ try {
   }
   console.log(`time to interactive: median ${percentile(ttis, 0.5).toFixed(0)} ms, max ${Math.max(...ttis).toFixed(0)} ms over 5 loads`);
 
-  // 2. Frame times: 9 nodes, 20 client operations a second, at 100x.
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  await page.addInitScript(FRAME_TIMER);
-  await page.goto(`${server.url}?c=raft&s=raft.91~0Gk`);
-  await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
-  await page.getByLabel('Speed', { exact: true }).fill('2');
-  await page.evaluate(() => window.__frameDurations.splice(0));
-  await page.waitForTimeout(5_000);
-  const durations = await page.evaluate(() => window.__frameDurations.slice());
+  // 2. Frame times: 9 nodes, 20 client operations a second, at 100x. On a shared two-core
+  // machine one 5 s run's p95 moves by a millisecond or more from run to run, so the figure is
+  // the median over several runs, each on a fresh page after a second of warm-up.
+  const RUNS = 5;
+  const runs = [];
+  let page;
+  for (let i = 0; i < RUNS; i++) {
+    await page?.close();
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.addInitScript(FRAME_TIMER);
+    await page.goto(`${server.url}?c=raft&s=raft.91~0Gk`);
+    await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
+    await page.getByLabel('Speed', { exact: true }).fill('2');
+    await page.waitForTimeout(1_000);
+    await page.evaluate(() => window.__frameDurations.splice(0));
+    await page.waitForTimeout(5_000);
+    runs.push(await page.evaluate(() => window.__frameDurations.slice()));
+  }
+  const median = (xs) => percentile(xs, 0.5);
   console.log(
-    `frame time, 9 nodes at 100x under load: p50 ${percentile(durations, 0.5).toFixed(1)} ms, ` +
-      `p95 ${percentile(durations, 0.95).toFixed(1)} ms, max ${Math.max(...durations).toFixed(1)} ms over ${durations.length} frames`,
+    `frame time, 9 nodes at 100x under load, median of ${RUNS} runs of 5 s: ` +
+      `p50 ${median(runs.map((d) => percentile(d, 0.5))).toFixed(1)} ms, ` +
+      `p95 ${median(runs.map((d) => percentile(d, 0.95))).toFixed(1)} ms ` +
+      `(runs: ${runs.map((d) => percentile(d, 0.95).toFixed(1)).join(', ')}), ` +
+      `max ${Math.max(...runs.flat()).toFixed(1)} ms over ${runs.flat().length} frames`,
   );
 
   // 3. Frames while paused and while hidden.

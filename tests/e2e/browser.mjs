@@ -42,9 +42,6 @@ const CONTENT_TYPES = {
   '.ico': 'image/x-icon',
 };
 
-/**
- * Serves `root` on 127.0.0.1 at a free port. Resolves to `{ url, close }`.
- */
 /** Runs `body(browser, server)` against the built `dist/`, closing both whatever happens. */
 export async function withBrowser(body) {
   const server = await serveDir(DIST);
@@ -57,6 +54,9 @@ export async function withBrowser(body) {
   }
 }
 
+/**
+ * Serves `root` on 127.0.0.1 at a free port. Resolves to `{ url, close }`.
+ */
 export async function serveDir(root) {
   await fs.access(path.join(root, 'index.html')).catch(() => {
     throw new Error(`${root}/index.html is missing: run \`cargo xtask dist\` first`);
