@@ -39,10 +39,12 @@ use yew::prelude::*;
 const PANEL_REFRESH_MS: f64 = 100.0;
 
 /// How often a part follows a playing run. The scrubber's marks summarise the whole run and
-/// are the dearest part to redraw (every mark is laid out again), so they follow less often.
+/// the linearizability verdict reads the whole history (a check of ten thousand operations
+/// takes a frame's budget and more), so they follow less often.
 fn refresh_ms(part: Part) -> f64 {
     match part {
         Part::Markers => 5.0 * PANEL_REFRESH_MS,
+        Part::Verdict => 10.0 * PANEL_REFRESH_MS,
         Part::Nodes | Part::Events | Part::History => PANEL_REFRESH_MS,
     }
 }

@@ -252,14 +252,17 @@ pub enum Part {
     Nodes,
     /// The event list.
     Events,
-    /// The client history, its verdict and the safety properties.
+    /// The client history and the safety properties.
     History,
+    /// The linearizability verdict: the check reads the whole history, so it is the dearest
+    /// part to refresh.
+    Verdict,
     /// The scrubber's markers.
     Markers,
 }
 
 impl Part {
-    pub const ALL: [Part; 4] = [Part::Nodes, Part::Events, Part::History, Part::Markers];
+    pub const ALL: [Part; 5] = [Part::Nodes, Part::Events, Part::History, Part::Verdict, Part::Markers];
 }
 
 /// A run of one of the lab's protocols.
@@ -425,8 +428,8 @@ impl Lab {
                     panels.messages = snapshot.messages.clone();
                 }
                 Part::Events => panels.events = with_sim!(&self.run, sim => event_lines(sim)),
+                Part::Verdict => panels.verdict = self.verdict(exact),
                 Part::History => {
-                    panels.verdict = self.verdict(exact);
                     panels.properties = with_sim!(&self.run, sim => properties(sim));
                     panels.history = with_sim!(&self.run, sim => Rc::new(history_view(sim.history())));
                 }

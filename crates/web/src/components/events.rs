@@ -15,9 +15,10 @@ use yew::prelude::*;
 /// How many lines the list renders while the reader scrolls back: the newest that pass the
 /// filter. The model keeps a few more, so that a filter still has lines to show.
 pub const EVENT_ROWS: usize = 120;
-/// How many lines it renders while following the newest: enough to start scrolling back, and
-/// cheap to lay out again on every frame (layout time grows with the lines rendered).
-pub const FOLLOW_ROWS: usize = 48;
+/// How many lines it renders while following the newest: the 15rem box shows about 13, so
+/// this is enough to start scrolling back, and cheap to lay out again at every refresh (layout
+/// time grows with the lines rendered).
+pub const FOLLOW_ROWS: usize = 24;
 
 #[derive(Properties, PartialEq)]
 pub struct EventsProps {

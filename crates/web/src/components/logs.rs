@@ -217,7 +217,8 @@ pub fn logs(props: &LogsProps) -> Html {
     let header = (first..=last).map(|i| {
         let pointed = pointed_index == Some(i);
         let label = (pointed || i % label_every == 0).then_some(i);
-        html! { <th scope="col" key={i} class={classes!(pointed.then_some("is-pointed"))}>{ for label }</th> }
+        // Not keyed, like the cells: a moving window relabels the columns in place.
+        html! { <th scope="col" class={classes!(pointed.then_some("is-pointed"))}>{ for label }</th> }
     });
     let rows = nodes.iter().enumerate().map(|(r, node)| {
         let crashed = node.status == NodeStatus::Crashed;

@@ -5,6 +5,7 @@
 
 use crate::model::{Marker, MarkerKind};
 use deepend_core::SimTime;
+use std::fmt::Write as _;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
@@ -71,6 +72,16 @@ pub fn bucket(markers: &[Marker], width_us: u64) -> Vec<Mark> {
         }
     }
     marks
+}
+
+/// One vertical stroke per commit mark, at its bucket (the lane's viewBox is the buckets).
+fn commit_path(commits: &[&Mark], width_us: u64) -> String {
+    let mut d = String::new();
+    for m in commits {
+        let at = m.time.as_us() as f64 / width_us as f64;
+        let _ = write!(d, "M{at:.2} 0V1");
+    }
+    d
 }
 
 fn title(mark: &Mark) -> String {
@@ -185,11 +196,39 @@ fn MarkLayer(props: &MarkLayerProps) -> Html {
             }
         })
     };
+    // Commits are most of the marks (one a bucket while a run is busy): one path draws them
+    // all, in bucket units, and stretches with the span at no cost per mark. A click on the
+    // lane goes to the nearest commit.
+    let (commits, others): (Vec<&Mark>, Vec<&Mark>) = marks.iter().partition(|m| m.kind == MarkerKind::Commit);
+    let on_lane = {
+        let on_seek = props.on_seek.clone();
+        let times: Vec<u64> = commits.iter().map(|m| m.time.as_us()).collect();
+        Callback::from(move |e: MouseEvent| {
+            let Some(lane) = e.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+                return;
+            };
+            let r = lane.get_bounding_client_rect();
+            if r.width() > 0.0 {
+                let at = ((f64::from(e.client_x()) - r.left()) / r.width() * span).max(0.0) as u64;
+                if let Some(&t) = times.iter().min_by_key(|&&t| t.abs_diff(at)) {
+                    on_seek.emit(SimTime::from_us(t));
+                }
+            }
+        })
+    };
+    let lane_title = match commits.iter().map(|m| m.count).sum::<usize>() {
+        0 => String::new(),
+        n => format!("{n} commits: click to go to the nearest"),
+    };
     html! {
         <div class="marks-layer" {onclick} aria-hidden="true">
+            <svg class="commit-lane" viewBox={format!("0 0 {BUCKETS} 1")} preserveAspectRatio="none" onclick={on_lane}>
+                <title>{ lane_title }</title>
+                <path d={commit_path(&commits, props.width_us)} />
+            </svg>
             // Keyed: marks only ever join at the end, and Yew pairs unkeyed children from the
             // end, so without keys one new mark would rewrite every mark's place.
-            { for marks.iter().map(|m| html! {
+            { for others.iter().map(|m| html! {
                 <span key={m.time.as_us() * KINDS.len() as u64 + m.kind as u64}
                       class={classes!("mark", m.kind.as_str(), (m.count > 1).then_some("many"))}
                       style={format!("left:{:.4}%", m.time.as_us() as f64 * 100.0 / span)}
@@ -232,6 +271,8 @@ mod tests {
             ]
         );
         assert_eq!(title(&marks[0]), "0.000 s: index 1 committed and 1 more");
+        let commits: Vec<&Mark> = marks.iter().filter(|m| m.kind == MarkerKind::Commit).collect();
+        assert_eq!(commit_path(&commits, 100), "M0.10 0V1M1.50 0V1");
     }
 
     #[test]
