@@ -30,8 +30,8 @@ pub struct EntryView {
     pub index: u64,
     pub term: u64,
     pub committed: bool,
-    /// `noop`, `write k1 5`, ...
-    pub command: String,
+    /// Shown as `noop`, `write k1 5`, ...: formatted only where a view shows it.
+    pub command: Command,
 }
 
 /// One node: what both protocols share, for the stage, the logs and the inspector's header,
@@ -104,8 +104,8 @@ pub enum Detail {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotView {
     pub slot: u64,
-    pub accepted: Option<(Ballot, String)>,
-    pub learned: Option<(Ballot, String)>,
+    pub accepted: Option<(Ballot, Command)>,
+    pub learned: Option<(Ballot, Command)>,
 }
 
 /// A message on its way.
@@ -634,7 +634,7 @@ impl Shown for Raft {
                         index,
                         term: e.term,
                         committed: index <= committed,
-                        command: e.command.to_string(),
+                        command: e.command,
                     })
                 })
                 .collect::<Vec<_>>()
@@ -783,14 +783,13 @@ fn paxos_slots(accepted: &Slots, learned: &Slots, full: bool) -> (Vec<SlotView>,
     }
     let last = last_slot(accepted, learned);
     let from = last.saturating_sub(LOG_WINDOW) + 1;
-    let shown = |v: &(Ballot, Command)| (v.0, v.1.to_string());
     let slots: Vec<SlotView> = (from..=last)
         .filter_map(|slot| {
             let (a, l) = (accepted.get(&slot), learned.get(&slot));
             (a.is_some() || l.is_some()).then(|| SlotView {
                 slot,
-                accepted: a.map(shown),
-                learned: l.map(shown),
+                accepted: a.copied(),
+                learned: l.copied(),
             })
         })
         .collect();
@@ -806,7 +805,7 @@ fn paxos_slots(accepted: &Slots, learned: &Slots, full: bool) -> (Vec<SlotView>,
                 index: s.slot,
                 term: ballot.round,
                 committed,
-                command: command.clone(),
+                command: *command,
             })
         })
         .collect();

@@ -294,8 +294,8 @@ fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
                     </dl>
                 }
             };
-            let cell = |v: &Option<(deepend_core::paxos::Ballot, String)>| match v {
-                Some((b, value)) => html! { <><span class="muted">{ format!("{b} ") }</span>{ value.clone() }</> },
+            let cell = |v: &Option<(deepend_core::paxos::Ballot, deepend_core::kv::Command)>| match v {
+                Some((b, value)) => html! { <><span class="muted">{ format!("{b} ") }</span>{ value.to_string() }</> },
                 None => html! { <span class="muted">{ "—" }</span> },
             };
             let rows = slots.iter().rev().map(|s: &SlotView| {

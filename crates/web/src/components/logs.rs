@@ -454,7 +454,7 @@ mod tests {
                 index,
                 term,
                 committed,
-                command: "noop".into(),
+                command: deepend_core::kv::Command::Noop,
             })
             .collect();
         NodeView {
