@@ -487,17 +487,8 @@ pub fn Stage(props: &StageProps) -> Html {
                 <rect class="st-bg" width={view.w.to_string()} height={view.h.to_string()} />
                 // Links across islands first, so that the islands' blobs cover them: they show
                 // only in the water between the islands.
-                <g class="st-links st-links-across" aria-hidden="true">
-                    { for pairs(n).filter(|&(lo, hi)| layout.island_of(lo) != layout.island_of(hi)).map(|(lo, hi)| html! {
-                        <Link
-                            key={u32::from(lo) << 8 | u32::from(hi)}
-                            {lo} {hi}
-                            a={positions[usize::from(lo) - 1]}
-                            b={positions[usize::from(hi) - 1]}
-                            state={LinkState::Partitioned}
-                        />
-                    }) }
-                </g>
+                <Links layer={LinkLayer::Across} layout={layout.clone()} positions={positions.clone()}
+                       cuts={props.cuts.clone()} {focus_link} />
                 if layout.is_split() {
                     <g class="st-islands" aria-hidden="true" opacity={islands_opacity}>
                         { for layout.islands.iter().enumerate().map(|(i, isle)| html! {
@@ -512,30 +503,11 @@ pub fn Stage(props: &StageProps) -> Html {
                         }) }
                     </g>
                 }
-                <g class="st-links" aria-hidden="true">
-                    { for pairs(n).filter(|&(lo, hi)| layout.island_of(lo) == layout.island_of(hi)).map(|(lo, hi)| html! {
-                        <Link
-                            key={u32::from(lo) << 8 | u32::from(hi)}
-                            {lo} {hi}
-                            a={positions[usize::from(lo) - 1]}
-                            b={positions[usize::from(hi) - 1]}
-                            state={layout::link_state(&layout, &props.cuts, lo, hi)}
-                        />
-                    }) }
-                </g>
+                <Links layer={LinkLayer::Within} layout={layout.clone()} positions={positions.clone()}
+                       cuts={props.cuts.clone()} {focus_link} />
                 // Under the nodes, so that a press near a node always reaches the node.
-                <g class="st-linkhits">
-                    { for pairs(n).map(|(lo, hi)| html! {
-                        <LinkHit
-                            key={u32::from(lo) << 8 | u32::from(hi)}
-                            {lo} {hi}
-                            a={positions[usize::from(lo) - 1]}
-                            b={positions[usize::from(hi) - 1]}
-                            state={layout::link_state(&layout, &props.cuts, lo, hi)}
-                            focusable={focus_link == Some((lo, hi))}
-                        />
-                    }) }
-                </g>
+                <Links layer={LinkLayer::Hits} layout={layout.clone()} positions={positions.clone()}
+                       cuts={props.cuts.clone()} {focus_link} />
                 <g class="st-nodes">
                     { for props.nodes.iter().filter_map(|v| {
                         let p = *positions.get(usize::from(v.id).wrapping_sub(1))?;
@@ -573,6 +545,63 @@ pub fn Stage(props: &StageProps) -> Html {
             // end, so a child that comes and goes here would make it rebuild the whole SVG.
             { menu.unwrap_or_default() }
         </div>
+    }
+}
+
+/// The link layers of the stage, drawn at different depths.
+#[derive(Clone, Copy, PartialEq)]
+enum LinkLayer {
+    /// Links between islands, under the islands' blobs: they show only in the water between.
+    Across,
+    /// Links within islands.
+    Within,
+    /// Every link's hit area and focus target, under the nodes.
+    Hits,
+}
+
+#[derive(Properties, PartialEq)]
+struct LinksProps {
+    layer: LinkLayer,
+    layout: Rc<Layout>,
+    /// Where the nodes are drawn now (gliding or dragged ones differ from the layout).
+    positions: Vec<Point>,
+    cuts: Rc<Vec<(NodeId, NodeId)>>,
+    focus_link: Option<(NodeId, NodeId)>,
+}
+
+/// One layer of links. Its own component so that a frame in which no node moved and no link
+/// changed (nearly every frame of a playing run) skips the whole layer with one comparison.
+#[function_component]
+fn Links(props: &LinksProps) -> Html {
+    let LinksProps {
+        layer,
+        layout,
+        positions,
+        cuts,
+        focus_link,
+    } = props;
+    let at = |id: NodeId| positions[usize::from(id) - 1];
+    let links = pairs(positions.len()).filter_map(|(lo, hi)| {
+        let key = u32::from(lo) << 8 | u32::from(hi);
+        let across = layout.island_of(lo) != layout.island_of(hi);
+        Some(match layer {
+            LinkLayer::Across if across => html! {
+                <Link {key} {lo} {hi} a={at(lo)} b={at(hi)} state={LinkState::Partitioned} />
+            },
+            LinkLayer::Within if !across => html! {
+                <Link {key} {lo} {hi} a={at(lo)} b={at(hi)} state={layout::link_state(layout, cuts, lo, hi)} />
+            },
+            LinkLayer::Hits => html! {
+                <LinkHit {key} {lo} {hi} a={at(lo)} b={at(hi)} state={layout::link_state(layout, cuts, lo, hi)}
+                         focusable={*focus_link == Some((lo, hi))} />
+            },
+            _ => return None,
+        })
+    });
+    match layer {
+        LinkLayer::Across => html! { <g class="st-links st-links-across" aria-hidden="true">{ for links }</g> },
+        LinkLayer::Within => html! { <g class="st-links" aria-hidden="true">{ for links }</g> },
+        LinkLayer::Hits => html! { <g class="st-linkhits">{ for links }</g> },
     }
 }
 
