@@ -1012,7 +1012,7 @@ pub fn App() -> Html {
                     <Inspector nodes={panels.nodes.clone()} selected={s.selected} messages={panels.messages.clone()}
                                selected_message={s.selected_message} on_action={on_action.clone()} />
                     <Invariants properties={panels.properties.clone()} {on_jump} />
-                    <HistoryPanel history={panels.history.clone()} verdict={panels.verdict.clone()} />
+                    <HistoryPanel history={panels.history.clone()} total={panels.history_total} verdict={panels.verdict.clone()} />
                 </div>
                 <div class="below">
                     <Logs nodes={panels.nodes.clone()} selected={s.selected} />

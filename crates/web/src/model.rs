@@ -223,7 +223,10 @@ pub struct Panels {
     /// The messages in flight when `nodes` was taken, for the inspector.
     pub messages: Rc<Vec<MessageView>>,
     pub properties: Rc<Vec<PropertyView>>,
+    /// The latest [`HISTORY_WINDOW`] client operations.
     pub history: Rc<Vec<OpView>>,
+    /// How many client operations the whole history holds.
+    pub history_total: usize,
     pub verdict: Rc<String>,
     pub events: Rc<Vec<EventLine>>,
 }
@@ -432,6 +435,7 @@ impl Lab {
                 Part::History => {
                     panels.properties = with_sim!(&self.run, sim => properties(sim));
                     panels.history = with_sim!(&self.run, sim => Rc::new(history_view(sim.history())));
+                    panels.history_total = with_sim!(&self.run, sim => sim.history().events.iter().filter(|e| e.kind == Outcome::Invoke).count());
                 }
                 Part::Markers => {
                     with_sim!(&self.run, sim => self.markers.update(sim));
@@ -812,8 +816,8 @@ fn paxos_slots(accepted: &Slots, learned: &Slots, full: bool) -> (Vec<SlotView>,
     (slots, log)
 }
 
-/// How many of the latest client operations the history panel gets.
-pub const HISTORY_WINDOW: usize = 200;
+/// How many of the latest client operations the history panel gets: as many as it lists.
+pub const HISTORY_WINDOW: usize = 60;
 
 /// The latest [`HISTORY_WINDOW`] operations, each with its invocation and return.
 fn history_view(history: &History) -> Vec<OpView> {

@@ -10,12 +10,15 @@ use yew::prelude::*;
 
 /// How many of the latest operations the timeline draws.
 pub const TIMELINE_OPS: usize = 16;
-/// How many of the latest operations the table lists.
-pub const TABLE_OPS: usize = 60;
+/// How many of the latest operations the table lists (all the model hands over).
+pub const TABLE_OPS: usize = crate::model::HISTORY_WINDOW;
 
 #[derive(Properties, PartialEq)]
 pub struct HistoryProps {
+    /// The latest operations.
     pub history: Rc<Vec<OpView>>,
+    /// How many operations the whole history holds.
+    pub total: usize,
     pub verdict: Rc<String>,
 }
 
@@ -264,7 +267,7 @@ pub fn history_panel(props: &HistoryProps) -> Html {
     });
     let shown_note = {
         let cap = if *table { TABLE_OPS } else { TIMELINE_OPS };
-        if all.len() > cap {
+        if props.total.max(all.len()) > cap {
             format!(", the last {cap} shown")
         } else {
             String::new()
@@ -285,7 +288,7 @@ pub fn history_panel(props: &HistoryProps) -> Html {
                 <p class={classes!("verdict-detail", class)}>{ detail }</p>
             }
             <p class="muted hist-count">
-                { format!("{} operations, {pending} pending{shown_note}", all.len()) }
+                { format!("{} operations, {pending} pending{shown_note}", props.total.max(all.len())) }
             </p>
             { body }
             <p class="hist-legend" aria-hidden="true">
