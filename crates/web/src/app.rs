@@ -53,6 +53,10 @@ fn refresh_ms(part: Part) -> f64 {
 /// machine, a debugger) the run moves on by this much times the speed, not by minutes.
 const MAX_FRAME_MS: f64 = 100.0;
 
+/// Below this speed a playing run's messages stay on the stage long enough to be pointed at
+/// (at 1x one crosses a 10-15 ms link in about a frame).
+const POINTABLE_BELOW_SPEED: f64 = 1.0;
+
 /// The client that the "client write" button speaks for (load clients are numbered from 100).
 const MANUAL_CLIENT: u32 = 1;
 
@@ -911,6 +915,7 @@ pub fn App() -> Html {
         <Stage nodes={snapshot.nodes.clone()} islands={snapshot.islands.clone()} cuts={snapshot.cuts.clone()}
                messages={snapshot.messages.clone()} drops={snapshot.drops.clone()}
                selected={s.selected} selected_message={s.selected_message}
+               pointable={!s.playing || s.speed < POINTABLE_BELOW_SPEED}
                on_action={on_action.clone()} on_select={on_select.clone()}
                on_select_message={on_select_message.clone()} />
     };

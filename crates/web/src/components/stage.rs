@@ -41,6 +41,10 @@ pub struct StageProps {
     pub drops: Rc<Vec<DropView>>,
     pub selected: Option<NodeId>,
     pub selected_message: Option<u32>,
+    /// Whether messages can be pointed at: each gets a hover description and a wide hit area.
+    /// Off while a run plays fast, when a message crosses the stage in a frame or two; those
+    /// elements would be made and thrown away every frame for nobody.
+    pub pointable: bool,
     pub on_action: Callback<Action>,
     pub on_select: Callback<Option<NodeId>>,
     pub on_select_message: Callback<Option<u32>>,
@@ -536,7 +540,7 @@ pub fn Stage(props: &StageProps) -> Html {
                     { for props.drops.iter().filter_map(|d| drop_mark(d, &positions)) }
                 </g>
                 <g class="st-messages">
-                    { for props.messages.iter().filter_map(|m| message_mark(m, &positions, props.selected_message)) }
+                    { for props.messages.iter().filter_map(|m| message_mark(m, &positions, props.selected_message, props.pointable)) }
                 </g>
                 { drag_overlay(view, target, &layout) }
                 <Legend split={layout.is_split()} {paxos} {view} />
@@ -965,7 +969,7 @@ fn shape_html(shape: Shape, small: bool) -> Html {
     }
 }
 
-fn message_mark(m: &MessageView, positions: &[Point], selected: Option<u32>) -> Option<Html> {
+fn message_mark(m: &MessageView, positions: &[Point], selected: Option<u32>, pointable: bool) -> Option<Html> {
     let a = *positions.get(usize::from(m.from).wrapping_sub(1))?;
     let b = *positions.get(usize::from(m.to).wrapping_sub(1))?;
     let (a, b) = rim_segment(a, b)?;
@@ -997,8 +1001,10 @@ fn message_mark(m: &MessageView, positions: &[Point], selected: Option<u32>) -> 
             data-msg={m.id.to_string()}
             data-kind={m.kind}
         >
-            <title>{ format!("n{} → n{}: {}{}", m.from, m.to, m.label, if m.lost { " (will be lost)" } else { "" }) }</title>
-            <circle class="st-msg-hit" r="13" />
+            if pointable {
+                <title>{ format!("n{} → n{}: {}{}", m.from, m.to, m.label, if m.lost { " (will be lost)" } else { "" }) }</title>
+                <circle class="st-msg-hit" r="13" />
+            }
             if is_selected {
                 <circle class="st-msg-ring" r="15" />
             }
