@@ -106,11 +106,16 @@ impl State {
         self.playing && self.visible && (!self.embed || (self.started && self.onscreen))
     }
 
+    /// Shows the snapshot's scrubber markers.
+    fn adopt_markers(&mut self, snapshot: &Snapshot) {
+        self.markers = snapshot.markers.clone();
+        self.markers_horizon = snapshot.markers_horizon;
+    }
+
     fn with_snapshot(&self, snapshot: Snapshot, load_on: bool) -> State {
         let mut next = self.clone();
         if snapshot.markers.len() >= self.markers.len() || snapshot.now >= snapshot.horizon {
-            next.markers = snapshot.markers.clone();
-            next.markers_horizon = snapshot.markers_horizon;
+            next.adopt_markers(&snapshot);
         }
         let leader = current_leader(&snapshot);
         if leader.is_some() && leader != self.leader {
@@ -212,8 +217,7 @@ impl Reducible for State {
             } => {
                 let mut next = self.with_snapshot(snapshot.clone(), load_on);
                 // A new branch: its markers are the model's, and the old future's are gone.
-                next.markers = snapshot.markers;
-                next.markers_horizon = snapshot.markers_horizon;
+                next.adopt_markers(&snapshot);
                 if branched.is_some() {
                     next.branched_at = branched;
                 }
@@ -226,8 +230,7 @@ impl Reducible for State {
                 load_on,
             } => {
                 let mut next = self.with_snapshot(snapshot.clone(), load_on);
-                next.markers = snapshot.markers;
-                next.markers_horizon = snapshot.markers_horizon;
+                next.adopt_markers(&snapshot);
                 next.header = Rc::new(header);
                 next.branched_at = None;
                 next.selected = next.selected.filter(|&n| n <= next.header.nodes);
