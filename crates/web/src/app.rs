@@ -397,12 +397,14 @@ impl Animation {
     }
 
     /// The panels' part to refresh in the frame at `ms`: of those due ([`refresh_ms`]), the
-    /// one refreshed longest ago (marked as refreshed now).
+    /// one refreshed longest ago (marked as refreshed now). Embedded, the page shows no panels,
+    /// so only the scrubber's markers are kept up.
     fn due_part(&self, ms: f64) -> Option<Part> {
         let mut parts_ms = self.parts_ms.get();
         let (i, last) = parts_ms
             .iter_mut()
             .enumerate()
+            .filter(|(i, _)| !self.embed || Part::ALL[*i] == Part::Markers)
             .filter(|(i, last)| last.is_none_or(|last| ms - last >= refresh_ms(Part::ALL[*i])))
             .min_by(|a, b| a.1.unwrap_or(f64::MIN).total_cmp(&b.1.unwrap_or(f64::MIN)))?;
         *last = Some(ms);
