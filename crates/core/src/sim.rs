@@ -27,7 +27,7 @@ use crate::protocol::{
 use crate::rng::SimRng;
 use crate::script::{Action, Script, TimedAction};
 use crate::time::{parse_duration_us, parse_range_us};
-use crate::trace::{EventKind, Fnv64, MsgId, MsgRecord, Trace};
+use crate::trace::{Event, EventKind, Fnv64, MsgId, MsgRecord, Trace};
 use crate::{ClientId, Key, NodeId, SimTime, Value};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -523,6 +523,12 @@ impl<P: Protocol> Sim<P> {
     }
     /// The time of the next queued event or script action.
     pub fn next_event_time(&self) -> Option<SimTime> {
+        self.next_due().map(|(at, _)| at)
+    }
+
+    /// When the next thing happens, and whether it is a script action rather than a queued
+    /// event (an action due at the same instant as an event comes after it).
+    fn next_due(&self) -> Option<(SimTime, bool)> {
         let queued = self.world.queue.peek().map(|q| q.time);
         let action = self
             .script
@@ -530,16 +536,24 @@ impl<P: Protocol> Sim<P> {
             .get(self.world.next_action)
             .map(|a| a.at.max(self.world.now));
         match (queued, action) {
-            (Some(q), Some(a)) => Some(q.min(a)),
-            (q, a) => q.or(a),
+            (Some(q), Some(a)) if a < q => Some((a, true)),
+            (Some(q), _) => Some((q, false)),
+            (None, Some(a)) => Some((a, true)),
+            (None, None) => None,
         }
+    }
+
+    /// Writes one trace event as its readable line (without a newline), script actions by
+    /// their text.
+    pub fn write_event_line(&self, out: &mut String, event: &Event) {
+        self.trace.write_line(out, event, &|i| self.action_text(i));
     }
 
     /// The whole trace as readable lines.
     pub fn render_trace(&self) -> String {
         let mut out = String::new();
         for event in &self.trace.events {
-            self.trace.write_line(&mut out, event, &|i| self.action_text(i));
+            self.write_event_line(&mut out, event);
             out.push('\n');
         }
         out
@@ -550,7 +564,7 @@ impl<P: Protocol> Sim<P> {
         let mut line = String::new();
         for event in &self.trace.events {
             line.clear();
-            self.trace.write_line(&mut line, event, &|i| self.action_text(i));
+            self.write_event_line(&mut line, event);
             hash.write(line.as_bytes());
             hash.write(b"\n");
         }
@@ -567,17 +581,8 @@ impl<P: Protocol> Sim<P> {
 
     /// Processes the next event or action, if any. Returns false when nothing is left.
     pub fn step(&mut self) -> bool {
-        let queued = self.world.queue.peek().map(|q| q.time);
-        let action = self
-            .script
-            .actions
-            .get(self.world.next_action)
-            .map(|a| a.at.max(self.world.now));
-        let (at, action_due) = match (queued, action) {
-            (Some(q), Some(a)) if a < q => (a, true),
-            (Some(q), _) => (q, false),
-            (None, Some(a)) => (a, true),
-            (None, None) => return false,
+        let Some((at, action_due)) = self.next_due() else {
+            return false;
         };
         // A checkpoint holds the state as it stands between two events. Spacing them by events
         // rather than by time bounds the replay a seek costs, whatever the load.

@@ -179,15 +179,14 @@ pub enum Msg {
         header: Header,
         load_on: bool,
     },
-    /// Play on (pausing is a [`Msg::Frame`] with the exact snapshot, so the panels catch up).
+    /// Play on, and (embedded) count the run as started by its reader. Pausing is a
+    /// [`Msg::Frame`] with the exact snapshot, so the panels catch up.
     Play,
     Speed(f64),
     Select(Option<NodeId>),
     SelectMessage(Option<u32>),
     Visible(bool),
     Onscreen(bool),
-    /// Embedded: the reader pressed play for the first time.
-    Start,
     Banner(Option<String>),
     DismissBranched,
     Copied(Option<&'static str>),
@@ -260,11 +259,6 @@ impl Reducible for State {
             },
             Msg::Onscreen(onscreen) => State {
                 onscreen,
-                ..(*self).clone()
-            },
-            Msg::Start => State {
-                started: true,
-                playing: true,
                 ..(*self).clone()
             },
             Msg::Banner(banner) => State {
@@ -552,7 +546,7 @@ fn run_control(control: Control, lab: &Rc<RefCell<Lab>>, state: &State, dispatch
         }
     };
     match control {
-        Control::TogglePlay if embed && !state.started => dispatcher.dispatch(Msg::Start),
+        Control::TogglePlay if embed && !state.started => dispatcher.dispatch(Msg::Play),
         Control::TogglePlay => {
             let mut lab = lab.borrow_mut();
             sync_url(&lab, state.playing);
@@ -809,7 +803,7 @@ impl Handlers {
             on_jump,
             dismiss_banner: click(|| Msg::Banner(None)),
             dismiss_branched: click(|| Msg::DismissBranched),
-            start: click(|| Msg::Start),
+            start: click(|| Msg::Play),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! scenario.
 
 use deepend_core::history::{EventKind as Outcome, History};
-use deepend_core::kv::Command;
+use deepend_core::kv::{Command, KvStore};
 use deepend_core::lin::{self, Verdict};
 use deepend_core::net::DropReason;
 use deepend_core::paxos::{self, Ballot, Paxos, PaxosParams, Phase};
@@ -571,12 +571,7 @@ fn event_lines<P: Shown>(sim: &Sim<P>) -> Rc<Vec<EventLine>> {
         .enumerate()
         .map(|(i, e)| {
             let mut text = String::new();
-            trace.write_line(&mut text, e, &|a| {
-                sim.script()
-                    .actions
-                    .get(a as usize)
-                    .map_or_else(String::new, |t| t.action.to_string())
-            });
+            sim.write_event_line(&mut text, e);
             EventLine {
                 index: first + i,
                 time: e.time,
@@ -585,6 +580,15 @@ fn event_lines<P: Shown>(sim: &Sim<P>) -> Rc<Vec<EventLine>> {
         })
         .collect();
     Rc::new(events)
+}
+
+/// A node's key-value data, for the panels (`full`) only.
+fn kv_view(kv: &KvStore, full: bool) -> Vec<(Key, Value)> {
+    if full {
+        kv.data().iter().map(|(k, v)| (*k, *v)).collect()
+    } else {
+        Vec::new()
+    }
 }
 
 /// The fields every node view has whatever the protocol: status, clock, election timer.
@@ -652,11 +656,7 @@ impl Shown for Raft {
                 last_applied: r.last_applied(),
                 last_index: r.log().last_index(),
                 log: window(r.log(), r.commit_index()),
-                kv: if full {
-                    r.kv().data().iter().map(|(k, v)| (*k, *v)).collect()
-                } else {
-                    Vec::new()
-                },
+                kv: kv_view(r.kv(), full),
                 detail: Detail::Raft {
                     voted_for: r.voted_for(),
                     pre_candidate: r.is_pre_candidate(),
@@ -719,11 +719,7 @@ impl Shown for Paxos {
                     last_applied: p.last_applied(),
                     last_index: last_slot(p.accepted_all(), p.learned_all()),
                     log,
-                    kv: if full {
-                        p.kv().data().iter().map(|(k, v)| (*k, *v)).collect()
-                    } else {
-                        Vec::new()
-                    },
+                    kv: kv_view(p.kv(), full),
                     detail: Detail::Paxos {
                         mode,
                         proposer,

@@ -382,6 +382,13 @@ impl Xtask {
     // ---------------------------------------------------------------------------------------
     // check-core
 
+    /// `cargo tree` of the whole workspace's wasm build (normal dependencies), with `args`.
+    fn wasm_tree(&self, args: &[&str]) -> Option<String> {
+        let mut all = vec!["tree", "--workspace", "-e", "normal", "--target", WASM_TARGET];
+        all.extend_from_slice(args);
+        self.capture(&mut self.cargo(&all))
+    }
+
     fn check_core(&self) -> Result {
         // 1. The core depends on no browser crate and no OS randomness, on any target.
         let tree = self
@@ -412,18 +419,7 @@ impl Xtask {
         // 2. In the wasm build of the whole workspace, getrandom enters only through the
         //    allowed crates (see GETRANDOM_ALLOWED_DEPENDENTS), never through our own code.
         let wasm_tree = self
-            .capture(&mut self.cargo(&[
-                "tree",
-                "--workspace",
-                "-e",
-                "normal",
-                "--target",
-                WASM_TARGET,
-                "--prefix",
-                "none",
-                "-f",
-                "{p}",
-            ]))
+            .wasm_tree(&["--prefix", "none", "-f", "{p}"])
             .ok_or("`cargo tree --workspace --target wasm32-unknown-unknown` failed")?;
         let mut versions: Vec<&str> = wasm_tree
             .lines()
@@ -435,22 +431,7 @@ impl Xtask {
         for version in &versions {
             let spec = format!("getrandom@{version}");
             let inverted = self
-                .capture(&mut self.cargo(&[
-                    "tree",
-                    "--workspace",
-                    "-e",
-                    "normal",
-                    "--target",
-                    WASM_TARGET,
-                    "-i",
-                    &spec,
-                    "--depth",
-                    "1",
-                    "--prefix",
-                    "depth",
-                    "-f",
-                    "{p}",
-                ]))
+                .wasm_tree(&["-i", &spec, "--depth", "1", "--prefix", "depth", "-f", "{p}"])
                 .ok_or_else(|| format!("`cargo tree -i {spec}` failed"))?;
             let dependents: Vec<&str> = inverted
                 .lines()

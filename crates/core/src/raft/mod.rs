@@ -517,15 +517,7 @@ impl Raft {
         self.reset_votes();
         self.reset_election_timer(ctx);
         self.note_role(ctx);
-        let msg = Message::RequestVote {
-            term: self.current_term.saturating_add(1),
-            last_log_index: self.log.last_index(),
-            last_log_term: self.log.last_term(),
-            pre_vote: true,
-        };
-        for p in self.peers() {
-            ctx.send(p, msg.clone());
-        }
+        self.request_votes(ctx, self.current_term.saturating_add(1), true);
         if self.has_quorum(&self.votes) {
             self.start_election(ctx);
         }
@@ -543,17 +535,23 @@ impl Raft {
         self.reset_votes();
         self.reset_election_timer(ctx);
         self.note_role(ctx);
+        self.request_votes(ctx, self.current_term, false);
+        if self.has_quorum(&self.votes) {
+            self.become_leader(ctx);
+        }
+    }
+
+    /// Asks every peer for its vote (or pre-vote) at `term`, with our log's last index and
+    /// term for the up-to-date check (section 5.4.1).
+    fn request_votes(&self, ctx: &mut Ctx<Message>, term: u64, pre_vote: bool) {
         let msg = Message::RequestVote {
-            term: self.current_term,
+            term,
             last_log_index: self.log.last_index(),
             last_log_term: self.log.last_term(),
-            pre_vote: false,
+            pre_vote,
         };
         for p in self.peers() {
             ctx.send(p, msg.clone());
-        }
-        if self.has_quorum(&self.votes) {
-            self.become_leader(ctx);
         }
     }
 
