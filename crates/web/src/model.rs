@@ -432,11 +432,11 @@ impl Lab {
                 }
                 Part::Events => panels.events = with_sim!(&self.run, sim => event_lines(sim)),
                 Part::Verdict => panels.verdict = self.verdict(exact),
-                Part::History => {
-                    panels.properties = with_sim!(&self.run, sim => properties(sim));
-                    panels.history = with_sim!(&self.run, sim => Rc::new(history_view(sim.history())));
-                    panels.history_total = with_sim!(&self.run, sim => sim.history().events.iter().filter(|e| e.kind == Outcome::Invoke).count());
-                }
+                Part::History => with_sim!(&self.run, sim => {
+                    panels.properties = properties(sim);
+                    panels.history = Rc::new(history_view(sim.history()));
+                    panels.history_total = sim.history().events.iter().filter(|e| e.kind == Outcome::Invoke).count();
+                }),
                 Part::Markers => {
                     with_sim!(&self.run, sim => self.markers.update(sim));
                     self.markers.horizon = snapshot.horizon;
