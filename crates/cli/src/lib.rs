@@ -5,20 +5,16 @@ pub mod check_history;
 pub mod run;
 pub mod sweep;
 
+use deepend_core::chapters::{self, Visit};
 use deepend_core::faults::FaultPlan;
 use deepend_core::lin::{self, Verdict};
-use deepend_core::paxos::Paxos;
 use deepend_core::protocol::Protocol;
-use deepend_core::raft::Raft;
 use deepend_core::script::Script;
 use deepend_core::sim::{Found, Liveness, Sim};
 use deepend_core::{NodeId, SimTime};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// The protocols the tool runs, by the name scripts use.
-pub const PROTOCOLS: &[&str] = &[Raft::NAME, Paxos::NAME];
 
 /// Writes a command's output; a reader that went away (`| head`) is not an error worth a panic.
 pub fn emit(text: &str) {
@@ -44,27 +40,34 @@ pub fn default_until(script: &Script) -> SimTime {
 /// Runs `script` to `until` and renders the trace (if asked) and a summary; the flag says
 /// whether every safety property held and the history is linearizable.
 pub fn run_script(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
-    match script.header.protocol.as_str() {
-        "raft" => Ok(render_run::<Raft>(script, until, with_trace)?),
-        "paxos" => Ok(render_run::<Paxos>(script, until, with_trace)?),
-        other => Err(format!(
-            "unknown protocol \"{other}\"; expected one of {}",
-            PROTOCOLS.join(", ")
-        )),
+    struct Render<'a> {
+        script: &'a Script,
+        until: SimTime,
+        with_trace: bool,
     }
-}
-
-fn render_run<P: Protocol>(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
-    let mut sim = Sim::<P>::new(script)?;
-    sim.run_until(until);
-    let mut out = String::new();
-    if with_trace {
-        out.push_str(&sim.render_trace());
-        out.push('\n');
+    impl Visit for Render<'_> {
+        type Output = Result<(String, bool), String>;
+        fn visit<P: Protocol>(self) -> Self::Output {
+            let mut sim = Sim::<P>::new(self.script)?;
+            sim.run_until(self.until);
+            let mut out = String::new();
+            if self.with_trace {
+                out.push_str(&sim.render_trace());
+                out.push('\n');
+            }
+            let (text, clean) = summary(&sim);
+            out.push_str(&text);
+            Ok((out, clean))
+        }
     }
-    let (text, clean) = summary(&sim);
-    out.push_str(&text);
-    Ok((out, clean))
+    chapters::visit(
+        &script.header.protocol,
+        Render {
+            script,
+            until,
+            with_trace,
+        },
+    )?
 }
 
 /// The end state of a run in a few readable lines: nodes, violations, history, liveness; and
@@ -183,16 +186,14 @@ pub fn sweep_seed<P: Protocol>(plan: &FaultPlan, seed: u64) -> Result<SeedResult
 
 /// Runs seeds `first..first + count` on `threads` threads; results come back in seed order.
 pub fn sweep(plan: &FaultPlan, first: u64, count: u64, threads: usize) -> Result<Vec<SeedResult>, String> {
-    let run: fn(&FaultPlan, u64) -> Result<SeedResult, String> = match plan.protocol.as_str() {
-        "raft" => sweep_seed::<Raft>,
-        "paxos" => sweep_seed::<Paxos>,
-        other => {
-            return Err(format!(
-                "unknown protocol \"{other}\"; expected one of {}",
-                PROTOCOLS.join(", ")
-            ));
+    struct Seeds;
+    impl Visit for Seeds {
+        type Output = fn(&FaultPlan, u64) -> Result<SeedResult, String>;
+        fn visit<P: Protocol>(self) -> Self::Output {
+            sweep_seed::<P>
         }
-    };
+    }
+    let run = chapters::visit(&plan.protocol, Seeds)?;
     // Fail fast on a bad plan (an unknown variant, say) before starting threads.
     run(plan, first)?;
     let next = AtomicU64::new(first);

@@ -11,7 +11,7 @@
 //! Bugs that need a leader to die at the wrong moment (a forgotten vote, an early commit)
 //! show up under churn in seeds that the random schedule never finds.
 
-use crate::protocol::{Op, Protocol, Role};
+use crate::protocol::{Op, Protocol};
 use crate::rng::SimRng;
 use crate::script::{Action, Header, Script, TimedAction};
 use crate::sim::{NodeStatus, Sim};
@@ -208,7 +208,7 @@ pub fn churn<P: Protocol>(sim: &mut Sim<P>, seed: u64, duration_us: u64) {
         let leaders: Vec<NodeId> = up
             .iter()
             .copied()
-            .filter(|&id| sim.node(id).is_some_and(|p| p.role() == Role::Leader))
+            .filter(|&id| sim.node(id).is_some_and(|p| p.role().leads))
             .collect();
         let action = match rng.range_inclusive(0, 99) {
             // Crash a leader (most likely right after it appended something).

@@ -11,7 +11,10 @@
 //! wasm-bindgen), reads no clock, uses no OS randomness, and never lets the iteration order of
 //! a hash map decide an outcome. `cargo xtask check-core` enforces the first three.
 
+pub mod chapters;
 pub mod chunked;
+#[cfg(feature = "echo")]
+pub mod echo;
 pub mod faults;
 pub mod history;
 pub mod kv;

@@ -71,27 +71,31 @@ pub enum ClientReply {
     NotLeader { leader: Option<NodeId> },
 }
 
-/// A node's role, as the stage colours it and the DOM contract names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Follower,
-    Candidate,
-    Leader,
+/// A node's role, as the protocol names it: the stage colours it, the DOM contract shows
+/// `name` as `data-role`, and `leads` marks the node a chapter's views and liveness figures
+/// treat as its leader (Raft's leader, Paxos's distinguished proposer, a 2PC coordinator).
+/// Each protocol names its own roles; the three below are Raft's and Paxos's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Role {
+    pub name: &'static str,
+    pub leads: bool,
 }
 
 impl Role {
+    pub const FOLLOWER: Role = Role::new("follower", false);
+    pub const CANDIDATE: Role = Role::new("candidate", false);
+    pub const LEADER: Role = Role::new("leader", true);
+
+    pub const fn new(name: &'static str, leads: bool) -> Role {
+        Role { name, leads }
+    }
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Follower => "follower",
-            Role::Candidate => "candidate",
-            Role::Leader => "leader",
-        }
+        self.name
     }
 }
 
 /// What a protocol says happened, for the trace, the views and the checkers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Note {
     /// The node's role or term changed (`term` is the ballot round for Paxos).
     Role { role: Role, term: u64 },
@@ -210,6 +214,18 @@ pub struct Violation {
     pub detail: String,
 }
 
+/// A named starting point of a chapter, as the lab's selector offers it: a few settings over
+/// the protocol's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scenario {
+    /// A stable name, for the selector's values (`multi-paxos`).
+    pub value: &'static str,
+    /// What a reader calls it (`Multi-Paxos`).
+    pub label: &'static str,
+    /// The `set` lines it adds to a script's header.
+    pub settings: &'static [(&'static str, &'static str)],
+}
+
 /// A protocol the engine can run.
 pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     /// Messages between nodes. `Display` gives the one-line form the trace prints.
@@ -223,6 +239,9 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
 
     /// The protocol's name in scripts and links ("raft").
     const NAME: &'static str;
+    /// The chapter's starting points. The first is the chapter's default; a script whose
+    /// settings match none of them is shown as the last.
+    const SCENARIOS: &'static [Scenario];
 
     /// A node starting for the first time.
     fn start(id: NodeId, params: &Self::Params, ctx: &mut Ctx<Self::Msg>) -> Self;

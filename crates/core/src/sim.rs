@@ -22,7 +22,7 @@
 use crate::history::{Event as HistoryEvent, EventKind as Outcome, History};
 use crate::net::{DropReason, Network, parse_rate_ppm};
 use crate::protocol::{
-    ClientReply, ClientRequest, Ctx, Effects, Monitor, Note, Op, Params, Protocol, Role, TimerKind, Violation,
+    ClientReply, ClientRequest, Ctx, Effects, Monitor, Note, Op, Params, Protocol, TimerKind, Violation,
 };
 use crate::rng::SimRng;
 use crate::script::{Action, Script, TimedAction};
@@ -84,7 +84,7 @@ impl Liveness {
     fn observe(&mut self, now: SimTime, notes: &[Note]) {
         for note in notes {
             match note {
-                Note::Role { role: Role::Leader, .. } if self.first_leader.is_none() => self.first_leader = Some(now),
+                Note::Role { role, .. } if role.leads && self.first_leader.is_none() => self.first_leader = Some(now),
                 Note::Commit { .. } if self.last_heal.is_some() && self.commit_after_heal.is_none() => {
                     self.commit_after_heal = Some(now)
                 }
@@ -1314,7 +1314,7 @@ mod tests {
             self.on_timer(0, ctx);
         }
         fn role(&self) -> Role {
-            Role::Follower
+            Role::FOLLOWER
         }
         fn term(&self) -> u64 {
             0

@@ -77,10 +77,10 @@ fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
             if !actions.is_empty() || up.len() <= usize::from(nodes) / 2 {
                 continue;
             }
-            if p.role() == Role::Leader && now.0 > before.0 && rng.range_inclusive(0, 99) < 90 {
+            if p.role() == Role::LEADER && now.0 > before.0 && rng.range_inclusive(0, 99) < 90 {
                 let rest: Vec<NodeId> = (1..=nodes).filter(|&x| x != id).collect();
                 actions.push(Action::Partition(vec![vec![id], rest]));
-            } else if p.role() != Role::Leader && now.1 > before.1 && rng.range_inclusive(0, 99) < 50 {
+            } else if p.role() != Role::LEADER && now.1 > before.1 && rng.range_inclusive(0, 99) < 50 {
                 actions.push(Action::Crash(id));
                 actions.push(Action::Restart(id));
             }
@@ -157,7 +157,7 @@ fn correct_paxos_makes_progress_after_the_calm() {
             let chosen = (1..=n).filter_map(|id| sim.node(id)).map(|p| p.chosen_prefix()).max();
             assert!(chosen.is_some_and(|c| c > 10), "seed {seed}: chosen {chosen:?}");
             let leaders = (1..=n)
-                .filter(|&id| sim.node(id).is_some_and(|p| p.role() == Role::Leader))
+                .filter(|&id| sim.node(id).is_some_and(|p| p.role() == Role::LEADER))
                 .count();
             assert_eq!(leaders, 1, "seed {seed}: one leader after two calm seconds");
         }

@@ -55,7 +55,7 @@ fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Raft> {
             let Some(r) = sim.node(id) else { continue };
             let now = (r.log().last_index(), r.commit_index());
             let before = std::mem::replace(&mut seen[usize::from(id) - 1], now);
-            if r.role() != Role::Leader || up.len() <= usize::from(nodes) / 2 {
+            if r.role() != Role::LEADER || up.len() <= usize::from(nodes) / 2 {
                 continue;
             }
             if now.0 > before.0 && rng.range_inclusive(0, 99) < 90 {
@@ -124,7 +124,7 @@ fn correct_raft_makes_progress_after_the_calm() {
                 "seed {seed}: committed {committed:?}"
             );
             let leaders = (1..=n)
-                .filter(|&id| sim.node(id).is_some_and(|r| r.role() == Role::Leader))
+                .filter(|&id| sim.node(id).is_some_and(|r| r.role() == Role::LEADER))
                 .count();
             assert_eq!(leaders, 1, "seed {seed}: one leader after two calm seconds");
         }

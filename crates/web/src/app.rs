@@ -10,6 +10,7 @@
 //! Work happens only when it shows: the animation loop requests frames only while playing, in
 //! a visible tab and (embedded) on screen; no timer runs at all.
 
+use crate::chapters;
 use crate::components::controls::{Control, Controls, DEFAULT_SPEED, format_speed};
 use crate::components::events::Events;
 use crate::components::history::HistoryPanel;
@@ -20,7 +21,7 @@ use crate::components::scrubber::Scrubber;
 use crate::components::stage::Stage;
 use crate::model::{Lab, Marker, Part, Snapshot};
 use crate::url;
-use deepend_core::protocol::{Op, Role};
+use deepend_core::protocol::Op;
 use deepend_core::script::{Action, Header, Script, TimedAction};
 use deepend_core::sim::NodeStatus;
 use deepend_core::{NodeId, SimTime};
@@ -140,7 +141,7 @@ fn current_leader(snapshot: &Snapshot) -> Option<(NodeId, u64)> {
     snapshot
         .nodes
         .iter()
-        .filter(|n| n.role == Role::Leader && n.status == NodeStatus::Up)
+        .filter(|n| n.role.leads && n.status == NodeStatus::Up)
         .map(|n| (n.id, n.term))
         .max_by_key(|&(_, term)| term)
 }
@@ -287,6 +288,13 @@ fn window() -> Option<web_sys::Window> {
 
 fn location_search() -> String {
     window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// Leaves for another page of the lab (another chapter's), without a history entry.
+fn open_page(address: &str) {
+    if let Some(w) = window() {
+        let _ = w.location().replace(address);
+    }
 }
 
 /// The page's address without its query: where links point.
@@ -462,8 +470,20 @@ struct Boot {
 }
 
 fn boot() -> Boot {
-    let parsed = url::parse(&location_search());
-    let link = parsed.link;
+    let search = location_search();
+    let (link, problem) = match url::parse(&search) {
+        url::Parsed::Here { link, problem } => (link, problem),
+        url::Parsed::Elsewhere { page } => {
+            // Another chapter's link (an old `/?c=paxos...` one, say): its page runs it.
+            open_page(&format!("{page}{search}"));
+            let link = url::Link {
+                script: url::default_script(),
+                time: None,
+                embed: false,
+            };
+            (link, None)
+        }
+    };
     let mut lab = Lab::new(&link.script).unwrap_or_else(|_| {
         // `url::parse` only hands out scripts that open; the default always does.
         Lab::new(&url::default_script()).expect("the default scenario is a valid run")
@@ -471,7 +491,7 @@ fn boot() -> Boot {
     if let Some(t) = link.time {
         lab.advance_to(t);
     }
-    if parsed.problem.is_some() {
+    if problem.is_some() {
         // Keep what is shown, not the damage: a reload must not show the message again.
         replace_query(&if link.script == url::default_script() && link.time.is_none() {
             if link.embed {
@@ -497,7 +517,7 @@ fn boot() -> Boot {
         started: false,
         visible: tab_visible(),
         onscreen: true,
-        banner: parsed.problem,
+        banner: problem,
         announcement: String::new(),
         leader: current_leader(&snapshot),
         branched_at: None,
@@ -592,7 +612,16 @@ fn run_control(control: Control, lab: &Rc<RefCell<Lab>>, state: &State, dispatch
                     action: url::DEFAULT_LOAD,
                 });
             }
-            new_run(Script { header, actions }, lab, state, dispatcher);
+            let script = Script { header, actions };
+            if chapters::here(&script.header.protocol) {
+                new_run(script, lab, state, dispatcher);
+            } else {
+                open_page(&format!(
+                    "{}{}",
+                    url::page_of(&script.header.protocol),
+                    url::format(&script, None, false)
+                ));
+            }
         }
         Control::Act(action) => act(action, lab, state, dispatcher),
         Control::ClientRequest => {
@@ -974,7 +1003,7 @@ pub fn App() -> Html {
                             <button type="button" class="embed-play" onclick={start}>
                                 <span aria-hidden="true">{ "▶ " }</span>{ "Play" }
                             </button>
-                            <p>{ format!("{}, {} nodes: press play to start.", url::Kind::of(&s.header).label(), s.header.nodes) }</p>
+                            <p>{ format!("{}, {} nodes: press play to start.", url::label(&s.header), s.header.nodes) }</p>
                         </div>
                     }
                     <div class="stage-inner" inert={!s.started}>{ stage }</div>
@@ -997,7 +1026,7 @@ pub fn App() -> Html {
             <header class="app-header">
                 <h1>{ "Deep End" }</h1>
                 <p class="subtitle">
-                    { format!("{}, {} nodes, seed {}", url::Kind::of(h).label(), h.nodes, h.seed) }
+                    { format!("{}, {} nodes, seed {}", url::label(h), h.nodes, h.seed) }
                     if variant != "correct" {
                         <span class="variant-chip">{ format!(" · broken variant: {variant}") }</span>
                     }

@@ -6,6 +6,7 @@
 //! reads and writes links, which hold the whole script.
 
 mod app;
+mod chapters;
 mod components;
 mod model;
 mod panic;

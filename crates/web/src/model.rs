@@ -3,18 +3,17 @@
 //! appended to the script at the current simulated time (`Sim::act`), or a reset to a new
 //! scenario.
 
+use crate::chapters::{self, Toggle};
 use deepend_core::history::{EventKind as Outcome, History};
 use deepend_core::kv::{Command, KvStore};
 use deepend_core::lin::{self, Verdict};
 use deepend_core::net::DropReason;
-use deepend_core::paxos::{self, Ballot, Paxos, PaxosParams, Phase};
-use deepend_core::protocol::{Monitor, Note, Params as _, Role, TimerKind};
-use deepend_core::raft::{self, Raft};
+use deepend_core::paxos::Ballot;
+use deepend_core::protocol::{Monitor, Note, Role, TimerKind};
 use deepend_core::script::{Action, Header, Script};
-use deepend_core::sim::{NodeStatus, Sim};
+use deepend_core::sim::{Found, NodeStatus, Sim};
 use deepend_core::trace::EventKind;
 use deepend_core::{ClientId, Key, NodeId, Protocol, SimTime, Value};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// How many log indexes the log panel shows: the last ones.
@@ -83,6 +82,8 @@ pub enum Detail {
         /// For a leader: `(peer, nextIndex, matchIndex)`.
         replication: Vec<(NodeId, u64, u64)>,
     },
+    /// A chapter's fields as label and value, for chapters without a section of their own.
+    Fields(Vec<(&'static str, String)>),
     Paxos {
         /// `single` or `multi`.
         mode: &'static str,
@@ -239,12 +240,102 @@ pub trait Shown: Protocol {
     const ELECTION_TIMER: TimerKind;
     /// What a term is called ("term", "ballot round").
     const TERM: &'static str;
+    /// The broken variants the controls offer (`variant` values), with what each breaks.
+    const VARIANTS: &'static [(&'static str, &'static str)];
+    /// The chapter's own checkboxes.
+    const TOGGLES: &'static [Toggle];
     /// A scrubber label for the first commit of `index`.
     fn commit_label(index: u64) -> String;
     /// A node as the views show it. The stage needs only the summary (role, term, status,
     /// indexes, timer); `full` adds what the panels read (the log window, the key-value data,
     /// the protocol's per-peer and per-slot fields), which costs most of the view to build.
     fn node_view(sim: &Sim<Self>, id: NodeId, full: bool) -> NodeView;
+}
+
+/// A run of any chapter, as the lab drives it: [`Sim`] with its protocol's type erased, so
+/// that the lab is written once and each chapter's page compiles only its own protocol.
+pub trait AnyRun {
+    fn script(&self) -> &Script;
+    fn now(&self) -> SimTime;
+    fn violations(&self) -> &[Found];
+    /// The time of the trace event `index`.
+    fn event_time(&self, index: usize) -> Option<SimTime>;
+    fn history(&self) -> &History;
+    #[cfg(test)]
+    fn trace_digest(&self) -> u64;
+    /// Moves to `t` (backwards replays from a checkpoint).
+    fn seek(&mut self, t: SimTime);
+    /// Processes exactly the next event.
+    fn step_forward(&mut self);
+    /// Goes back to the instant of the previous event.
+    fn step_back(&mut self);
+    fn act(&mut self, action: Action);
+    /// The stage's parts of a snapshot (the panels' parts and the markers empty).
+    fn stage_snapshot(&self) -> Snapshot;
+    /// Every node's view: summaries for the stage, or `full` for the panels.
+    fn node_views(&self, full: bool) -> Vec<NodeView>;
+    /// The last [`EVENT_LINES`] trace events as readable lines.
+    fn event_lines(&self) -> Rc<Vec<EventLine>>;
+    /// Each safety property and the first violation of it, if any.
+    fn properties(&self) -> Rc<Vec<PropertyView>>;
+    /// Brings the scrubber's markers up to date with the trace.
+    fn update_markers(&self, markers: &mut Markers);
+}
+
+impl<P: Shown> AnyRun for Sim<P> {
+    fn script(&self) -> &Script {
+        Sim::script(self)
+    }
+    fn now(&self) -> SimTime {
+        Sim::now(self)
+    }
+    fn violations(&self) -> &[Found] {
+        Sim::violations(self)
+    }
+    fn event_time(&self, index: usize) -> Option<SimTime> {
+        self.trace().events.get(index).map(|e| e.time)
+    }
+    fn history(&self) -> &History {
+        Sim::history(self)
+    }
+    #[cfg(test)]
+    fn trace_digest(&self) -> u64 {
+        Sim::trace_digest(self)
+    }
+    fn seek(&mut self, t: SimTime) {
+        Sim::seek(self, t);
+    }
+    fn step_forward(&mut self) {
+        if let Some(t) = self.next_event_time() {
+            if t > Sim::now(self) {
+                self.run_until(SimTime(t.as_us() - 1));
+            }
+            self.step();
+        }
+    }
+    fn step_back(&mut self) {
+        let now = Sim::now(self);
+        let previous = self.trace().events.iter().rev().map(|e| e.time).find(|&t| t < now);
+        Sim::seek(self, previous.unwrap_or(SimTime::ZERO));
+    }
+    fn act(&mut self, action: Action) {
+        Sim::act(self, action);
+    }
+    fn stage_snapshot(&self) -> Snapshot {
+        stage_snapshot(self)
+    }
+    fn node_views(&self, full: bool) -> Vec<NodeView> {
+        (1..=self.node_count()).map(|id| P::node_view(self, id, full)).collect()
+    }
+    fn event_lines(&self) -> Rc<Vec<EventLine>> {
+        event_lines(self)
+    }
+    fn properties(&self) -> Rc<Vec<PropertyView>> {
+        properties(self)
+    }
+    fn update_markers(&self, markers: &mut Markers) {
+        markers.update(self);
+    }
 }
 
 /// A part of the page that follows a playing run a few times a second rather than every
@@ -268,25 +359,9 @@ impl Part {
     pub const ALL: [Part; 5] = [Part::Nodes, Part::Events, Part::History, Part::Verdict, Part::Markers];
 }
 
-/// A run of one of the lab's protocols.
-enum Run {
-    Raft(Sim<Raft>),
-    Paxos(Sim<Paxos>),
-}
-
-/// Evaluates `$body` with `$sim` bound to the run's `Sim<P>`, whatever `P` is.
-macro_rules! with_sim {
-    ($run:expr, $sim:ident => $body:expr) => {
-        match $run {
-            Run::Raft($sim) => $body,
-            Run::Paxos($sim) => $body,
-        }
-    };
-}
-
 /// The running lab.
 pub struct Lab {
-    run: Run,
+    run: Box<dyn AnyRun>,
     horizon: SimTime,
     /// The verdict and the history length it was computed for.
     verdict_cache: Option<(usize, Rc<String>)>,
@@ -298,7 +373,7 @@ pub struct Lab {
 
 /// Scrubber markers, kept up to date incrementally as the trace grows.
 #[derive(Default)]
-struct Markers {
+pub struct Markers {
     list: Rc<Vec<Marker>>,
     /// The horizon at the last refresh.
     horizon: SimTime,
@@ -307,17 +382,9 @@ struct Markers {
 }
 
 impl Lab {
-    /// A run of the script's protocol (`raft` or `paxos`).
+    /// A run of the script's chapter, if this page runs it.
     pub fn new(script: &Script) -> Result<Self, String> {
-        let run = match script.header.protocol.as_str() {
-            p if p == Raft::NAME => Run::Raft(Sim::new(script)?),
-            p if p == Paxos::NAME => Run::Paxos(Sim::new(script)?),
-            other => {
-                return Err(format!(
-                    "the lab has no protocol called {other:?} (it has raft and paxos)"
-                ));
-            }
-        };
+        let run = chapters::new_run(script)?;
         Ok(Lab {
             run,
             horizon: SimTime::ZERO,
@@ -328,37 +395,35 @@ impl Lab {
     }
 
     pub fn script(&self) -> &Script {
-        with_sim!(&self.run, sim => sim.script())
+        self.run.script()
     }
     pub fn header(&self) -> &Header {
         &self.script().header
     }
     pub fn now(&self) -> SimTime {
-        with_sim!(&self.run, sim => sim.now())
+        self.run.now()
     }
     pub fn horizon(&self) -> SimTime {
         self.horizon
     }
     /// How many safety violations the run has found so far.
     pub fn violation_count(&self) -> usize {
-        with_sim!(&self.run, sim => sim.violations().len())
+        self.run.violations().len()
     }
     /// When the `i`th violation was found.
     pub fn violation_time(&self, i: usize) -> Option<SimTime> {
-        with_sim!(&self.run, sim => sim.violations().get(i).map(|f| f.time))
+        self.run.violations().get(i).map(|f| f.time)
     }
     /// The digest of the trace so far (equal runs have equal digests).
     #[cfg(test)]
     pub fn trace_digest(&self) -> u64 {
-        with_sim!(&self.run, sim => sim.trace_digest())
+        self.run.trace_digest()
     }
 
     /// Plays forward to `t`.
     pub fn advance_to(&mut self, t: SimTime) {
-        let now = with_sim!(&mut self.run, sim => {
-            sim.seek(t);
-            sim.now()
-        });
+        self.run.seek(t);
+        let now = self.run.now();
         self.horizon = self.horizon.max(now);
     }
 
@@ -369,38 +434,25 @@ impl Lab {
 
     /// Processes exactly the next event.
     pub fn step_forward(&mut self) {
-        let now = with_sim!(&mut self.run, sim => {
-            if let Some(t) = sim.next_event_time() {
-                if t > sim.now() {
-                    sim.run_until(SimTime(t.as_us() - 1));
-                }
-                sim.step();
-            }
-            sim.now()
-        });
+        self.run.step_forward();
+        let now = self.run.now();
         self.horizon = self.horizon.max(now);
     }
 
     /// Goes back to the instant of the previous event.
     pub fn step_back(&mut self) {
-        with_sim!(&mut self.run, sim => {
-            let now = sim.now();
-            let previous = sim.trace().events.iter().rev().map(|e| e.time).find(|&t| t < now);
-            sim.seek(previous.unwrap_or(SimTime::ZERO));
-        })
+        self.run.step_back();
     }
 
     /// Acts now. After a rewind this branches: the old future is gone.
     pub fn act(&mut self, action: Action) {
-        self.horizon = with_sim!(&mut self.run, sim => {
-            sim.act(action);
-            sim.now()
-        });
+        self.run.act(action);
+        self.horizon = self.run.now();
     }
 
     /// The time of the trace event `index` (for "jump to the violation").
     pub fn event_time(&self, index: usize) -> Option<SimTime> {
-        with_sim!(&self.run, sim => sim.trace().events.get(index).map(|e| e.time))
+        self.run.event_time(index)
     }
 
     /// Everything the views show, now.
@@ -417,7 +469,7 @@ impl Lab {
     }
 
     fn build(&mut self, parts: &[Part], exact: bool) -> Snapshot {
-        let mut snapshot = with_sim!(&self.run, sim => stage_snapshot(sim));
+        let mut snapshot = self.run.stage_snapshot();
         snapshot.horizon = self.horizon.max(snapshot.now);
         // The first snapshot builds every part.
         let (mut panels, parts) = match self.panels.take() {
@@ -427,18 +479,19 @@ impl Lab {
         for part in parts {
             match part {
                 Part::Nodes => {
-                    panels.nodes = with_sim!(&self.run, sim => Rc::new(node_views(sim, true)));
+                    panels.nodes = Rc::new(self.run.node_views(true));
                     panels.messages = snapshot.messages.clone();
                 }
-                Part::Events => panels.events = with_sim!(&self.run, sim => event_lines(sim)),
+                Part::Events => panels.events = self.run.event_lines(),
                 Part::Verdict => panels.verdict = self.verdict(exact),
-                Part::History => with_sim!(&self.run, sim => {
-                    panels.properties = properties(sim);
-                    panels.history = Rc::new(history_view(sim.history()));
-                    panels.history_total = sim.history().events.iter().filter(|e| e.kind == Outcome::Invoke).count();
-                }),
+                Part::History => {
+                    panels.properties = self.run.properties();
+                    let history = self.run.history();
+                    panels.history = Rc::new(history_view(history));
+                    panels.history_total = history.events.iter().filter(|e| e.kind == Outcome::Invoke).count();
+                }
                 Part::Markers => {
-                    with_sim!(&self.run, sim => self.markers.update(sim));
+                    self.run.update_markers(&mut self.markers);
                     self.markers.horizon = snapshot.horizon;
                 }
             }
@@ -453,7 +506,7 @@ impl Lab {
     /// The linearizability verdict, recomputed when the history grew (when not `exact`, only
     /// once it grew by a tenth: the check reads the whole history).
     fn verdict(&mut self, exact: bool) -> Rc<String> {
-        let history = with_sim!(&self.run, sim => sim.history());
+        let history = self.run.history();
         let len = history.events.len();
         if let Some((at, text)) = &self.verdict_cache
             && (*at == len || (!exact && len >= *at && len - *at < (*at / 10).max(20)))
@@ -473,7 +526,7 @@ impl Lab {
 /// The stage's parts of a snapshot (the panels' parts and the markers empty).
 fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
     let now = sim.now();
-    let nodes = node_views(sim, false);
+    let nodes = AnyRun::node_views(sim, false);
     let trace = sim.trace();
     let messages = sim
         .in_flight()
@@ -537,11 +590,6 @@ fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
     }
 }
 
-/// Every node's view: summaries for the stage, or `full` for the panels.
-fn node_views<P: Shown>(sim: &Sim<P>, full: bool) -> Vec<NodeView> {
-    (1..=sim.node_count()).map(|id| P::node_view(sim, id, full)).collect()
-}
-
 /// Each safety property and the first violation of it, if any.
 fn properties<P: Shown>(sim: &Sim<P>) -> Rc<Vec<PropertyView>> {
     let properties = <P::Monitor as Monitor<P>>::properties()
@@ -583,7 +631,7 @@ fn event_lines<P: Shown>(sim: &Sim<P>) -> Rc<Vec<EventLine>> {
 }
 
 /// A node's key-value data, for the panels (`full`) only.
-fn kv_view(kv: &KvStore, full: bool) -> Vec<(Key, Value)> {
+pub(crate) fn kv_view(kv: &KvStore, full: bool) -> Vec<(Key, Value)> {
     if full {
         kv.data().iter().map(|(k, v)| (*k, *v)).collect()
     } else {
@@ -592,7 +640,7 @@ fn kv_view(kv: &KvStore, full: bool) -> Vec<(Key, Value)> {
 }
 
 /// The fields every node view has whatever the protocol: status, clock, election timer.
-fn common<P: Shown>(sim: &Sim<P>, id: NodeId) -> NodeView {
+pub(crate) fn common<P: Shown>(sim: &Sim<P>, id: NodeId) -> NodeView {
     let (clock_offset_us, clock_drift_ppm) = sim.clock(id);
     let election_left = sim.timer_window(id, P::ELECTION_TIMER).map(|(set, due)| {
         let span = due.as_us().saturating_sub(set.as_us()).max(1);
@@ -600,7 +648,7 @@ fn common<P: Shown>(sim: &Sim<P>, id: NodeId) -> NodeView {
     });
     NodeView {
         id,
-        role: Role::Follower,
+        role: Role::FOLLOWER,
         status: sim.status(id),
         term: 0,
         leader: None,
@@ -612,204 +660,8 @@ fn common<P: Shown>(sim: &Sim<P>, id: NodeId) -> NodeView {
         kv: Vec::new(),
         clock_offset_us,
         clock_drift_ppm,
-        detail: Detail::Raft {
-            voted_for: None,
-            pre_candidate: false,
-            replication: Vec::new(),
-        },
+        detail: Detail::Fields(Vec::new()),
     }
-}
-
-impl Shown for Raft {
-    const ELECTION_TIMER: TimerKind = raft::ELECTION_TIMER;
-    const TERM: &'static str = "term";
-
-    fn commit_label(index: u64) -> String {
-        format!("index {index} committed")
-    }
-
-    fn node_view(sim: &Sim<Raft>, id: NodeId, full: bool) -> NodeView {
-        let base = common(sim, id);
-        let window = |log: &raft::Log, committed: u64| {
-            if !full {
-                return Vec::new();
-            }
-            let from = log.last_index().saturating_sub(LOG_WINDOW) + 1;
-            (from..=log.last_index())
-                .filter_map(|index| {
-                    let e = log.get(index)?;
-                    Some(EntryView {
-                        index,
-                        term: e.term,
-                        committed: index <= committed,
-                        command: e.command,
-                    })
-                })
-                .collect::<Vec<_>>()
-        };
-        match sim.node(id) {
-            Some(r) => NodeView {
-                role: r.role(),
-                term: r.term(),
-                leader: r.leader(),
-                commit_index: r.commit_index(),
-                last_applied: r.last_applied(),
-                last_index: r.log().last_index(),
-                log: window(r.log(), r.commit_index()),
-                kv: kv_view(r.kv(), full),
-                detail: Detail::Raft {
-                    voted_for: r.voted_for(),
-                    pre_candidate: r.is_pre_candidate(),
-                    replication: (1..=sim.node_count())
-                        .filter(|&p| full && p != id)
-                        .filter_map(|p| Some((p, r.next_index(p)?, r.match_index(p)?)))
-                        .collect(),
-                },
-                ..base
-            },
-            None => match sim.stable(id) {
-                Some(s) => NodeView {
-                    term: s.current_term,
-                    last_index: s.log.last_index(),
-                    log: window(&s.log, 0),
-                    detail: Detail::Raft {
-                        voted_for: s.voted_for,
-                        pre_candidate: false,
-                        replication: Vec::new(),
-                    },
-                    election_left: None,
-                    ..base
-                },
-                None => NodeView {
-                    election_left: None,
-                    ..base
-                },
-            },
-        }
-    }
-}
-
-impl Shown for Paxos {
-    const ELECTION_TIMER: TimerKind = paxos::ELECTION_TIMER;
-    const TERM: &'static str = "ballot round";
-
-    fn commit_label(slot: u64) -> String {
-        format!("slot {slot} chosen")
-    }
-
-    fn node_view(sim: &Sim<Paxos>, id: NodeId, full: bool) -> NodeView {
-        let base = common(sim, id);
-        let params = sim.node(id).map(|p| p.params().clone()).unwrap_or_else(|| {
-            let mut params = PaxosParams::default();
-            for (k, v) in &sim.script().header.settings {
-                let _ = params.set(k, v);
-            }
-            params
-        });
-        let mode = params.mode.as_str();
-        let proposer = params.is_proposer(id);
-        match sim.node(id) {
-            Some(p) => {
-                let (slots, log) = paxos_slots(p.accepted_all(), p.learned_all(), full);
-                NodeView {
-                    role: p.role(),
-                    term: p.term(),
-                    leader: p.leader(),
-                    commit_index: p.chosen_prefix(),
-                    last_applied: p.last_applied(),
-                    last_index: last_slot(p.accepted_all(), p.learned_all()),
-                    log,
-                    kv: kv_view(p.kv(), full),
-                    detail: Detail::Paxos {
-                        mode,
-                        proposer,
-                        promised: p.promised(),
-                        phase: phase_name(p.phase()),
-                        ballot: p.ballot(),
-                        promises: p.promises(),
-                        slots,
-                    },
-                    ..base
-                }
-            }
-            None => {
-                let empty = paxos::Stable::default();
-                let s = sim.stable(id).unwrap_or(&empty);
-                let (slots, log) = paxos_slots(&s.acceptor.accepted, &s.learned, full);
-                NodeView {
-                    term: s.acceptor.promised.round.max(s.round),
-                    last_index: last_slot(&s.acceptor.accepted, &s.learned),
-                    log,
-                    election_left: None,
-                    detail: Detail::Paxos {
-                        mode,
-                        proposer,
-                        promised: s.acceptor.promised,
-                        phase: "crashed",
-                        ballot: Ballot::ZERO,
-                        promises: Vec::new(),
-                        slots,
-                    },
-                    ..base
-                }
-            }
-        }
-    }
-}
-
-type Slots = BTreeMap<u64, (Ballot, Command)>;
-
-fn phase_name(phase: Phase) -> &'static str {
-    match phase {
-        Phase::Idle => "idle",
-        Phase::Backoff => "backoff",
-        Phase::Preparing => "preparing (phase 1)",
-        Phase::Accepting => "accepting (phase 2)",
-    }
-}
-
-/// The highest slot with an accepted or a learned value.
-fn last_slot(accepted: &Slots, learned: &Slots) -> u64 {
-    let last = |m: &Slots| m.keys().next_back().copied().unwrap_or(0);
-    last(accepted).max(last(learned))
-}
-
-/// The last [`LOG_WINDOW`] slots with anything in them (none unless `full`), for the inspector, and as log entries
-/// for the log panel: a learned value is a committed entry of the round it was learned in; an
-/// accepted one is an uncommitted entry of its ballot's round.
-fn paxos_slots(accepted: &Slots, learned: &Slots, full: bool) -> (Vec<SlotView>, Vec<EntryView>) {
-    if !full {
-        return (Vec::new(), Vec::new());
-    }
-    let last = last_slot(accepted, learned);
-    let from = last.saturating_sub(LOG_WINDOW) + 1;
-    let slots: Vec<SlotView> = (from..=last)
-        .filter_map(|slot| {
-            let (a, l) = (accepted.get(&slot), learned.get(&slot));
-            (a.is_some() || l.is_some()).then(|| SlotView {
-                slot,
-                accepted: a.copied(),
-                learned: l.copied(),
-            })
-        })
-        .collect();
-    let log = slots
-        .iter()
-        .filter_map(|s| {
-            let (ballot, command, committed) = match (&s.learned, &s.accepted) {
-                (Some((b, v)), _) => (b, v, true),
-                (None, Some((b, v))) => (b, v, false),
-                (None, None) => return None,
-            };
-            Some(EntryView {
-                index: s.slot,
-                term: ballot.round,
-                committed,
-                command: *command,
-            })
-        })
-        .collect();
-    (slots, log)
 }
 
 /// How many of the latest client operations the history panel gets: as many as it lists.
@@ -873,10 +725,9 @@ impl Markers {
                     Action::Request { .. } | Action::Load { .. } => None,
                     ref other => Some((MarkerKind::Fault, other.to_string())),
                 }),
-                EventKind::Note(Note::Role {
-                    role: Role::Leader,
-                    term,
-                }) => Some((MarkerKind::Leader, format!("n{} leads {} {term}", e.node, P::TERM))),
+                EventKind::Note(Note::Role { role, term }) if role.leads => {
+                    Some((MarkerKind::Leader, format!("n{} leads {} {term}", e.node, P::TERM)))
+                }
                 EventKind::Note(Note::Commit { index }) if *index > self.committed => {
                     self.committed = *index;
                     Some((MarkerKind::Commit, P::commit_label(*index)))

@@ -15,7 +15,7 @@ fn the_default_run_elects_exactly_one_leader_and_commits_client_writes() {
     let snapshot = lab.snapshot();
     assert_eq!(snapshot.now, SimTime::from_secs(3));
     assert_eq!(snapshot.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
-    let leaders: Vec<_> = snapshot.nodes.iter().filter(|n| n.role == Role::Leader).collect();
+    let leaders: Vec<_> = snapshot.nodes.iter().filter(|n| n.role == Role::LEADER).collect();
     assert_eq!(leaders.len(), 1, "{:?}", snapshot.nodes);
     assert!(leaders[0].term >= 1);
     assert!(
@@ -69,7 +69,7 @@ fn a_crashed_node_keeps_its_last_term_on_the_stage() {
     lab.advance_to(SimTime::from_us(1_010_000));
     let node = lab.snapshot().nodes[1].clone();
     assert_eq!(node.status, NodeStatus::Crashed);
-    assert_eq!((node.role, node.term), (Role::Follower, term_before));
+    assert_eq!((node.role, node.term), (Role::FOLLOWER, term_before));
 }
 
 #[test]
@@ -80,10 +80,11 @@ fn a_copied_link_reopens_the_same_state() {
     lab.advance_to(SimTime::from_us(2_500_001));
     let query = url::format(lab.script(), Some(lab.now()), false);
 
-    let parsed = url::parse(&query);
-    assert_eq!(parsed.problem, None);
-    let mut reopened = Lab::new(&parsed.link.script).unwrap();
-    reopened.advance_to(parsed.link.time.unwrap());
+    let url::Parsed::Here { link, problem: None } = url::parse(&query) else {
+        panic!("{query} reopens here without a problem")
+    };
+    let mut reopened = Lab::new(&link.script).unwrap();
+    reopened.advance_to(link.time.unwrap());
     assert_eq!(reopened.snapshot(), lab.snapshot());
     assert_eq!(reopened.trace_digest(), lab.trace_digest());
 }
@@ -107,21 +108,22 @@ fn acting_after_a_rewind_branches_and_the_link_holds_only_the_new_branch() {
 fn the_embed_example_runs_do_what_the_page_says() {
     let page = include_str!("../../../www/embed-example.html");
     let queries: Vec<&str> = page
-        .split("src=\"index.html")
+        .split("src=\"raft.html")
         .skip(1)
         .map(|rest| rest.split('"').next().unwrap_or_default())
         .collect();
     assert_eq!(queries.len(), 2, "two embedded runs");
     let mut labs = Vec::new();
     for query in &queries {
-        let parsed = url::parse(&query.replace("&amp;", "&"));
-        assert_eq!(parsed.problem, None, "{query}");
-        assert!(parsed.link.embed, "{query}");
-        let mut lab = Lab::new(&parsed.link.script).unwrap();
+        let url::Parsed::Here { link, problem: None } = url::parse(&query.replace("&amp;", "&")) else {
+            panic!("{query} opens here without a problem")
+        };
+        assert!(link.embed, "{query}");
+        let mut lab = Lab::new(&link.script).unwrap();
         lab.advance_to(SimTime::from_secs(6));
         labs.push(lab.snapshot());
     }
-    let leader = |s: &crate::model::Snapshot| s.nodes.iter().find(|n| n.role == Role::Leader).map(|n| (n.id, n.term));
+    let leader = |s: &crate::model::Snapshot| s.nodes.iter().find(|n| n.role == Role::LEADER).map(|n| (n.id, n.term));
     // The leader crash: n1 led term 1, crashed and came back; someone else leads a later term.
     let (id, term) = leader(&labs[0]).expect("a leader after the crash");
     assert!(id != 1 && term > 1, "n{id} term {term}");
@@ -134,4 +136,23 @@ fn the_embed_example_runs_do_what_the_page_says() {
         "{:?}",
         labs[1].nodes
     );
+}
+
+/// The echo test chapter, added through the registry alone, runs in the lab model (built with
+/// `--features echo`).
+#[cfg(feature = "echo")]
+#[test]
+fn the_echo_chapter_runs_in_the_lab() {
+    let listed = crate::chapters::find("echo").unwrap();
+    let mut lab = Lab::new(&url::chapter_script(listed)).unwrap();
+    lab.advance_to(SimTime::from_secs(2));
+    let snapshot = lab.snapshot();
+    assert_eq!(snapshot.nodes.len(), 5);
+    assert!(
+        snapshot.nodes.iter().all(|n| n.role.name == "steady" && n.role.leads),
+        "{:?}",
+        snapshot.nodes
+    );
+    assert!(snapshot.panels.properties.iter().all(|p| p.broken.is_none()));
+    assert!(!snapshot.markers.is_empty(), "echo marks on the scrubber");
 }

@@ -7,89 +7,46 @@
 //! A damaged link never stops the page: it opens the default scenario with a message saying what
 //! was wrong.
 
+use crate::chapters::{self, Listed};
 use crate::model::Lab;
 use deepend_core::SimTime;
+use deepend_core::protocol::Scenario;
 use deepend_core::script::{Action, Header, Script, TimedAction, decode_compact, encode_compact};
 
-/// The lab's chapters: one per protocol, named as the script header names it.
-pub const CHAPTERS: &[&str] = &["raft", "paxos"];
-
-/// What the protocol selector offers: a protocol, and for Paxos its mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Raft,
-    PaxosSingle,
-    MultiPaxos,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Raft, Kind::PaxosSingle, Kind::MultiPaxos];
-
-    /// A stable name, for the selector's values.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Raft => "raft",
-            Kind::PaxosSingle => "paxos-single",
-            Kind::MultiPaxos => "multi-paxos",
-        }
-    }
-
-    /// What a reader calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Raft => "Raft",
-            Kind::PaxosSingle => "Paxos single-decree",
-            Kind::MultiPaxos => "Multi-Paxos",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// The kind of a run (Paxos's mode is single-decree unless the header says multi).
-    pub fn of(header: &Header) -> Kind {
-        match header.protocol.as_str() {
-            "paxos" if header.settings.iter().any(|(k, v)| k == "mode" && v == "multi") => Kind::MultiPaxos,
-            "paxos" => Kind::PaxosSingle,
-            _ => Kind::Raft,
-        }
-    }
-
-    /// A header of this kind with the default parameters, `nodes` and `seed`.
-    pub fn header(self, nodes: u8, seed: u64) -> Header {
-        let (protocol, settings) = match self {
-            Kind::Raft => ("raft", Vec::new()),
-            Kind::PaxosSingle => ("paxos", vec![("mode".to_string(), "single".to_string())]),
-            Kind::MultiPaxos => ("paxos", vec![("mode".to_string(), "multi".to_string())]),
-        };
-        Header {
-            protocol: protocol.to_string(),
-            nodes,
-            seed,
-            settings,
-        }
-    }
-
-    /// This kind's default scenario: five nodes, default parameters, light client load.
-    pub fn default_script(self) -> Script {
-        let h = Header::default();
-        Script {
-            header: self.header(h.nodes, h.seed),
-            actions: vec![TimedAction {
-                at: SimTime::ZERO,
-                action: DEFAULT_LOAD,
-            }],
-        }
+/// A header of `scenario` of chapter `listed` with its settings, `nodes` and `seed`.
+pub fn scenario_header(listed: &Listed, scenario: &Scenario, nodes: u8, seed: u64) -> Header {
+    Header {
+        protocol: listed.chapter.name.to_string(),
+        nodes,
+        seed,
+        settings: scenario
+            .settings
+            .iter()
+            .map(|&(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     }
 }
 
-/// The default scenario of a chapter: Raft, or Multi-Paxos for the Paxos chapter.
-pub fn chapter_script(chapter: &str) -> Script {
-    match chapter {
-        "paxos" => Kind::MultiPaxos.default_script(),
-        _ => default_script(),
+/// A scenario as the lab opens it: five nodes, the scenario's settings, light client load.
+pub fn scenario_script(listed: &Listed, scenario: &Scenario) -> Script {
+    let h = Header::default();
+    Script {
+        header: scenario_header(listed, scenario, h.nodes, h.seed),
+        actions: vec![TimedAction {
+            at: SimTime::ZERO,
+            action: DEFAULT_LOAD,
+        }],
     }
+}
+
+/// The default scenario of a chapter of the registry: its first.
+pub fn chapter_script(listed: &Listed) -> Script {
+    scenario_script(listed, &listed.scenarios[0])
+}
+
+/// What a reader calls a run's scenario: `Multi-Paxos`.
+pub fn label(header: &Header) -> &str {
+    chapters::scenario_of(&header.protocol, &header.settings).map_or(&header.protocol, |s| s.label)
 }
 
 /// The furthest simulated time a link may ask for: opening a link replays the run up to there,
@@ -103,15 +60,9 @@ pub const DEFAULT_LOAD: Action = Action::Load {
     keys: 3,
 };
 
-/// The scenario the lab opens with: five nodes, Raft's default parameters, light client load.
+/// The scenario this page opens with: its first chapter's default.
 pub fn default_script() -> Script {
-    Script {
-        header: Default::default(),
-        actions: vec![TimedAction {
-            at: SimTime::ZERO,
-            action: DEFAULT_LOAD,
-        }],
-    }
+    chapter_script(chapters::home())
 }
 
 /// What a link asks for, once read.
@@ -125,9 +76,12 @@ pub struct Link {
 
 /// A link read leniently: what to show, and what was wrong with the link if anything.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Parsed {
-    pub link: Link,
-    pub problem: Option<String>,
+pub enum Parsed {
+    /// A run of a chapter this page has (the default, if the link was bad).
+    Here { link: Link, problem: Option<String> },
+    /// A link for a chapter of the registry that has a page of its own: the page to open
+    /// with the same query.
+    Elsewhere { page: String },
 }
 
 /// Reads a query string (with or without its leading `?`). Unknown parameters are ignored;
@@ -149,11 +103,19 @@ pub fn parse(query: &str) -> Parsed {
             _ => {}
         }
     }
-    let fallback = match chapter.as_deref() {
-        Some(c) if CHAPTERS.contains(&c) => chapter_script(c),
-        _ => default_script(),
+    let listed = match chapter.as_deref() {
+        Some(c) => chapters::find(c),
+        None => None,
     };
-    let default = |problem: String| Parsed {
+    if let Some(l) = listed
+        && !chapters::here(l.chapter.name)
+    {
+        return Parsed::Elsewhere {
+            page: page_of(l.chapter.name),
+        };
+    }
+    let fallback = chapter_script(listed.unwrap_or(chapters::home()));
+    let default = |problem: String| Parsed::Here {
         link: Link {
             script: fallback.clone(),
             time: None,
@@ -163,11 +125,12 @@ pub fn parse(query: &str) -> Parsed {
     };
 
     if let Some(c) = chapter.as_deref()
-        && !CHAPTERS.contains(&c)
+        && listed.is_none()
     {
+        let names: Vec<&str> = chapters::ALL.iter().map(|l| l.chapter.name).collect();
         return default(format!(
-            "This link is for a chapter called {c:?}, which this lab does not have (it has {}).",
-            CHAPTERS.join(" and ")
+            "This link is for a chapter called {c:?}, which Deep End does not have (its chapters are {}).",
+            names.join(", ")
         ));
     }
     let script = match script.as_deref() {
@@ -182,6 +145,14 @@ pub fn parse(query: &str) -> Parsed {
             }
         },
     };
+    if chapter.is_none()
+        && chapters::find(&script.header.protocol).is_some()
+        && !chapters::here(&script.header.protocol)
+    {
+        return Parsed::Elsewhere {
+            page: page_of(&script.header.protocol),
+        };
+    }
     if let Some(c) = chapter.as_deref()
         && c != script.header.protocol
     {
@@ -213,10 +184,15 @@ pub fn parse(query: &str) -> Parsed {
             ),
         },
     };
-    Parsed {
+    Parsed::Here {
         link: Link { script, time, embed },
         problem,
     }
+}
+
+/// The page of chapter `name`, beside this one.
+pub fn page_of(name: &str) -> String {
+    format!("{name}.html")
 }
 
 /// The query string for a run: `?c=raft&s=...`, then `&t=...` if given, then `&embed=1`.
@@ -235,12 +211,7 @@ pub fn format(script: &Script, time: Option<SimTime>, embed: bool) -> String {
 /// from the beginning when the reader presses play.
 pub fn embed_snippet(page: &str, script: &Script) -> String {
     let h = &script.header;
-    let title = format!(
-        "Deep End: {} with {} nodes, seed {}",
-        Kind::of(h).label(),
-        h.nodes,
-        h.seed
-    );
+    let title = format!("Deep End: {} with {} nodes, seed {}", label(h), h.nodes, h.seed);
     format!(
         "<iframe src=\"{page}{}\" width=\"640\" height=\"460\" loading=\"lazy\" title=\"{title}\" style=\"border:0;max-width:100%\"></iframe>",
         format(script, None, true).replace('&', "&amp;")
@@ -280,6 +251,24 @@ fn percent_decode(s: &str) -> String {
 mod tests {
     use super::*;
     use deepend_core::script::Header;
+
+    /// A link read on a page with every chapter.
+    struct Read {
+        link: Link,
+        problem: Option<String>,
+    }
+
+    fn parse(query: &str) -> Read {
+        match super::parse(query) {
+            Parsed::Here { link, problem } => Read { link, problem },
+            other => panic!("{query} opens here, not {other:?}"),
+        }
+    }
+
+    fn scenario(value: &str) -> Script {
+        let (listed, scenario) = chapters::by_value(value).unwrap();
+        scenario_script(listed, scenario)
+    }
 
     fn a_run() -> Script {
         let mut script = default_script();
@@ -387,7 +376,7 @@ mod tests {
         assert_eq!(
             parsed.problem.as_deref(),
             Some(
-                "This link is for a chapter called \"zab\", which this lab does not have (it has raft and paxos). \
+                "This link is for a chapter called \"zab\", which Deep End does not have (its chapters are raft, paxos). \
                  Showing the default scenario instead."
             )
         );
@@ -402,7 +391,7 @@ mod tests {
         let parsed = parse(&format(&script, None, false));
         let problem = parsed.problem.unwrap();
         assert!(problem.starts_with("This link's scenario cannot run: "), "{problem}");
-        assert_eq!(parsed.link.script, chapter_script("paxos"));
+        assert_eq!(parsed.link.script, scenario("multi-paxos"));
     }
 
     #[test]
@@ -452,9 +441,9 @@ mod tests {
     fn the_paxos_chapter_opens_multi_paxos_and_its_links_read_back() {
         let parsed = parse("?c=paxos");
         assert_eq!(parsed.problem, None);
-        assert_eq!(parsed.link.script, Kind::MultiPaxos.default_script());
-        assert_eq!(Kind::of(&parsed.link.script.header), Kind::MultiPaxos);
-        let mut script = Kind::PaxosSingle.default_script();
+        assert_eq!(parsed.link.script, scenario("multi-paxos"));
+        assert_eq!(label(&parsed.link.script.header), "Multi-Paxos");
+        let mut script = scenario("paxos-single");
         script.actions.push(TimedAction {
             at: SimTime::from_us(300_000),
             action: Action::Crash(1),
@@ -464,7 +453,7 @@ mod tests {
         let parsed = parse(&query);
         assert_eq!(parsed.problem, None);
         assert_eq!(parsed.link.script, script);
-        assert_eq!(Kind::of(&script.header), Kind::PaxosSingle);
+        assert_eq!(label(&script.header), "Paxos single-decree");
     }
 
     #[test]
@@ -477,6 +466,6 @@ mod tests {
                 "This link is for the paxos chapter, but its script is a raft run. Showing the default scenario instead."
             )
         );
-        assert_eq!(parsed.link.script, Kind::MultiPaxos.default_script());
+        assert_eq!(parsed.link.script, scenario("multi-paxos"));
     }
 }

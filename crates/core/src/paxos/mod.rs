@@ -83,7 +83,7 @@ pub use params::{Backoff, Mode, PaxosParams, Variant};
 use crate::NodeId;
 pub use crate::kv::Command;
 use crate::kv::{KvStore, Seen};
-use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Op, Protocol, Role, TimerKind};
+use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Op, Protocol, Role, Scenario, TimerKind};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -342,7 +342,7 @@ impl Paxos {
             pending: BTreeMap::new(),
             waiting: Vec::new(),
             taken: Vec::new(),
-            noted: (Role::Follower, max_seen),
+            noted: (Role::FOLLOWER, max_seen),
         }
     }
 
@@ -1085,11 +1085,23 @@ impl Protocol for Paxos {
     type Monitor = PaxosMonitor;
 
     const NAME: &'static str = "paxos";
+    const SCENARIOS: &'static [Scenario] = &[
+        Scenario {
+            value: "multi-paxos",
+            label: "Multi-Paxos",
+            settings: &[("mode", "multi")],
+        },
+        Scenario {
+            value: "paxos-single",
+            label: "Paxos single-decree",
+            settings: &[("mode", "single")],
+        },
+    ];
 
     fn start(id: NodeId, params: &PaxosParams, ctx: &mut Ctx<Message>) -> Self {
         let mut paxos = Paxos::new(id, ctx.cluster_size(), params, Stable::default());
         ctx.note(Note::Role {
-            role: Role::Follower,
+            role: Role::FOLLOWER,
             term: 0,
         });
         paxos.reset_election_timer(ctx);
@@ -1103,7 +1115,7 @@ impl Protocol for Paxos {
         }
         let mut paxos = Paxos::new(id, ctx.cluster_size(), params, stable);
         ctx.note(Note::Role {
-            role: Role::Follower,
+            role: Role::FOLLOWER,
             term: paxos.noted.1,
         });
         // The state machine is rebuilt from what the learner kept.
@@ -1196,9 +1208,9 @@ impl Protocol for Paxos {
 
     fn role(&self) -> Role {
         match self.phase {
-            Phase::Idle | Phase::Backoff => Role::Follower,
-            Phase::Preparing => Role::Candidate,
-            Phase::Accepting => Role::Leader,
+            Phase::Idle | Phase::Backoff => Role::FOLLOWER,
+            Phase::Preparing => Role::CANDIDATE,
+            Phase::Accepting => Role::LEADER,
         }
     }
 

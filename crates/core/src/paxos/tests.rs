@@ -146,7 +146,7 @@ impl Net {
     fn elect(&mut self, id: NodeId) {
         self.timer(id, ELECTION_TIMER);
         self.deliver();
-        assert_eq!(self.node(id).role(), Role::Leader, "n{id} was not elected");
+        assert_eq!(self.node(id).role(), Role::LEADER, "n{id} was not elected");
     }
 
     fn node(&self, id: NodeId) -> &Paxos {
@@ -216,7 +216,7 @@ fn a_lone_proposer_gets_its_value_chosen_and_every_learner_learns_it() {
     // tells every learner, and a learner learns once a majority accepted one ballot.
     let mut net = Net::new(3, PaxosParams::default());
     net.request(1, 1, 0, write(1, 5));
-    assert_eq!(net.node(1).role(), Role::Candidate);
+    assert_eq!(net.node(1).role(), Role::CANDIDATE);
     assert_eq!(net.node(1).ballot(), b(1, 1));
     assert_eq!(kinds(&net.take()), vec!["Prepare", "Prepare"]);
     // Deliver again from the start, all of it.
@@ -232,7 +232,7 @@ fn a_lone_proposer_gets_its_value_chosen_and_every_learner_learns_it() {
     assert_eq!(net.replies_to(1), vec![ClientReply::Ok { value: None }]);
     assert_eq!(
         net.node(1).role(),
-        Role::Follower,
+        Role::FOLLOWER,
         "a proposer stops once the value is known"
     );
     net.assert_safe();
@@ -716,7 +716,7 @@ fn a_stale_leader_is_deposed_by_a_refused_heartbeat() {
     net.request(1, 1, 0, write(1, 1));
     net.timer(1, HEARTBEAT_TIMER);
     net.deliver();
-    assert_eq!(net.node(1).role(), Role::Follower);
+    assert_eq!(net.node(1).role(), Role::FOLLOWER);
     assert_eq!(net.node(1).leader(), None);
     assert_eq!(net.replies_to(1), vec![ClientReply::NotLeader { leader: None }]);
     assert_eq!(net.node(3).learned(1), None, "the stale leader's proposal was refused");
@@ -790,7 +790,7 @@ fn learned_values_survive_a_restart_and_are_applied_again() {
         net.notes_of(2),
         vec![
             Note::Role {
-                role: Role::Follower,
+                role: Role::FOLLOWER,
                 term: 1
             },
             Note::Apply { index: 1, term: 1 }

@@ -83,7 +83,7 @@ pub use monitor::RaftMonitor;
 pub use params::{RaftParams, Variant};
 
 use crate::kv::Seen;
-use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Protocol, Role, TimerKind};
+use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Protocol, Role, Scenario, TimerKind};
 use crate::{ClientId, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -311,7 +311,7 @@ impl Raft {
             kv: KvStore::default(),
             election_deadline_us: None,
             leader_contact_us: None,
-            noted: (Role::Follower, stable.current_term),
+            noted: (Role::FOLLOWER, stable.current_term),
             votes: vec![false; n_usize],
             next_index: Vec::new(),
             match_index: Vec::new(),
@@ -909,11 +909,16 @@ impl Protocol for Raft {
     type Monitor = RaftMonitor;
 
     const NAME: &'static str = "raft";
+    const SCENARIOS: &'static [Scenario] = &[Scenario {
+        value: "raft",
+        label: "Raft",
+        settings: &[],
+    }];
 
     fn start(id: NodeId, params: &RaftParams, ctx: &mut Ctx<Message>) -> Self {
         let mut raft = Raft::new(id, ctx.cluster_size(), params, Stable::default());
         ctx.note(Note::Role {
-            role: Role::Follower,
+            role: Role::FOLLOWER,
             term: 0,
         });
         raft.reset_election_timer(ctx);
@@ -933,7 +938,7 @@ impl Protocol for Raft {
         };
         let mut raft = Raft::new(id, ctx.cluster_size(), params, stable);
         ctx.note(Note::Role {
-            role: Role::Follower,
+            role: Role::FOLLOWER,
             term: raft.current_term,
         });
         raft.reset_election_timer(ctx);
@@ -1065,9 +1070,9 @@ impl Protocol for Raft {
 
     fn role(&self) -> Role {
         match self.state {
-            State::Follower => Role::Follower,
-            State::PreCandidate | State::Candidate => Role::Candidate,
-            State::Leader => Role::Leader,
+            State::Follower => Role::FOLLOWER,
+            State::PreCandidate | State::Candidate => Role::CANDIDATE,
+            State::Leader => Role::LEADER,
         }
     }
 

@@ -227,7 +227,7 @@ impl RaftMonitor {
     fn on_role(&mut self, node: NodeId, role: Role, term: u64) {
         let len = self.chain(node).len() as u64;
         for (&(t, n), w) in self.watched.iter_mut() {
-            if n == node && matches!(w.log, LogAsLeader::Leading) && (role, term) != (Role::Leader, t) {
+            if n == node && matches!(w.log, LogAsLeader::Leading) && (role, term) != (Role::LEADER, t) {
                 w.log = LogAsLeader::SteppedDown { len };
             }
         }
@@ -469,7 +469,7 @@ impl Monitor<Raft> for RaftMonitor {
         for note in notes {
             match *note {
                 Note::Role {
-                    role: Role::Leader,
+                    role: Role::LEADER,
                     term,
                 } => self.on_leader(node, term, raft, out),
                 Note::Commit { index } => self.on_commit(node, index, nodes, out),

@@ -173,7 +173,7 @@ impl Net {
     fn elect(&mut self, id: NodeId) {
         self.timeout(id);
         self.deliver();
-        assert_eq!(self.node(id).role(), Role::Leader, "n{id} was not elected");
+        assert_eq!(self.node(id).role(), Role::LEADER, "n{id} was not elected");
         self.heartbeat(id);
         self.deliver();
     }
@@ -188,7 +188,7 @@ impl Net {
 
     fn leaders(&self) -> Vec<NodeId> {
         (1..=self.n)
-            .filter(|&id| self.nodes[slot(id)].as_ref().is_some_and(|r| r.role() == Role::Leader))
+            .filter(|&id| self.nodes[slot(id)].as_ref().is_some_and(|r| r.role() == Role::LEADER))
             .collect()
     }
 
@@ -249,7 +249,7 @@ fn a_timed_out_follower_is_elected_and_commits_a_noop_of_its_term() {
     // Sections 5.2 and 8.
     let mut net = Net::new(3, RaftParams::default());
     net.timeout(1);
-    assert_eq!(net.node(1).role(), Role::Candidate);
+    assert_eq!(net.node(1).role(), Role::CANDIDATE);
     assert_eq!(net.node(1).current_term(), 1);
     assert_eq!(net.node(1).voted_for(), Some(1));
     net.deliver();
@@ -268,7 +268,7 @@ fn a_timed_out_follower_is_elected_and_commits_a_noop_of_its_term() {
         assert_eq!(net.node(id).leader(), Some(1));
     }
     assert!(net.notes_of(1).contains(&Note::Role {
-        role: Role::Leader,
+        role: Role::LEADER,
         term: 1
     }));
     assert!(net.notes_of(2).contains(&Note::Apply { index: 1, term: 1 }));
@@ -343,7 +343,7 @@ fn a_vote_is_denied_to_a_candidate_whose_log_is_behind() {
     let votes: Vec<(NodeId, bool)> = net.vote_log.iter().map(|&(from, _, g)| (from, g)).collect();
     // n2 has a longer log of the same last term, n3 a later last term: both refuse.
     assert_eq!(votes, vec![(2, false), (3, false), (4, true)]);
-    assert_eq!(net.node(1).role(), Role::Candidate);
+    assert_eq!(net.node(1).role(), Role::CANDIDATE);
     // All of them moved to the candidate's term all the same (section 5.1).
     assert!((1..=4).all(|id| net.node(id).current_term() == 3));
     net.assert_safe();
@@ -382,7 +382,7 @@ fn a_candidate_yields_to_a_leader_of_its_term_and_refuses_an_older_one() {
     net.timeout(1);
     net.timeout(1);
     net.take();
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Candidate, 2));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::CANDIDATE, 2));
     let stale = Message::AppendEntries {
         term: 1,
         prev_log_index: 0,
@@ -391,7 +391,7 @@ fn a_candidate_yields_to_a_leader_of_its_term_and_refuses_an_older_one() {
         leader_commit: 0,
     };
     net.send((2, 1, stale));
-    assert_eq!(net.node(1).role(), Role::Candidate);
+    assert_eq!(net.node(1).role(), Role::CANDIDATE);
     let reply = net.take();
     assert!(matches!(
         reply[0].2,
@@ -409,7 +409,7 @@ fn a_candidate_yields_to_a_leader_of_its_term_and_refuses_an_older_one() {
         leader_commit: 0,
     };
     net.send((2, 1, current));
-    assert_eq!((net.node(1).role(), net.node(1).leader()), (Role::Follower, Some(2)));
+    assert_eq!((net.node(1).role(), net.node(1).leader()), (Role::FOLLOWER, Some(2)));
     assert!(matches!(
         net.take()[0].2,
         Message::AppendEntriesReply {
@@ -448,7 +448,7 @@ fn a_candidate_counts_only_granted_votes_of_its_current_term() {
     net.timeout(1);
     net.timeout(1);
     net.take();
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Candidate, 2));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::CANDIDATE, 2));
     let vote = |term, granted| Message::Vote {
         term,
         granted,
@@ -456,7 +456,7 @@ fn a_candidate_counts_only_granted_votes_of_its_current_term() {
     };
     net.send((2, 1, vote(1, true)));
     net.send((3, 1, vote(2, false)));
-    assert_eq!(net.node(1).role(), Role::Candidate);
+    assert_eq!(net.node(1).role(), Role::CANDIDATE);
     assert_eq!(net.node(1).votes(), vec![1]);
     net.send((2, 1, vote(2, true)));
     assert_eq!(net.leaders(), vec![1]);
@@ -526,7 +526,7 @@ fn a_candidate_that_yields_to_the_leader_of_its_term_keeps_its_vote() {
     let n1 = net.node(1);
     assert_eq!(
         (n1.role(), n1.leader(), n1.voted_for()),
-        (Role::Follower, Some(2), Some(1))
+        (Role::FOLLOWER, Some(2), Some(1))
     );
     net.send((3, 1, request_vote(1, 0, 0)));
     assert_eq!(votes_in(&net.take()), vec![(1, 3, false)]);
@@ -544,7 +544,7 @@ fn a_forged_term_or_index_at_the_top_of_u64_does_not_panic() {
         net.timeout(1);
         assert_eq!(
             (net.node(1).role(), net.node(1).current_term()),
-            (Role::Follower, u64::MAX)
+            (Role::FOLLOWER, u64::MAX)
         );
         assert!(net.take().is_empty(), "no RequestVote for a term past the last");
         assert!(net.node(1).election_deadline_us().is_some(), "it keeps its timer");
@@ -587,13 +587,13 @@ fn any_message_of_a_higher_term_makes_a_leader_step_down() {
         conflict_index: 0,
     };
     net.send((2, 1, reply));
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Follower, 7));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::FOLLOWER, 7));
     assert_eq!(net.node(1).voted_for(), None);
     assert_eq!(net.node(1).leader(), None);
     assert_eq!(
         net.notes_of(1).last(),
         Some(&Note::Role {
-            role: Role::Follower,
+            role: Role::FOLLOWER,
             term: 7
         })
     );
@@ -816,13 +816,13 @@ fn a_refusal_of_a_stale_term_is_no_conflict_hint() {
     // Two quorum checks without a reply: n1 steps down in term 1, then runs for term 2.
     net.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
     net.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Follower, 1));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::FOLLOWER, 1));
     net.timeout(1);
     let to3 = net.take().into_iter().find(|m| m.1 == 3).unwrap();
     net.send(to3);
     let vote = net.take().remove(0);
     net.send(vote);
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Leader, 2));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::LEADER, 2));
     net.take();
     assert_eq!(net.node(1).next_index(3), Some(2));
     net.send(held);
@@ -1011,9 +1011,9 @@ fn a_leader_of_an_old_term_elected_late_is_not_a_completeness_violation() {
     assert_eq!(net.node(2).commit_index(), 1);
     net.isolated.clear();
     net.send(held[0].clone());
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Leader, 1));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::LEADER, 1));
     net.deliver();
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Follower, 2));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::FOLLOWER, 2));
     net.heartbeat(2);
     net.deliver();
     assert_eq!(net.terms(1), vec![2]);
@@ -1383,7 +1383,7 @@ fn with_prevote_a_partitioned_node_does_not_raise_its_term_or_disturb_the_leader
     }
     assert_eq!(net.node(3).current_term(), 1);
     assert!(net.node(3).is_pre_candidate());
-    assert_eq!(net.node(3).role(), Role::Candidate);
+    assert_eq!(net.node(3).role(), Role::CANDIDATE);
     net.isolated.clear();
     net.timeout(3);
     net.deliver_votes_only();
@@ -1392,12 +1392,12 @@ fn with_prevote_a_partitioned_node_does_not_raise_its_term_or_disturb_the_leader
         vec![(1, 3, false), (2, 3, false)],
         "leader and lease refuse"
     );
-    assert_eq!(net.node(1).role(), Role::Leader);
+    assert_eq!(net.node(1).role(), Role::LEADER);
     assert_eq!(net.node(1).current_term(), 1);
     // The leader's next heartbeat brings n3 back as a follower.
     net.heartbeat(1);
     net.deliver();
-    assert_eq!(net.node(3).role(), Role::Follower);
+    assert_eq!(net.node(3).role(), Role::FOLLOWER);
     net.assert_safe();
 }
 
@@ -1426,7 +1426,7 @@ fn a_pre_vote_is_refused_within_the_leader_lease_and_granted_after() {
             pre_vote: true,
         },
     ));
-    assert_eq!((net.node(3).role(), net.node(3).current_term()), (Role::Candidate, 2));
+    assert_eq!((net.node(3).role(), net.node(3).current_term()), (Role::CANDIDATE, 2));
     net.deliver();
     assert_eq!(net.leaders(), vec![3]);
     net.assert_safe();
@@ -1458,11 +1458,11 @@ fn with_checkquorum_a_leader_cut_off_from_a_majority_steps_down() {
     let mut net = Net::new(3, with(|p| p.checkquorum = true));
     net.elect(1);
     net.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
-    assert_eq!(net.node(1).role(), Role::Leader, "it heard from both followers");
+    assert_eq!(net.node(1).role(), Role::LEADER, "it heard from both followers");
     net.isolated.insert(1);
     net.heartbeat(1);
     net.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
-    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::Follower, 1));
+    assert_eq!((net.node(1).role(), net.node(1).current_term()), (Role::FOLLOWER, 1));
     assert_eq!(net.node(1).leader(), None);
 
     let mut without = Net::new(3, RaftParams::default());
@@ -1470,7 +1470,7 @@ fn with_checkquorum_a_leader_cut_off_from_a_majority_steps_down() {
     without.isolated.insert(1);
     without.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
     without.step(1, |r, c| r.on_timer(ELECTION_TIMER, c));
-    assert_eq!(without.node(1).role(), Role::Leader);
+    assert_eq!(without.node(1).role(), Role::LEADER);
 }
 
 #[test]
@@ -1626,7 +1626,7 @@ fn monitor_reports_two_leaders_of_one_term() {
     m.observe(
         2,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 7,
         }],
         &nodes,
@@ -1635,7 +1635,7 @@ fn monitor_reports_two_leaders_of_one_term() {
     m.observe(
         2,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 7,
         }],
         &nodes,
@@ -1644,7 +1644,7 @@ fn monitor_reports_two_leaders_of_one_term() {
     m.observe(
         1,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 8,
         }],
         &nodes,
@@ -1654,7 +1654,7 @@ fn monitor_reports_two_leaders_of_one_term() {
     m.observe(
         3,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 7,
         }],
         &nodes,
@@ -1672,7 +1672,7 @@ fn monitor_reports_two_leaders_of_one_term() {
     m.observe(
         3,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 7,
         }],
         &nodes,
@@ -1733,7 +1733,7 @@ fn monitor_reports_a_leader_without_a_committed_entry() {
     m.observe(
         3,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 2,
         }],
         &nodes,
@@ -1742,7 +1742,7 @@ fn monitor_reports_a_leader_without_a_committed_entry() {
     m.observe(
         2,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 3,
         }],
         &nodes,
@@ -1762,7 +1762,7 @@ fn monitor_reports_a_leader_without_a_committed_entry() {
     m.observe(
         3,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 1,
         }],
         &nodes,
@@ -1771,7 +1771,7 @@ fn monitor_reports_a_leader_without_a_committed_entry() {
     m.observe(
         1,
         &[Note::Role {
-            role: Role::Leader,
+            role: Role::LEADER,
             term: 4,
         }],
         &nodes,
@@ -1786,11 +1786,11 @@ fn monitor_checks_later_leaders_when_an_old_term_commits() {
     // commits 2@1 after n3 became leader of term 2 without it. At n3's election only 1@1 was
     // committed, which it holds, so only a check at the commit sees it.
     let leader = |term| Note::Role {
-        role: Role::Leader,
+        role: Role::LEADER,
         term,
     };
     let follower = |term| Note::Role {
-        role: Role::Follower,
+        role: Role::FOLLOWER,
         term,
     };
     let with_2_1 = vec![Entry::noop(1), client_entry(1, 5)];

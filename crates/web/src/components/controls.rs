@@ -2,7 +2,8 @@
 //! live network and client actions; links. Everything goes up as a [`Control`]; the app turns
 //! it into a core action at the current time, a seek, or a new run.
 
-use crate::url::Kind;
+use crate::chapters::{self, Toggle};
+use crate::url;
 use deepend_core::script::{Action, Header};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -14,22 +15,6 @@ pub const SPEED_LOG_MIN: f64 = -2.0;
 pub const SPEED_LOG_MAX: f64 = 2.0;
 /// Slow enough to follow single messages: a 10-15 ms hop takes 0.2-0.3 s.
 pub const DEFAULT_SPEED: f64 = 0.05;
-
-/// The broken variants the selector offers, with what each breaks.
-pub const VARIANTS: &[(&str, &str)] = &[
-    ("correct", "correct (Figure 2)"),
-    ("commit-old-terms", "broken: commits old terms by counting"),
-    ("vote-without-log-check", "broken: votes without the log check"),
-    ("forget-term-on-restart", "broken: forgets its term on restart"),
-];
-
-/// Paxos's broken variants, with what each breaks.
-pub const PAXOS_VARIANTS: &[(&str, &str)] = &[
-    ("correct", "correct (Paxos Made Simple)"),
-    ("ignore-promised-values", "broken: ignores values in promises"),
-    ("forget-promise-on-restart", "broken: forgets its promise on restart"),
-    ("accept-lower-ballot", "broken: accepts a lower ballot"),
-];
 
 /// What a control asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -232,21 +217,17 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let on_variant = new_run(Box::new(|h, e| {
         Some(with_setting(h, "variant", &select_value(e), "correct"))
     }));
-    let toggle = |key: &'static str| {
+    let toggle = |t: &'static Toggle| {
         new_run(Box::new(move |h, e| {
-            Some(with_setting(h, key, if input_checked(e) { "on" } else { "off" }, "off"))
+            let value = if input_checked(e) { t.on } else { t.off };
+            Some(with_setting(h, t.key, value, if t.default_on { t.on } else { t.off }))
         }))
     };
-    let (on_prevote, on_checkquorum) = (toggle("prevote"), toggle("checkquorum"));
-    let on_leader = toggle("leader");
-    let on_backoff = new_run(Box::new(|h, e| {
-        let backoff = if input_checked(e) { "random" } else { "fixed" };
-        Some(with_setting(h, "backoff", backoff, "random"))
-    }));
-    // A new protocol: its default parameters, the same cluster size and seed.
+    // A new scenario: its default parameters, the same cluster size and seed. One of another
+    // chapter's makes the app open that chapter's page.
     let on_kind = new_run(Box::new(|h, e| {
-        let kind = Kind::parse(&select_value(e))?;
-        Some(kind.header(h.nodes, h.seed))
+        let (listed, scenario) = chapters::by_value(&select_value(e))?;
+        Some(url::scenario_header(listed, scenario, h.nodes, h.seed))
     }));
 
     let (min_us, max_us) = props.latency_us;
@@ -287,12 +268,21 @@ pub fn Controls(props: &ControlsProps) -> Html {
 
     let h = &props.header;
     let variant = setting(h, "variant").unwrap_or("correct");
-    let prevote = setting(h, "prevote") == Some("on");
-    let checkquorum = setting(h, "checkquorum") == Some("on");
-    let leader = setting(h, "leader") == Some("on");
-    let random_backoff = setting(h, "backoff").is_none_or(|b| b == "random");
-    let kind = Kind::of(h);
-    let variants = if kind == Kind::Raft { VARIANTS } else { PAXOS_VARIANTS };
+    let scenario = chapters::scenario_of(&h.protocol, &h.settings);
+    let (variants, toggles) = chapters::controls(&h.protocol);
+    let toggles: Vec<Html> = toggles
+        .iter()
+        .filter(|t| t.scenario.is_none() || t.scenario == scenario.map(|s| s.value))
+        .map(|t| {
+            let checked = setting(h, t.key).map_or(t.default_on, |v| v == t.on);
+            html! {
+                <label class="check" title={t.title}>
+                    <input type="checkbox" {checked} onchange={toggle(t)} />
+                    <span class="label-text">{ t.label }</span>
+                </label>
+            }
+        })
+        .collect();
     let mut node_counts: Vec<u8> = (3..=9).collect();
     if !node_counts.contains(&h.nodes) {
         node_counts.insert(0, h.nodes);
@@ -314,8 +304,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 <label>
                     <span class="label-text">{ "Protocol" }</span>
                     <select onchange={on_kind} aria-label="Protocol" data-control="protocol">
-                        { for Kind::ALL.iter().map(|&k| html! {
-                            <option value={k.as_str()} selected={k == kind}>{ k.label() }</option>
+                        { for chapters::ALL.iter().flat_map(|l| l.scenarios).map(|k| html! {
+                            <option value={k.value} selected={Some(k) == scenario}>{ k.label }</option>
                         }) }
                     </select>
                 </label>
@@ -336,26 +326,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                         }) }
                     </select>
                 </label>
-                if kind == Kind::Raft {
-                    <label class="check">
-                        <input type="checkbox" checked={prevote} onchange={on_prevote} />
-                        <span class="label-text">{ "PreVote" }</span>
-                    </label>
-                    <label class="check">
-                        <input type="checkbox" checked={checkquorum} onchange={on_checkquorum} />
-                        <span class="label-text">{ "CheckQuorum" }</span>
-                    </label>
-                }
-                if kind == Kind::PaxosSingle {
-                    <label class="check" title="Proposers take turns through a leader, so dueling proposers converge">
-                        <input type="checkbox" checked={leader} onchange={on_leader} />
-                        <span class="label-text">{ "Distinguished proposer" }</span>
-                    </label>
-                    <label class="check" title="Without it, two proposers that retry after the same delay preempt each other forever">
-                        <input type="checkbox" checked={random_backoff} onchange={on_backoff} />
-                        <span class="label-text">{ "Random back-off" }</span>
-                    </label>
-                }
+                { for toggles }
             </fieldset>
             <fieldset class="control-group network">
                 <legend>{ "Network " }<small>{ "(applies now)" }</small></legend>

@@ -5,7 +5,6 @@
 
 use crate::model::{Detail, MessageView, NodeView, SlotView};
 use deepend_core::NodeId;
-use deepend_core::protocol::Role;
 use deepend_core::script::Action;
 use deepend_core::sim::NodeStatus;
 use std::rc::Rc;
@@ -202,11 +201,16 @@ fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
         if crashed { <span class="muted">{ " (on disk)" }</span> }
     };
     match &n.detail {
+        Detail::Fields(fields) => html! {
+            <dl class="fields">
+                { for fields.iter().map(|(label, value)| html! { <><dt>{ *label }</dt><dd>{ value.clone() }</dd></> }) }
+            </dl>
+        },
         Detail::Raft {
             voted_for, replication, ..
         } => {
             let last_term = n.log.last().map_or(0, |e| e.term);
-            let leader_state = (n.role == Role::Leader && !crashed && !replication.is_empty()).then(|| {
+            let leader_state = (n.role.leads && !crashed && !replication.is_empty()).then(|| {
                 let rows = replication.iter().map(|&(peer, next, matched)| {
                     let share = if n.last_index == 0 {
                         1.0

@@ -68,7 +68,7 @@ pub fn conflicts(nodes: &[NodeView], first: u64, last: u64) -> Vec<Option<u64>> 
     let live = || nodes.iter().filter(|n| n.status != NodeStatus::Crashed);
     let newest_term = live().map(|n| n.term).max();
     let leader = live()
-        .filter(|n| n.role == Role::Leader && Some(n.term) == newest_term)
+        .filter(|n| n.role.leads && Some(n.term) == newest_term)
         .min_by_key(|n| n.id);
     (first..=last)
         .map(|index| {
@@ -224,7 +224,7 @@ pub fn logs(props: &LogsProps) -> Html {
         let crashed = node.status == NodeStatus::Crashed;
         let row_class = classes!(
             "log-row",
-            (node.role == Role::Leader && !crashed).then_some("is-leader"),
+            (node.role.leads && !crashed).then_some("is-leader"),
             crashed.then_some("is-crashed"),
             (node.status == NodeStatus::Paused).then_some("is-paused"),
             (props.selected == Some(node.id)).then_some("is-selected"),
@@ -265,10 +265,9 @@ pub fn logs(props: &LogsProps) -> Html {
         });
         let role = match (crashed, node.role, node.pre_candidate()) {
             (true, _, _) => "crashed",
-            (_, Role::Leader, _) => "leader",
-            (_, Role::Candidate, true) => "pre-candidate",
-            (_, Role::Candidate, false) => "candidate",
-            (_, Role::Follower, _) => "",
+            (_, _, true) => "pre-candidate",
+            (_, role, _) if role == Role::FOLLOWER => "",
+            (_, role, _) => role.name,
         };
         let status = if node.status == NodeStatus::Paused {
             "paused"
@@ -280,7 +279,7 @@ pub fn logs(props: &LogsProps) -> Html {
                 data-log-node={node.id.to_string()} data-row={r.to_string()}>
                 <th scope="row" class="log-node">
                     <span class="log-node-id">{ format!("n{}", node.id) }</span>
-                    if node.role == Role::Leader && !crashed {
+                    if node.role.leads && !crashed {
                         <span class="leader-mark" aria-hidden="true">{ "★" }</span>
                     }
                     <span class="log-node-role">{ role }</span>
@@ -482,11 +481,11 @@ mod tests {
     #[test]
     fn the_window_is_the_last_indexes_of_the_longest_log() {
         assert_eq!(window(&[]), None);
-        assert_eq!(window(&[node(1, Role::Follower, &[])]), None);
-        let short = node(1, Role::Follower, &[(1, 1, true)]);
+        assert_eq!(window(&[node(1, Role::FOLLOWER, &[])]), None);
+        let short = node(1, Role::FOLLOWER, &[(1, 1, true)]);
         assert_eq!(window(std::slice::from_ref(&short)), Some((1, 1)));
         let long: Vec<(u64, u64, bool)> = (1..=30).map(|i| (i, 1, true)).collect();
-        let long = node(2, Role::Leader, &long[30 - LOG_WINDOW as usize..]);
+        let long = node(2, Role::LEADER, &long[30 - LOG_WINDOW as usize..]);
         assert_eq!(window(&[short, long]), Some((30 - LOG_WINDOW + 1, 30)));
     }
 
@@ -502,7 +501,7 @@ mod tests {
 
     #[test]
     fn entries_are_found_by_index_in_a_suffix() {
-        let n = node(1, Role::Follower, &[(5, 1, true), (6, 2, false)]);
+        let n = node(1, Role::FOLLOWER, &[(5, 1, true), (6, 2, false)]);
         assert_eq!(entry_at(&n.log, 6).map(|e| e.term), Some(2));
         assert!(entry_at(&n.log, 4).is_none());
         assert!(entry_at(&n.log, 7).is_none());
@@ -512,43 +511,43 @@ mod tests {
     #[test]
     fn the_leaders_term_wins_a_conflict_and_agreement_is_no_conflict() {
         // An old leader cut off in term 1 appended 3@1; the new leader of term 2 has 3@2.
-        let old = node(1, Role::Follower, &[(1, 1, true), (2, 1, true), (3, 1, false)]);
-        let new = node(2, Role::Leader, &[(1, 1, true), (2, 1, true), (3, 2, false)]);
-        let follower = node(3, Role::Follower, &[(1, 1, true), (2, 1, true)]);
+        let old = node(1, Role::FOLLOWER, &[(1, 1, true), (2, 1, true), (3, 1, false)]);
+        let new = node(2, Role::LEADER, &[(1, 1, true), (2, 1, true), (3, 2, false)]);
+        let follower = node(3, Role::FOLLOWER, &[(1, 1, true), (2, 1, true)]);
         assert_eq!(
             conflicts(&[old.clone(), new.clone(), follower], 1, 3),
             vec![None, None, Some(2)]
         );
         // Without a leader the majority wins, the higher term on a tie.
-        let other = node(4, Role::Follower, &[(1, 1, true), (2, 1, true), (3, 1, false)]);
+        let other = node(4, Role::FOLLOWER, &[(1, 1, true), (2, 1, true), (3, 1, false)]);
         let mut no_leader = new.clone();
-        no_leader.role = Role::Follower;
+        no_leader.role = Role::FOLLOWER;
         assert_eq!(conflicts(&[old.clone(), no_leader.clone(), other], 3, 3), vec![Some(1)]);
         assert_eq!(conflicts(&[old, no_leader], 3, 3), vec![Some(2)]);
     }
 
     #[test]
     fn a_committed_entry_wins_over_a_stale_leader() {
-        let stale = node(1, Role::Leader, &[(1, 1, false)]);
-        let committed = node(2, Role::Follower, &[(1, 2, true)]);
+        let stale = node(1, Role::LEADER, &[(1, 1, false)]);
+        let committed = node(2, Role::FOLLOWER, &[(1, 2, true)]);
         assert_eq!(conflicts(&[stale, committed], 1, 1), vec![Some(2)]);
     }
 
     #[test]
     fn a_current_leader_beats_a_committed_entry_in_a_broken_variant() {
         // Figure 8 with commit-old-terms: n1..n3 committed 1@1, then n5 won term 3 holding 1@3.
-        let mut committed = node(2, Role::Follower, &[(1, 1, true)]);
+        let mut committed = node(2, Role::FOLLOWER, &[(1, 1, true)]);
         committed.term = 3;
-        let leader = node(5, Role::Leader, &[(1, 3, false)]);
+        let leader = node(5, Role::LEADER, &[(1, 3, false)]);
         assert_eq!(conflicts(&[committed, leader], 1, 1), vec![Some(3)]);
     }
 
     #[test]
     fn a_crashed_leader_does_not_decide() {
-        let mut crashed = node(1, Role::Leader, &[(1, 1, false)]);
+        let mut crashed = node(1, Role::LEADER, &[(1, 1, false)]);
         crashed.status = NodeStatus::Crashed;
-        let a = node(2, Role::Follower, &[(1, 2, false)]);
-        let b = node(3, Role::Follower, &[(1, 2, false)]);
+        let a = node(2, Role::FOLLOWER, &[(1, 2, false)]);
+        let b = node(3, Role::FOLLOWER, &[(1, 2, false)]);
         assert_eq!(conflicts(&[crashed, a, b], 1, 1), vec![Some(2)]);
     }
 }

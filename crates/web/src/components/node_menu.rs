@@ -215,7 +215,7 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
                 <div class="st-menu-ctrls">
                     <button type="button" disabled={crashed} onclick={act(Action::Crash(id))}>{ "Crash" }</button>
                     <button type="button" disabled={!crashed} onclick={act(Action::Restart(id))}>{ "Restart" }</button>
-                    <button type="button" disabled={!up || props.role == Role::Leader} onclick={act(Action::Timeout(id))}
+                    <button type="button" disabled={!up || props.role.leads} onclick={act(Action::Timeout(id))}
                         aria-label={format!("Force an election timeout on n{id}")} title="Fire its election timer now">
                         { "Time out" }
                     </button>

@@ -413,7 +413,7 @@ pub fn Stage(props: &StageProps) -> Html {
     let leader = props
         .nodes
         .iter()
-        .filter(|v| v.role == Role::Leader && v.status != NodeStatus::Crashed)
+        .filter(|v| v.role.leads && v.status != NodeStatus::Crashed)
         .map(|v| format!("n{} leads {term_word} {}", v.id, v.term))
         .collect::<Vec<_>>();
     let aria = format!(
@@ -848,14 +848,14 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
     let aria = format!("n{id}, {shown_role}, {} {}, {status}", props.term_word, props.term);
     let halo = match (props.role, crashed) {
         (_, true) => html! {},
-        (Role::Leader, _) => html! {
+        (role, _) if role.leads => html! {
             <>
                 <circle class="st-halo" r={f(r + 5.5)} />
                 <path class="st-crown" d="M-13 -6L-15 -21L-7 -13L0 -25L7 -13L15 -21L13 -6Z" transform={format!("translate(0 {})", f(-r - 4.0))} />
             </>
         },
         (_, _) if props.pre_candidate => html! { <circle class="st-halo st-dotted" r={f(r + 5.5)} /> },
-        (Role::Candidate, _) => html! { <circle class="st-halo st-dashed" r={f(r + 5.5)} /> },
+        (role, _) if role == Role::CANDIDATE => html! { <circle class="st-halo st-dashed" r={f(r + 5.5)} /> },
         _ => html! {},
     };
     let timer = match props.timer {
