@@ -104,7 +104,7 @@ pub fn summary<P: Protocol>(sim: &Sim<P>) -> (String, bool) {
     let verdict = lin::check(history, lin::DEFAULT_BUDGET);
     let _ = writeln!(out, "history: {ops} operations, {}", verdict_text(&verdict));
     let _ = writeln!(out, "liveness: {}", liveness_text(sim.liveness()));
-    let clean = sim.violations().is_empty() && !matches!(verdict, Verdict::NotLinearizable { .. });
+    let clean = sim.violations().is_empty() && !history_failed(&verdict);
     (out, clean)
 }
 
@@ -124,12 +124,20 @@ fn describe_violation(found: &Found, with_event: bool) -> String {
     )
 }
 
-fn verdict_text(verdict: &Verdict) -> String {
+/// The checker's answer in a line; a malformed history has no verdict, only its error.
+fn verdict_text(verdict: &Result<Verdict, String>) -> String {
     match verdict {
-        Verdict::Linearizable => "linearizable".into(),
-        Verdict::NotLinearizable { key, detail } => format!("NOT linearizable on k{key}: {detail}"),
-        Verdict::Unknown { key, reason } => format!("unknown on k{key}: {reason}"),
+        Ok(Verdict::Linearizable) => "linearizable".into(),
+        Ok(Verdict::NotLinearizable { key, detail }) => format!("NOT linearizable on k{key}: {detail}"),
+        Ok(Verdict::Unknown { key, reason }) => format!("unknown on k{key}: {reason}"),
+        Err(e) => format!("no verdict, the recorded history is malformed: {e}"),
     }
+}
+
+/// Whether the history fails a run: not linearizable, or malformed (the simulator recorded
+/// it wrongly). An unknown verdict is not a failure of the run; sweeps count them apart.
+fn history_failed(verdict: &Result<Verdict, String>) -> bool {
+    matches!(verdict, Ok(Verdict::NotLinearizable { .. }) | Err(_))
 }
 
 fn liveness_text(l: Liveness) -> String {
@@ -151,7 +159,8 @@ pub struct SeedResult {
     pub seed: u64,
     pub events: u64,
     pub violation: Option<Found>,
-    pub verdict: Verdict,
+    /// The linearizability verdict, or why the history has none (it is malformed).
+    pub verdict: Result<Verdict, String>,
     pub liveness: Liveness,
     /// For a failed seed, the line that reproduces it.
     pub reproduction: Option<String>,
@@ -159,7 +168,7 @@ pub struct SeedResult {
 
 impl SeedResult {
     pub fn failed(&self) -> bool {
-        self.violation.is_some() || matches!(self.verdict, Verdict::NotLinearizable { .. })
+        self.violation.is_some() || history_failed(&self.verdict)
     }
 }
 
@@ -169,7 +178,7 @@ pub fn sweep_seed<P: Protocol>(plan: &FaultPlan, seed: u64) -> Result<SeedResult
     let sim = deepend_core::faults::run::<P>(plan, seed, false)?;
     let verdict = lin::check(sim.history(), lin::DEFAULT_BUDGET);
     let violation = sim.violations().first().cloned();
-    let failed = violation.is_some() || matches!(verdict, Verdict::NotLinearizable { .. });
+    let failed = violation.is_some() || history_failed(&verdict);
     Ok(SeedResult {
         seed,
         events: sim.events_processed(),
@@ -233,7 +242,7 @@ pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
     let failed: Vec<&SeedResult> = results.iter().filter(|r| r.failed()).collect();
     let unknown = results
         .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Unknown { .. }))
+        .filter(|r| matches!(r.verdict, Ok(Verdict::Unknown { .. })))
         .count();
     let events: u64 = results.iter().map(|r| r.events).sum();
     let _ = writeln!(
@@ -296,4 +305,25 @@ fn percentiles(values: &mut [u64], runs: usize) -> String {
         at(100),
         values.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_history_has_no_verdict_and_fails_the_run() {
+        let invalid: Result<Verdict, String> = Err("event 3: client 2 invokes read k1 while ...".into());
+        assert_eq!(
+            verdict_text(&invalid),
+            "no verdict, the recorded history is malformed: event 3: client 2 invokes read k1 while ..."
+        );
+        assert!(history_failed(&invalid));
+        let unknown = Ok(Verdict::Unknown {
+            key: 1,
+            reason: "budget".into(),
+        });
+        assert!(!history_failed(&unknown));
+        assert!(!history_failed(&Ok(Verdict::Linearizable)));
+    }
 }

@@ -264,15 +264,18 @@ struct Pending {
     req: ClientRequest,
     attempt: u32,
     target: NodeId,
+    /// The history process the operation was invoked under.
+    process: ClientId,
 }
 
 #[derive(Clone, Debug, Default)]
 struct Client {
     next_seq: u64,
-    /// Bumped when the client gives up on an operation: like a crashed Jepsen process, it
-    /// continues under a new process number, because the abandoned operation may still take
+    /// The client's process in the history (Jepsen's), `None` until it next invokes. It is
+    /// dropped when the client gives up on an operation: like a crashed Jepsen process, the
+    /// client continues under a new process, because the abandoned operation may still take
     /// effect at any later time.
-    incarnation: u32,
+    process: Option<ClientId>,
     pending: Option<Pending>,
     leader: Option<NodeId>,
     queue: VecDeque<(Op, Option<NodeId>)>,
@@ -297,6 +300,9 @@ struct World<P: Protocol> {
     net: Network,
     net_rng: SimRng,
     clients: BTreeMap<ClientId, Client>,
+    /// The next history process to hand out. Processes are numbered on their own, never from
+    /// client ids, so that no two clients can ever share one.
+    next_process: ClientId,
     client_rng: SimRng,
     load: Option<Load>,
     load_generation: u32,
@@ -397,6 +403,7 @@ impl<P: Protocol> Sim<P> {
             net,
             net_rng: SimRng::for_network(seed),
             clients: BTreeMap::new(),
+            next_process: 1,
             client_rng: SimRng::for_clients(seed),
             load: None,
             load_generation: 0,
@@ -1022,11 +1029,6 @@ impl<P: Protocol> Sim<P> {
 
     // ----- Clients -------------------------------------------------------------------------
 
-    /// The history's process number for a client: a new one after each abandoned operation.
-    fn process(client: ClientId, incarnation: u32) -> ClientId {
-        client.wrapping_add(incarnation.wrapping_mul(1_000))
-    }
-
     fn request(&mut self, client: ClientId, op: Op, node: Option<NodeId>) {
         let c = self.world.clients.entry(client).or_default();
         c.queue.push_back((op, node));
@@ -1041,6 +1043,11 @@ impl<P: Protocol> Sim<P> {
             return;
         };
         let Some((op, node)) = c.queue.pop_front() else { return };
+        let process = *c.process.get_or_insert_with(|| {
+            let process = self.world.next_process;
+            self.world.next_process = process.wrapping_add(1);
+            process
+        });
         let seq = c.next_seq;
         c.next_seq += 1;
         // First try: the node asked for, else the leader the client last heard of, else a
@@ -1051,8 +1058,8 @@ impl<P: Protocol> Sim<P> {
             req,
             attempt: 0,
             target,
+            process,
         });
-        let process = Self::process(client, c.incarnation);
         self.history.events.push(HistoryEvent {
             time_us: self.world.now.as_us(),
             client: process,
@@ -1151,9 +1158,8 @@ impl<P: Protocol> Sim<P> {
             return;
         };
         let Some(p) = c.pending.take() else { return };
-        let process = Self::process(client, c.incarnation);
         if outcome == Outcome::Info {
-            c.incarnation = c.incarnation.wrapping_add(1);
+            c.process = None;
             c.leader = None;
         }
         if let (Outcome::Ok, Op::Write { key, value } | Op::Cas { key, to: value, .. }) = (outcome, p.req.op) {
@@ -1161,7 +1167,7 @@ impl<P: Protocol> Sim<P> {
         }
         self.history.events.push(HistoryEvent {
             time_us: self.world.now.as_us(),
-            client: process,
+            client: p.process,
             kind: outcome,
             op: p.req.op,
             read,
@@ -1343,6 +1349,11 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    /// Client `client`'s request at `ms`, sent to whichever node the client picks.
+    fn request(ms: u64, client: ClientId, op: Op) -> (u64, Action) {
+        (ms, Action::Request { client, op, node: None })
     }
 
     fn run(script: &Script, ms: u64) -> Sim<Ping> {
@@ -1577,24 +1588,44 @@ mod tests {
 
     #[test]
     fn clients_give_up_after_their_attempts_as_info() {
-        let mut s = script(
-            9,
-            vec![
-                (0, Action::Crash(1)),
-                (
-                    10,
-                    Action::Request {
-                        client: 1,
-                        op: Op::Read { key: 1 },
-                        node: None,
-                    },
-                ),
-            ],
-        );
+        let mut s = script(9, vec![(0, Action::Crash(1)), request(10, 1, Op::Read { key: 1 })]);
         s.header.settings.push(("client-attempts".into(), "3".into()));
         let sim = run(&s, 5_000);
         let kinds: Vec<Outcome> = sim.history().events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![Outcome::Invoke, Outcome::Info]);
+    }
+
+    #[test]
+    fn a_client_that_gives_up_shares_its_process_with_no_other_client() {
+        // Only node 1 answers, and it is down: each operation gets its single attempt and is
+        // given up on. Client 1 then goes on under a new process, which must not be the one
+        // client 1001 gets, or the two operations invoked at 500ms would look like one process
+        // with two operations outstanding.
+        let write = |value| Op::Write { key: 1, value };
+        let mut s = script(
+            9,
+            vec![
+                (0, Action::Crash(1)),
+                request(10, 1, write(5)),
+                request(500, 1, Op::Read { key: 1 }),
+                request(500, 1001, write(7)),
+            ],
+        );
+        s.header.settings.push(("client-attempts".into(), "1".into()));
+        let sim = run(&s, 2_000);
+        let invokers: Vec<ClientId> = sim
+            .history()
+            .events
+            .iter()
+            .filter(|e| e.kind == Outcome::Invoke)
+            .map(|e| e.client)
+            .collect();
+        assert_eq!(invokers.len(), 3);
+        assert!(
+            invokers[0] != invokers[1] && invokers[1] != invokers[2] && invokers[0] != invokers[2],
+            "three processes, not {invokers:?}"
+        );
+        assert_eq!(crate::lin::validate(sim.history()), Ok(()));
     }
 
     #[test]

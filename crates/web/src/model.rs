@@ -461,9 +461,10 @@ impl Lab {
             return text.clone();
         }
         let text = Rc::new(match lin::check(history, lin::DEFAULT_BUDGET) {
-            Verdict::Linearizable => "linearizable".to_string(),
-            Verdict::NotLinearizable { key, detail } => format!("NOT linearizable on k{key}: {detail}"),
-            Verdict::Unknown { key, reason } => format!("unknown on k{key}: {reason}"),
+            Ok(Verdict::Linearizable) => "linearizable".to_string(),
+            Ok(Verdict::NotLinearizable { key, detail }) => format!("NOT linearizable on k{key}: {detail}"),
+            Ok(Verdict::Unknown { key, reason }) => format!("unknown on k{key}: {reason}"),
+            Err(e) => format!("invalid history: {e}"),
         });
         self.verdict_cache = Some((len, text.clone()));
         text

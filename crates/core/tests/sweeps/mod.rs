@@ -82,10 +82,15 @@ pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
         sim.violations(),
         sim.script()
     );
-    if let Verdict::NotLinearizable { key, detail } = lin::check(sim.history(), lin::DEFAULT_BUDGET) {
-        panic!(
+    match lin::check(sim.history(), lin::DEFAULT_BUDGET) {
+        Ok(Verdict::NotLinearizable { key, detail }) => panic!(
             "seed {seed}: key {key} is not linearizable: {detail}\nscript:\n{}",
             sim.script()
-        )
+        ),
+        Err(e) => panic!(
+            "seed {seed}: the run recorded an invalid history: {e}\nscript:\n{}",
+            sim.script()
+        ),
+        Ok(_) => {}
     }
 }
