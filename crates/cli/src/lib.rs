@@ -162,7 +162,8 @@ pub struct SeedResult {
     /// The linearizability verdict, or why the history has none (it is malformed).
     pub verdict: Result<Verdict, String>,
     pub liveness: Liveness,
-    /// For a failed seed, the line that reproduces it.
+    /// For a failed seed, or one whose history the checker could not decide, the line that
+    /// reproduces it.
     pub reproduction: Option<String>,
 }
 
@@ -170,24 +171,31 @@ impl SeedResult {
     pub fn failed(&self) -> bool {
         self.violation.is_some() || history_failed(&self.verdict)
     }
+
+    /// The checker ran out of its budget on this seed's history: not a failure, but not a
+    /// pass either; a clean sweep has none.
+    pub fn unknown(&self) -> bool {
+        matches!(self.verdict, Ok(Verdict::Unknown { .. }))
+    }
 }
 
 /// Runs one sweep seed of protocol `P`: the fault plan's script for `seed`, checkers on,
 /// trace off, and the client history checked at the end.
 pub fn sweep_seed<P: Protocol>(plan: &FaultPlan, seed: u64) -> Result<SeedResult, String> {
     let sim = deepend_core::faults::run::<P>(plan, seed, false)?;
-    let verdict = lin::check(sim.history(), lin::DEFAULT_BUDGET);
-    let violation = sim.violations().first().cloned();
-    let failed = violation.is_some() || history_failed(&verdict);
-    Ok(SeedResult {
+    let mut result = SeedResult {
         seed,
         events: sim.events_processed(),
-        // The run's own script holds every action, an adversary's included.
-        reproduction: failed.then(|| reproduction(sim.script())),
-        violation,
-        verdict,
+        violation: sim.violations().first().cloned(),
+        verdict: lin::check(sim.history(), lin::DEFAULT_BUDGET),
         liveness: sim.liveness(),
-    })
+        reproduction: None,
+    };
+    if result.failed() || result.unknown() {
+        // The run's own script holds every action, an adversary's included.
+        result.reproduction = Some(reproduction(sim.script()));
+    }
+    Ok(result)
 }
 
 /// Runs seeds `first..first + count` on `threads` threads; results come back in seed order.
@@ -236,14 +244,12 @@ pub fn reproduction(script: &Script) -> String {
     )
 }
 
-/// A sweep's summary: counts, events, liveness percentiles and one line per failure.
+/// A sweep's summary: counts (of unknown histories too), events, liveness percentiles and
+/// one line per failed or unknown seed.
 pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
     let mut out = String::new();
-    let failed: Vec<&SeedResult> = results.iter().filter(|r| r.failed()).collect();
-    let unknown = results
-        .iter()
-        .filter(|r| matches!(r.verdict, Ok(Verdict::Unknown { .. })))
-        .count();
+    let failed = results.iter().filter(|r| r.failed()).count();
+    let unknown = results.iter().filter(|r| r.unknown()).count();
     let events: u64 = results.iter().map(|r| r.events).sum();
     let _ = writeln!(
         out,
@@ -257,7 +263,7 @@ pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(" "),
-        failed.len(),
+        failed,
         unknown,
         events
     );
@@ -276,7 +282,7 @@ pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
         "commit after last heal: {}",
         percentiles(&mut recoveries, results.len())
     );
-    for r in failed {
+    for r in results.iter().filter(|r| r.failed() || r.unknown()) {
         let what = match (&r.violation, &r.verdict) {
             // Sweeps run without a trace, so there is no event number to give.
             (Some(found), _) => describe_violation(found, false),
@@ -325,5 +331,31 @@ mod tests {
         });
         assert!(!history_failed(&unknown));
         assert!(!history_failed(&Ok(Verdict::Linearizable)));
+    }
+
+    #[test]
+    fn a_sweep_reports_its_unknown_histories_seed_by_seed() {
+        let seed = |seed, verdict| SeedResult {
+            seed,
+            events: 10,
+            violation: None,
+            verdict,
+            liveness: Liveness::default(),
+            reproduction: Some(format!("deepend run --compact 'seed{seed}'")),
+        };
+        let unknown = Verdict::Unknown {
+            key: 1,
+            reason: "the search ran out of its budget".into(),
+        };
+        let results = [seed(6, Ok(Verdict::Linearizable)), seed(7, Ok(unknown))];
+        let report = sweep_report(&FaultPlan::default(), &results);
+        assert!(report.contains(": 0 failed, 1 histories unknown, "), "{report}");
+        assert!(
+            report.contains(
+                "seed 7: unknown on k1: the search ran out of its budget\n  reproduce: deepend run --compact 'seed7'\n"
+            ),
+            "{report}"
+        );
+        assert!(!report.contains("seed 6"), "{report}");
     }
 }

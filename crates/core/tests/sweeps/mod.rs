@@ -74,7 +74,7 @@ pub fn first_caught<P: Protocol>(
     })
 }
 
-/// A correct protocol's run: no violation, and a history that is not shown non-linearizable.
+/// A correct protocol's run: no violation, and a history shown linearizable (not unknown).
 pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
     assert!(
         sim.violations().is_empty(),
@@ -91,6 +91,10 @@ pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
             "seed {seed}: the run recorded an invalid history: {e}\nscript:\n{}",
             sim.script()
         ),
-        Ok(_) => {}
+        Ok(Verdict::Unknown { key, reason }) => panic!(
+            "seed {seed}: key {key} is undecided ({reason}); a correct run must be shown linearizable\nscript:\n{}",
+            sim.script()
+        ),
+        Ok(Verdict::Linearizable) => {}
     }
 }
