@@ -55,6 +55,7 @@ pub struct NodeView {
     /// Share of the election timeout still to run (1 just set, 0 about to fire).
     pub election_left: Option<f32>,
     pub kv: Vec<(Key, Value)>,
+    /// How far the node's clock is ahead of simulated time, and its drift.
     pub clock_offset_us: i64,
     pub clock_drift_ppm: i32,
     pub detail: Detail,
