@@ -55,22 +55,22 @@ pub fn main(args: &[String]) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    if let Err(e) = lin::validate(&history) {
-        eprintln!("deepend check-history: {shown}: invalid history: {e}");
-        return EXIT_BAD_INPUT;
-    }
     match lin::check(&history, budget) {
-        Verdict::Linearizable => {
+        Ok(Verdict::Linearizable) => {
             println!("linearizable: {}", counts(&history));
             EXIT_LINEARIZABLE
         }
-        Verdict::NotLinearizable { key, detail } => {
+        Ok(Verdict::NotLinearizable { key, detail }) => {
             println!("not linearizable on key {key}: {detail}");
             EXIT_NOT_LINEARIZABLE
         }
-        Verdict::Unknown { key, reason } => {
+        Ok(Verdict::Unknown { key, reason }) => {
             println!("unknown on key {key}: {reason}");
             EXIT_UNKNOWN
+        }
+        Err(e) => {
+            eprintln!("deepend check-history: {shown}: invalid history: {e}");
+            EXIT_BAD_INPUT
         }
     }
 }

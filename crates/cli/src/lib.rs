@@ -107,7 +107,7 @@ pub fn summary<P: Protocol>(sim: &Sim<P>) -> (String, bool) {
     let verdict = lin::check(history, lin::DEFAULT_BUDGET);
     let _ = writeln!(out, "history: {ops} operations, {}", verdict_text(&verdict));
     let _ = writeln!(out, "liveness: {}", liveness_text(sim.liveness()));
-    let clean = sim.violations().is_empty() && !matches!(verdict, Verdict::NotLinearizable { .. });
+    let clean = sim.violations().is_empty() && !history_failed(&verdict);
     (out, clean)
 }
 
@@ -127,12 +127,20 @@ fn describe_violation(found: &Found, with_event: bool) -> String {
     )
 }
 
-fn verdict_text(verdict: &Verdict) -> String {
+/// The checker's answer in a line; a malformed history has no verdict, only its error.
+fn verdict_text(verdict: &Result<Verdict, String>) -> String {
     match verdict {
-        Verdict::Linearizable => "linearizable".into(),
-        Verdict::NotLinearizable { key, detail } => format!("NOT linearizable on k{key}: {detail}"),
-        Verdict::Unknown { key, reason } => format!("unknown on k{key}: {reason}"),
+        Ok(Verdict::Linearizable) => "linearizable".into(),
+        Ok(Verdict::NotLinearizable { key, detail }) => format!("NOT linearizable on k{key}: {detail}"),
+        Ok(Verdict::Unknown { key, reason }) => format!("unknown on k{key}: {reason}"),
+        Err(e) => format!("no verdict, the recorded history is malformed: {e}"),
     }
+}
+
+/// Whether the history fails a run: not linearizable, or malformed (the simulator recorded
+/// it wrongly). An unknown verdict is not a failure of the run; sweeps count them apart.
+fn history_failed(verdict: &Result<Verdict, String>) -> bool {
+    matches!(verdict, Ok(Verdict::NotLinearizable { .. }) | Err(_))
 }
 
 fn liveness_text(l: Liveness) -> String {
@@ -154,15 +162,23 @@ pub struct SeedResult {
     pub seed: u64,
     pub events: u64,
     pub violation: Option<Found>,
-    pub verdict: Verdict,
+    /// The linearizability verdict, or why the history has none (it is malformed).
+    pub verdict: Result<Verdict, String>,
     pub liveness: Liveness,
-    /// For a failed seed, the line that reproduces it.
+    /// For a failed seed, or one whose history the checker could not decide, the line that
+    /// reproduces it.
     pub reproduction: Option<String>,
 }
 
 impl SeedResult {
     pub fn failed(&self) -> bool {
-        self.violation.is_some() || matches!(self.verdict, Verdict::NotLinearizable { .. })
+        self.violation.is_some() || history_failed(&self.verdict)
+    }
+
+    /// The checker ran out of its budget on this seed's history: not a failure, but not a
+    /// pass either; a clean sweep has none.
+    pub fn unknown(&self) -> bool {
+        matches!(self.verdict, Ok(Verdict::Unknown { .. }))
     }
 }
 
@@ -170,18 +186,19 @@ impl SeedResult {
 /// trace off, and the client history checked at the end.
 pub fn sweep_seed<P: Protocol>(plan: &FaultPlan, seed: u64) -> Result<SeedResult, String> {
     let sim = deepend_core::faults::run::<P>(plan, seed, false)?;
-    let verdict = lin::check(sim.history(), lin::DEFAULT_BUDGET);
-    let violation = sim.violations().first().cloned();
-    let failed = violation.is_some() || matches!(verdict, Verdict::NotLinearizable { .. });
-    Ok(SeedResult {
+    let mut result = SeedResult {
         seed,
         events: sim.events_processed(),
-        // The run's own script holds every action, an adversary's included.
-        reproduction: failed.then(|| reproduction(sim.script())),
-        violation,
-        verdict,
+        violation: sim.violations().first().cloned(),
+        verdict: lin::check(sim.history(), lin::DEFAULT_BUDGET),
         liveness: sim.liveness(),
-    })
+        reproduction: None,
+    };
+    if result.failed() || result.unknown() {
+        // The run's own script holds every action, an adversary's included.
+        result.reproduction = Some(reproduction(sim.script()));
+    }
+    Ok(result)
 }
 
 /// Runs seeds `first..first + count` on `threads` threads; results come back in seed order.
@@ -228,14 +245,12 @@ pub fn reproduction(script: &Script) -> String {
     )
 }
 
-/// A sweep's summary: counts, events, liveness percentiles and one line per failure.
+/// A sweep's summary: counts (of unknown histories too), events, liveness percentiles and
+/// one line per failed or unknown seed.
 pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
     let mut out = String::new();
-    let failed: Vec<&SeedResult> = results.iter().filter(|r| r.failed()).collect();
-    let unknown = results
-        .iter()
-        .filter(|r| matches!(r.verdict, Verdict::Unknown { .. }))
-        .count();
+    let failed = results.iter().filter(|r| r.failed()).count();
+    let unknown = results.iter().filter(|r| r.unknown()).count();
     let events: u64 = results.iter().map(|r| r.events).sum();
     let _ = writeln!(
         out,
@@ -249,7 +264,7 @@ pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(" "),
-        failed.len(),
+        failed,
         unknown,
         events
     );
@@ -268,7 +283,7 @@ pub fn sweep_report(plan: &FaultPlan, results: &[SeedResult]) -> String {
         "commit after last heal: {}",
         percentiles(&mut recoveries, results.len())
     );
-    for r in failed {
+    for r in results.iter().filter(|r| r.failed() || r.unknown()) {
         let what = match (&r.violation, &r.verdict) {
             // Sweeps run without a trace, so there is no event number to give.
             (Some(found), _) => describe_violation(found, false),
@@ -297,4 +312,51 @@ fn percentiles(values: &mut [u64], runs: usize) -> String {
         at(100),
         values.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_history_has_no_verdict_and_fails_the_run() {
+        let invalid: Result<Verdict, String> = Err("event 3: client 2 invokes read k1 while ...".into());
+        assert_eq!(
+            verdict_text(&invalid),
+            "no verdict, the recorded history is malformed: event 3: client 2 invokes read k1 while ..."
+        );
+        assert!(history_failed(&invalid));
+        let unknown = Ok(Verdict::Unknown {
+            key: 1,
+            reason: "budget".into(),
+        });
+        assert!(!history_failed(&unknown));
+        assert!(!history_failed(&Ok(Verdict::Linearizable)));
+    }
+
+    #[test]
+    fn a_sweep_reports_its_unknown_histories_seed_by_seed() {
+        let seed = |seed, verdict| SeedResult {
+            seed,
+            events: 10,
+            violation: None,
+            verdict,
+            liveness: Liveness::default(),
+            reproduction: Some(format!("deepend run --compact 'seed{seed}'")),
+        };
+        let unknown = Verdict::Unknown {
+            key: 1,
+            reason: "the search ran out of its budget".into(),
+        };
+        let results = [seed(6, Ok(Verdict::Linearizable)), seed(7, Ok(unknown))];
+        let report = sweep_report(&FaultPlan::default(), &results);
+        assert!(report.contains(": 0 failed, 1 histories unknown, "), "{report}");
+        assert!(
+            report.contains(
+                "seed 7: unknown on k1: the search ran out of its budget\n  reproduce: deepend run --compact 'seed7'\n"
+            ),
+            "{report}"
+        );
+        assert!(!report.contains("seed 6"), "{report}");
+    }
 }

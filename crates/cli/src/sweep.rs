@@ -1,8 +1,10 @@
 //! `deepend sweep`: many seeds of random faults, on every core.
 //!
 //! Each seed's script comes from the fault plan (`deepend_core::faults`), so a failing seed
-//! is reproduced exactly by the one line printed for it. Exit status: 0 when every seed held
-//! every property with a linearizable history, 1 otherwise, 2 for bad arguments.
+//! is reproduced exactly by the one line printed for it, and so is a seed whose history the
+//! checker could not decide within its budget. Exit status: 0 when every seed held every
+//! property with a linearizable history, 1 when one failed, 2 for bad arguments, 3 when none
+//! failed but some histories are unknown.
 
 use crate::{sweep, sweep_report};
 use deepend_core::faults::FaultPlan;
@@ -30,7 +32,8 @@ options:
   --threads N          worker threads (default: every core)
   -h, --help           print this help
 
-exit status: 0 no violations, 1 a violation or a non-linearizable history, 2 bad arguments
+exit status: 0 no violations, 1 a violation or a non-linearizable history, 2 bad arguments,
+3 no failure but some histories unknown (the checker ran out of its budget)
 ";
 
 pub fn main(args: &[String]) -> i32 {
@@ -48,7 +51,13 @@ pub fn main(args: &[String]) -> i32 {
     match sweep(&plan, first, count, threads) {
         Ok(results) => {
             crate::emit(&sweep_report(&plan, &results));
-            if results.iter().any(|r| r.failed()) { 1 } else { 0 }
+            if results.iter().any(|r| r.failed()) {
+                1
+            } else if results.iter().any(|r| r.unknown()) {
+                3
+            } else {
+                0
+            }
         }
         Err(message) => {
             eprintln!("deepend sweep: {message}");

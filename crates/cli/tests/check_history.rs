@@ -74,6 +74,13 @@ fn bad_input_exits_2_with_a_specific_message() {
         stderr.contains("invalid history: event 1: client 1 invokes read k1 while"),
         "{stderr}"
     );
+    let (code, _, stderr) = check(&["check-history", &data("duplicate_field.json")]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr
+            .ends_with("duplicate_field.json: event 1: field \"value\" is given twice; give each field at most once\n"),
+        "{stderr}"
+    );
     let (code, _, stderr) = check(&["check-history", &data("no_such_file.json")]);
     assert_eq!(code, 2);
     assert!(stderr.contains("no_such_file.json: cannot read"), "{stderr}");

@@ -68,7 +68,8 @@ impl EventKind {
 // - `time`: microseconds, optional, but either on every event or on none. Without times,
 //   event i gets time i: order is always the position in the array.
 //
-// Any other field is an error, so that a misspelt field is not silently ignored.
+// Any other field is an error, so that a misspelt field is not silently ignored, and so is a
+// field given twice.
 
 /// The fields an event object may have, in the order [`to_json`] writes them.
 const JSON_FIELDS: [&str; 8] = ["client", "type", "f", "key", "value", "from", "to", "time"];
@@ -120,7 +121,14 @@ impl<'de> serde::de::Visitor<'de> for EventsSeed<'_> {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Event>, A::Error> {
         let mut events = Vec::new();
         let mut timed: Option<bool> = None;
-        while let Some(item) = seq.next_element::<serde_json::Value>()? {
+        loop {
+            let seed = ItemSeed {
+                index: events.len(),
+                problem: &mut *self.problem,
+            };
+            let Some(item) = seq.next_element_seed(seed)? else {
+                return Ok(events);
+            };
             match convert_event(events.len(), &item, &mut timed) {
                 Ok(event) => events.push(event),
                 Err(problem) => {
@@ -129,13 +137,89 @@ impl<'de> serde::de::Visitor<'de> for EventsSeed<'_> {
                 }
             }
         }
-        Ok(events)
     }
 }
 
-fn convert_event(i: usize, item: &serde_json::Value, timed: &mut Option<bool>) -> Result<Event, String> {
-    let serde_json::Value::Object(obj) = item else {
-        return Err(format!("event {i}: expected an object, found {}", json_kind(item)));
+/// An element of the array: an object's fields, or what kind of JSON value it is instead.
+enum Item {
+    Object(serde_json::Map<String, serde_json::Value>),
+    Other(&'static str),
+}
+
+/// Reads one element of the array. An object is read field by field, so that a field given
+/// twice is an error (a JSON map would silently keep the last one); the message goes to
+/// `problem`.
+struct ItemSeed<'p> {
+    index: usize,
+    problem: &'p mut Option<String>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ItemSeed<'_> {
+    type Value = Item;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ItemSeed<'_> {
+    type Value = Item;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Item, A::Error> {
+        let mut obj = serde_json::Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if obj.contains_key(&name) {
+                *self.problem = Some(format!(
+                    "event {}: field {} is given twice; give each field at most once",
+                    self.index,
+                    quote(&name)
+                ));
+                return Err(serde::de::Error::custom("duplicate field"));
+            }
+            let value = map.next_value::<serde_json::Value>()?;
+            obj.insert(name, value);
+        }
+        Ok(Item::Object(obj))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Item::Other("an array"))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Item, E> {
+        Ok(Item::Other("a boolean"))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Item, E> {
+        Ok(Item::Other("a number"))
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Item, E> {
+        Ok(Item::Other("a number"))
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Item, E> {
+        Ok(Item::Other("a number"))
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Item, E> {
+        Ok(Item::Other("a string"))
+    }
+
+    fn visit_unit<E>(self) -> Result<Item, E> {
+        Ok(Item::Other("null"))
+    }
+}
+
+fn convert_event(i: usize, item: &Item, timed: &mut Option<bool>) -> Result<Event, String> {
+    let obj = match item {
+        Item::Object(obj) => obj,
+        Item::Other(kind) => return Err(format!("event {i}: expected an object, found {kind}")),
     };
     let (event, has_time) = parse_event(i, obj)?;
     match *timed {
@@ -474,6 +558,16 @@ mod tests {
             err(r#"[{"client": 1, "type": "invoke", "f": "read", "key": 1, "time": 5},
                     {"client": 1, "type": "ok", "f": "read", "key": 1, "value": null}]"#),
             "event 1: no \"time\", but earlier events have one; give \"time\" on every event or on none"
+        );
+        assert_eq!(
+            err(r#"[{"client": 1, "type": "invoke", "f": "write", "key": 1, "value": 5, "value": 6}]"#),
+            "event 0: field \"value\" is given twice; give each field at most once"
+        );
+        assert_eq!(
+            err(&format!(
+                r#"[{ok}, {{"client": 1, "client": 1, "type": "ok", "f": "read", "key": 1, "value": null}}]"#
+            )),
+            "event 1: field \"client\" is given twice; give each field at most once"
         );
         let long = "x".repeat(100);
         let e = err(&format!(

@@ -136,15 +136,18 @@ pub fn validate(history: &History) -> Result<(), String> {
 
 /// Checks `history` for linearizability, spending at most `budget` search steps in all.
 ///
-/// `history` should have passed [`validate`]; on a malformed history the checker still
-/// answers without panicking, reading it as robustly as it can: a second invocation by a
-/// client with an operation outstanding makes the first one's outcome unknown, a completion
-/// with nothing outstanding is ignored, and a completion takes its operation from the
-/// invocation. Times are not used: the order of events is the history's order.
-pub fn check(history: &History, budget: u64) -> Verdict {
-    check_with(history, budget, true)
+/// The history is first checked to be well formed ([`validate`]): a malformed history has
+/// no verdict, and its error (naming the event and the client) is returned instead. Times
+/// are not used beyond that check: the order of events is the history's order.
+pub fn check(history: &History, budget: u64) -> Result<Verdict, String> {
+    validate(history)?;
+    Ok(check_with(history, budget, true))
 }
 
+/// The check of a history [`validate`] accepted. On a malformed one it still answers without
+/// panicking, reading it as robustly as it can: a second invocation by a client with an
+/// operation outstanding makes the first one's outcome unknown, a completion with nothing
+/// outstanding is ignored, and a completion takes its operation from the invocation.
 fn check_with(history: &History, budget: u64, precheck: bool) -> Verdict {
     let by_key = split_by_key(history);
     if precheck {
@@ -807,8 +810,7 @@ mod tests {
 
     fn verdict(b: B) -> Verdict {
         let h = b.h();
-        assert_eq!(validate(&h), Ok(()));
-        check(&h, DEFAULT_BUDGET)
+        check(&h, DEFAULT_BUDGET).expect("a well-formed history")
     }
 
     fn assert_not(b: B, key: Key) -> String {
@@ -1033,17 +1035,16 @@ mod tests {
     #[test]
     fn an_exhausted_budget_gives_unknown() {
         let h = pathological(10);
-        assert_eq!(validate(&h), Ok(()));
-        match check(&h, 1000) {
+        match check(&h, 1000).expect("a well-formed history") {
             Verdict::Unknown { key: 1, reason } => assert!(reason.contains("budget"), "{reason}"),
             other => panic!("expected unknown, got {other:?}"),
         }
         // With room enough it decides.
         assert!(matches!(
             check(&pathological(6), DEFAULT_BUDGET),
-            Verdict::NotLinearizable { key: 1, .. }
+            Ok(Verdict::NotLinearizable { key: 1, .. })
         ));
-        assert!(matches!(check(&pathological(6), 0), Verdict::Unknown { .. }));
+        assert!(matches!(check(&pathological(6), 0), Ok(Verdict::Unknown { .. })));
     }
 
     #[test]
@@ -1087,14 +1088,36 @@ mod tests {
     }
 
     #[test]
-    fn malformed_histories_are_read_robustly() {
+    fn malformed_histories_have_no_verdict() {
+        // Two processes' operations recorded under one: read as one process, the read's `ok`
+        // would complete the write, and the history would be called not linearizable.
+        let h = B::default()
+            .inv(1, r(1))
+            .inv(1, w(1, 7))
+            .read(1, 1, None)
+            .seq_read(2, 1, None)
+            .h();
+        let e = check(&h, DEFAULT_BUDGET).expect_err("malformed");
+        assert!(
+            e.starts_with("event 1: client 1 invokes write k1 7 while its read k1"),
+            "{e}"
+        );
+        let h = B::default().ok(1, w(1, 1)).seq_read(2, 1, None).h();
+        let e = check(&h, DEFAULT_BUDGET).expect_err("malformed");
+        assert!(
+            e.starts_with("event 0: client 1 completes (ok) write k1 1 but has no operation outstanding"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn malformed_histories_are_read_robustly_inside() {
         // A second invocation makes the first unknown; its write may still be seen.
         let h = B::default().inv(1, w(1, 1)).inv(1, r(1)).read(1, 1, Some(1)).h();
-        assert!(validate(&h).is_err());
-        assert_eq!(check(&h, DEFAULT_BUDGET), Verdict::Linearizable);
+        assert_eq!(check_with(&h, DEFAULT_BUDGET, true), Verdict::Linearizable);
         // A stray completion is ignored.
         let h = B::default().ok(1, w(1, 1)).seq_read(2, 1, None).h();
-        assert_eq!(check(&h, DEFAULT_BUDGET), Verdict::Linearizable);
+        assert_eq!(check_with(&h, DEFAULT_BUDGET, true), Verdict::Linearizable);
     }
 
     #[test]
@@ -1262,8 +1285,7 @@ mod tests {
         #[test]
         fn generated_histories_are_linearizable(cs in choices(300), clients in 1usize..6, keys in 1u32..3) {
             let h = generate(&cs, clients, keys);
-            prop_assert_eq!(validate(&h), Ok(()));
-            prop_assert_eq!(check(&h, DEFAULT_BUDGET), Verdict::Linearizable);
+            prop_assert_eq!(check(&h, DEFAULT_BUDGET), Ok(Verdict::Linearizable));
         }
 
         #[test]
@@ -1284,7 +1306,7 @@ mod tests {
             h.events[i].read = Some(999);
             let key = h.events[i].op.key();
             let caught = |v: Verdict| matches!(v, Verdict::NotLinearizable { key: k, .. } if k == key);
-            prop_assert!(caught(check(&h, DEFAULT_BUDGET)));
+            prop_assert!(caught(check(&h, DEFAULT_BUDGET).expect("a well-formed history")));
             // The search alone reaches the same verdict as the early pass.
             prop_assert!(caught(check_with(&h, DEFAULT_BUDGET, false)));
         }
@@ -1324,8 +1346,9 @@ mod tests {
                 Event { time_us: i as u64, client, kind, op, read }
             }).collect();
             let h = History { events };
-            let _ = validate(&h);
             let _ = check(&h, 10_000);
+            // The search itself, on the malformed histories `check` turns away.
+            let _ = check_with(&h, 10_000, true);
         }
     }
 

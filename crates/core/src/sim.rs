@@ -17,7 +17,9 @@
 //!   comes back at the restart, and its pending timers vanish;
 //! - a paused node (a GC pause) keeps everything, but its timers and deliveries are held and
 //!   handed to it, in their original order, when it resumes;
-//! - a node's local clock is `time + offset + time * drift`; timers run on it.
+//! - a node's local clock runs at `1 + drift` times real speed from where the last skew left
+//!   it (a skew's offset steps it; nothing else ever moves it back); timers wait for a
+//!   reading of it, and a skew moves them with the clock.
 
 use crate::history::{Event as HistoryEvent, EventKind as Outcome, History};
 use crate::net::{DropReason, Network, parse_rate_ppm};
@@ -238,24 +240,73 @@ struct Slot<P: Protocol> {
     pause_generation: u32,
     held: Vec<Ev<P::Msg>>,
     timer_generation: [u32; TIMER_KINDS],
-    /// When each pending timer was set and when it fires, for the stage's countdown rings.
-    timer_due: [Option<(SimTime, SimTime)>; TIMER_KINDS],
-    offset_us: i64,
+    /// Each kind's pending timer, if any.
+    timers: [Option<PendingTimer>; TIMER_KINDS],
+    clock: Clock,
+}
+
+/// A pending timer: it waits for its node's clock to read `local_due_us`, which happens at
+/// simulated time `due` as long as the clock is not skewed.
+#[derive(Clone, Copy, Debug)]
+struct PendingTimer {
+    kind: TimerKind,
+    /// When it was set (with `due`, for the stage's countdown rings).
+    set: SimTime,
+    due: SimTime,
+    local_due_us: u64,
+}
+
+/// A node's local clock. It read `local0_us` at simulated time `t0` and has run since at
+/// `1 + drift_ppm / 1,000,000` times real speed. A skew re-anchors it at its reading of the
+/// moment, so a change of drift bends the clock instead of jumping it: the clock never runs
+/// back, and moves at once only when a skew steps it by an offset.
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    t0: SimTime,
+    local0_us: u64,
     drift_ppm: i32,
 }
 
-impl<P: Protocol> Slot<P> {
-    fn local_now_us(&self, now: SimTime) -> u64 {
-        let t = i128::from(now.as_us());
-        let local = t + i128::from(self.offset_us) + t * i128::from(self.drift_ppm) / 1_000_000;
-        local.clamp(0, i128::from(u64::MAX)) as u64
+impl Clock {
+    const EXACT: Clock = Clock {
+        t0: SimTime::ZERO,
+        local0_us: 0,
+        drift_ppm: 0,
+    };
+
+    /// Local microseconds per million simulated ones (at least 1: drift is within ±999,999).
+    fn rate(self) -> i128 {
+        1_000_000 + i128::from(self.drift_ppm)
     }
 
-    /// Simulated microseconds for `local_us` to pass on this node's clock.
-    fn sim_duration_us(&self, local_us: u64) -> u64 {
-        let rate = 1_000_000 + i128::from(self.drift_ppm);
-        let sim = (i128::from(local_us) * 1_000_000 + rate - 1) / rate.max(1);
-        sim.clamp(0, i128::from(u64::MAX)) as u64
+    /// The clock's reading at `now` (at or after the anchor).
+    fn read(self, now: SimTime) -> u64 {
+        let elapsed = i128::from(now.as_us().saturating_sub(self.t0.as_us()));
+        let local = i128::from(self.local0_us) + elapsed * self.rate() / 1_000_000;
+        local.min(i128::from(u64::MAX)) as u64
+    }
+
+    /// The first instant, from `now` on, at which the clock reads `local_us` or more.
+    fn reaches(self, local_us: u64, now: SimTime) -> SimTime {
+        if local_us <= self.read(now) {
+            return now;
+        }
+        // Past the anchor's reading, since the reading now is.
+        let ahead = i128::from(local_us - self.local0_us);
+        let elapsed = (ahead * 1_000_000 + self.rate() - 1) / self.rate();
+        let due = i128::from(self.t0.as_us()) + elapsed;
+        SimTime(due.min(i128::from(u64::MAX)) as u64)
+    }
+
+    /// Re-anchors the clock at `now`: stepped by `offset_us` (not below zero), then running
+    /// with `drift_ppm` (kept within ±999,999).
+    fn skew(&mut self, now: SimTime, offset_us: i64, drift_ppm: i32) {
+        let local = i128::from(self.read(now)) + i128::from(offset_us);
+        *self = Clock {
+            t0: now,
+            local0_us: local.clamp(0, i128::from(u64::MAX)) as u64,
+            drift_ppm: drift_ppm.clamp(-999_999, 999_999),
+        };
     }
 }
 
@@ -264,15 +315,18 @@ struct Pending {
     req: ClientRequest,
     attempt: u32,
     target: NodeId,
+    /// The history process the operation was invoked under.
+    process: ClientId,
 }
 
 #[derive(Clone, Debug, Default)]
 struct Client {
     next_seq: u64,
-    /// Bumped when the client gives up on an operation: like a crashed Jepsen process, it
-    /// continues under a new process number, because the abandoned operation may still take
+    /// The client's process in the history (Jepsen's), `None` until it next invokes. It is
+    /// dropped when the client gives up on an operation: like a crashed Jepsen process, the
+    /// client continues under a new process, because the abandoned operation may still take
     /// effect at any later time.
-    incarnation: u32,
+    process: Option<ClientId>,
     pending: Option<Pending>,
     leader: Option<NodeId>,
     queue: VecDeque<(Op, Option<NodeId>)>,
@@ -297,6 +351,9 @@ struct World<P: Protocol> {
     net: Network,
     net_rng: SimRng,
     clients: BTreeMap<ClientId, Client>,
+    /// The next history process to hand out. Processes are numbered on their own, never from
+    /// client ids, so that no two clients can ever share one.
+    next_process: ClientId,
     client_rng: SimRng,
     load: Option<Load>,
     load_generation: u32,
@@ -383,9 +440,8 @@ impl<P: Protocol> Sim<P> {
                 pause_generation: 0,
                 held: Vec::new(),
                 timer_generation: [0; TIMER_KINDS],
-                timer_due: [None; TIMER_KINDS],
-                offset_us: 0,
-                drift_ppm: 0,
+                timers: [None; TIMER_KINDS],
+                clock: Clock::EXACT,
             })
             .collect();
         let world = World {
@@ -397,6 +453,7 @@ impl<P: Protocol> Sim<P> {
             net,
             net_rng: SimRng::for_network(seed),
             clients: BTreeMap::new(),
+            next_process: 1,
             client_rng: SimRng::for_clients(seed),
             load: None,
             load_generation: 0,
@@ -454,15 +511,24 @@ impl<P: Protocol> Sim<P> {
     }
     /// When node `id`'s pending timer `kind` was set and when it fires.
     pub fn timer_window(&self, id: NodeId, kind: TimerKind) -> Option<(SimTime, SimTime)> {
-        self.slot(id)?.timer_due.get(usize::from(kind)).copied().flatten()
+        let timer = self.slot(id)?.timers.get(usize::from(kind)).copied().flatten()?;
+        Some((timer.set, timer.due))
     }
-    /// Node `id`'s clock offset (microseconds) and drift (parts per million).
+    /// How far node `id`'s clock is ahead of simulated time now (microseconds; behind when
+    /// negative), and its drift (parts per million).
     pub fn clock(&self, id: NodeId) -> (i64, i32) {
-        self.slot(id).map_or((0, 0), |s| (s.offset_us, s.drift_ppm))
+        let now = self.world.now;
+        self.slot(id).map_or((0, 0), |s| {
+            let ahead = i128::from(s.clock.read(now)) - i128::from(now.as_us());
+            (
+                ahead.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
+                s.clock.drift_ppm,
+            )
+        })
     }
     /// Node `id`'s local clock reading now.
     pub fn local_now_us(&self, id: NodeId) -> u64 {
-        self.slot(id).map_or(0, |s| s.local_now_us(self.world.now))
+        self.slot(id).map_or(0, |s| s.clock.read(self.world.now))
     }
     pub fn network(&self) -> &Network {
         &self.world.net
@@ -691,7 +757,7 @@ impl<P: Protocol> Sim<P> {
         let i = usize::from(id) - 1;
         let n = self.world.nodes.len() as u8;
         let slot = &mut self.world.slots[i];
-        let local = slot.local_now_us(self.world.now);
+        let local = slot.clock.read(self.world.now);
         self.effects.clear();
         let mut ctx = Ctx::new(id, n, local, &mut slot.rng, &mut self.effects);
         f(&mut ctx)
@@ -735,25 +801,17 @@ impl<P: Protocol> Sim<P> {
             self.send(id, to, msg);
         }
         for (kind, after) in effects.timers.drain(..) {
-            let slot = &mut self.world.slots[usize::from(id) - 1];
-            let k = usize::from(kind).min(TIMER_KINDS - 1);
-            slot.timer_generation[k] = slot.timer_generation[k].wrapping_add(1);
-            let generation = slot.timer_generation[k];
-            match after {
-                Some(local_us) => {
-                    let due = now.saturating_add_us(slot.sim_duration_us(local_us));
-                    slot.timer_due[k] = Some((now, due));
-                    self.schedule(
-                        due,
-                        Ev::Timer {
-                            node: id,
-                            kind,
-                            generation,
-                        },
-                    );
+            let clock = self.world.slots[usize::from(id) - 1].clock;
+            let timer = after.map(|after_us| {
+                let local_due_us = clock.read(now).saturating_add(after_us);
+                PendingTimer {
+                    kind,
+                    set: now,
+                    due: clock.reaches(local_due_us, now),
+                    local_due_us,
                 }
-                None => slot.timer_due[k] = None,
-            }
+            });
+            self.set_timer(id, kind, timer);
         }
         for (req, reply) in effects.replies.drain(..) {
             self.trace.push(
@@ -775,6 +833,26 @@ impl<P: Protocol> Sim<P> {
         }
         effects.clear();
         self.effects = effects;
+    }
+
+    /// Sets (or with `None` cancels) node `id`'s timer of `kind`. Either way the kind's
+    /// generation moves on, so that a firing already queued for it is void.
+    fn set_timer(&mut self, id: NodeId, kind: TimerKind, timer: Option<PendingTimer>) {
+        let slot = &mut self.world.slots[usize::from(id) - 1];
+        let k = usize::from(kind).min(TIMER_KINDS - 1);
+        slot.timer_generation[k] = slot.timer_generation[k].wrapping_add(1);
+        let generation = slot.timer_generation[k];
+        slot.timers[k] = timer;
+        if let Some(timer) = timer {
+            self.schedule(
+                timer.due,
+                Ev::Timer {
+                    node: id,
+                    kind,
+                    generation,
+                },
+            );
+        }
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
@@ -876,7 +954,7 @@ impl<P: Protocol> Sim<P> {
                 if slot.stable.is_some() || slot.timer_generation[k] != generation {
                     return;
                 }
-                slot.timer_due[k] = None;
+                slot.timers[k] = None;
                 self.trace_event(node, EventKind::Timer { kind });
                 self.step_node(node, |p, ctx| p.on_timer(kind, ctx));
             }
@@ -958,7 +1036,7 @@ impl<P: Protocol> Sim<P> {
                     slot.stable = Some(p.stable());
                     slot.paused = false;
                     slot.held.clear();
-                    slot.timer_due = [None; TIMER_KINDS];
+                    slot.timers = [None; TIMER_KINDS];
                     for g in &mut slot.timer_generation {
                         *g = g.wrapping_add(1);
                     }
@@ -984,9 +1062,17 @@ impl<P: Protocol> Sim<P> {
             Action::Skew {
                 offset_us, drift_ppm, ..
             } => {
-                let slot = &mut self.world.slots[i];
-                slot.offset_us = offset_us;
-                slot.drift_ppm = drift_ppm.clamp(-999_999, 999_999);
+                self.world.slots[i].clock.skew(now, offset_us, drift_ppm);
+                // Pending timers wait for a reading of the clock, which now comes at another
+                // instant (at once, if a step went past it).
+                for k in 0..TIMER_KINDS {
+                    let slot = &self.world.slots[i];
+                    let Some(timer) = slot.timers[k] else { continue };
+                    let due = slot.clock.reaches(timer.local_due_us, now);
+                    if due != timer.due {
+                        self.set_timer(node, timer.kind, Some(PendingTimer { due, ..timer }));
+                    }
+                }
             }
             Action::Loss { ppm } => self.world.net.loss_ppm = ppm.min(1_000_000),
             Action::Dup { ppm } => self.world.net.dup_ppm = ppm.min(1_000_000),
@@ -1022,11 +1108,6 @@ impl<P: Protocol> Sim<P> {
 
     // ----- Clients -------------------------------------------------------------------------
 
-    /// The history's process number for a client: a new one after each abandoned operation.
-    fn process(client: ClientId, incarnation: u32) -> ClientId {
-        client.wrapping_add(incarnation.wrapping_mul(1_000))
-    }
-
     fn request(&mut self, client: ClientId, op: Op, node: Option<NodeId>) {
         let c = self.world.clients.entry(client).or_default();
         c.queue.push_back((op, node));
@@ -1041,6 +1122,11 @@ impl<P: Protocol> Sim<P> {
             return;
         };
         let Some((op, node)) = c.queue.pop_front() else { return };
+        let process = *c.process.get_or_insert_with(|| {
+            let process = self.world.next_process;
+            self.world.next_process = process.wrapping_add(1);
+            process
+        });
         let seq = c.next_seq;
         c.next_seq += 1;
         // First try: the node asked for, else the leader the client last heard of, else a
@@ -1051,8 +1137,8 @@ impl<P: Protocol> Sim<P> {
             req,
             attempt: 0,
             target,
+            process,
         });
-        let process = Self::process(client, c.incarnation);
         self.history.events.push(HistoryEvent {
             time_us: self.world.now.as_us(),
             client: process,
@@ -1151,9 +1237,8 @@ impl<P: Protocol> Sim<P> {
             return;
         };
         let Some(p) = c.pending.take() else { return };
-        let process = Self::process(client, c.incarnation);
         if outcome == Outcome::Info {
-            c.incarnation = c.incarnation.wrapping_add(1);
+            c.process = None;
             c.leader = None;
         }
         if let (Outcome::Ok, Op::Write { key, value } | Op::Cas { key, to: value, .. }) = (outcome, p.req.op) {
@@ -1161,7 +1246,7 @@ impl<P: Protocol> Sim<P> {
         }
         self.history.events.push(HistoryEvent {
             time_us: self.world.now.as_us(),
-            client: process,
+            client: p.process,
             kind: outcome,
             op: p.req.op,
             read,
@@ -1345,6 +1430,11 @@ mod tests {
         }
     }
 
+    /// Client `client`'s request at `ms`, sent to whichever node the client picks.
+    fn request(ms: u64, client: ClientId, op: Op) -> (u64, Action) {
+        (ms, Action::Request { client, op, node: None })
+    }
+
     fn run(script: &Script, ms: u64) -> Sim<Ping> {
         let mut sim = Sim::<Ping>::new(script).expect("valid script");
         sim.run_until(SimTime::from_ms(ms));
@@ -1495,8 +1585,91 @@ mod tests {
             .filter(|e| e.node == 1 && matches!(e.kind, EventKind::Timer { .. }))
             .map(|e| e.time.as_us())
             .collect();
-        assert_eq!(fires[0], 100_000, "set before the skew, at start");
+        // The first was set before the skew, at the start, and follows the clock all the same.
+        assert_eq!(fires[0], 90_910);
         assert_eq!(fires[1] - fires[0], 90_910);
+    }
+
+    fn skew(ms: u64, offset_us: i64, drift_ppm: i32) -> (u64, Action) {
+        (
+            ms,
+            Action::Skew {
+                node: 1,
+                offset_us,
+                drift_ppm,
+            },
+        )
+    }
+
+    /// Node 1's local clock at each of `times_us` (in increasing order), in a fresh run.
+    fn local_clock_at(script: &Script, times_us: &[u64]) -> Vec<u64> {
+        let mut sim = Sim::<Ping>::new(script).expect("valid script");
+        times_us
+            .iter()
+            .map(|&t| {
+                sim.run_until(SimTime(t));
+                sim.local_now_us(1)
+            })
+            .collect()
+    }
+
+    /// When node 1's timers fired, in simulated microseconds.
+    fn timer_fires(sim: &Sim<Ping>) -> Vec<u64> {
+        let fires = sim.trace().events.iter();
+        let fires = fires.filter(|e| e.node == 1 && matches!(e.kind, EventKind::Timer { .. }));
+        fires.map(|e| e.time.as_us()).collect()
+    }
+
+    #[test]
+    fn a_drift_change_bends_the_clock_without_a_jump() {
+        // From 10s on the clock runs at 1.5 times real speed: it reads 10s at the change and
+        // 10.15s a tenth of a second later, never the 15s that drift over the whole run gives.
+        let s = script(1, vec![skew(10_000, 0, 500_000)]);
+        assert_eq!(
+            local_clock_at(&s, &[9_999_999, 10_000_000, 10_100_000]),
+            vec![9_999_999, 10_000_000, 10_150_000]
+        );
+    }
+
+    #[test]
+    fn a_pending_timer_follows_its_node_clock_after_a_skew() {
+        // Node 1's timer set at 100ms is due when its clock reads 200ms. A 10% fast clock from
+        // 150ms covers the 50ms left in 45.455ms; a clock stepped 30ms ahead at 150ms gets
+        // there at 170ms.
+        for (action, due) in [(skew(150, 0, 100_000), 195_455), (skew(150, 30_000, 0), 170_000)] {
+            let s = script(1, vec![action]);
+            let fires = timer_fires(&run(&s, 300));
+            assert_eq!(fires[..2], [100_000, due], "{s}");
+            assert_eq!(local_clock_at(&s, &[due - 1, due]), vec![199_999, 200_000], "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Under drift changes at any moment (without steps), node 1's clock never runs back,
+        /// and each of its 100ms timers fires at the first instant its clock has run 100ms
+        /// from the last firing.
+        #[test]
+        fn clocks_are_monotonic_and_timers_fire_on_local_time(
+            changes in proptest::collection::vec((1u64..2_000, -900_000i32..900_000), 0..6),
+        ) {
+            let mut changes = changes;
+            changes.sort_unstable();
+            let s = script(1, changes.iter().map(|&(ms, ppm)| skew(ms, 0, ppm)).collect());
+            let samples: Vec<u64> = (0..=400).map(|i| i * 5_000).collect();
+            let clock = local_clock_at(&s, &samples);
+            proptest::prop_assert!(clock.windows(2).all(|w| w[0] <= w[1]), "{:?}", clock);
+            let fires = timer_fires(&run(&s, 2_000));
+            let times: Vec<u64> = fires.iter().flat_map(|&f| [f - 1, f]).collect();
+            let at = local_clock_at(&s, &times);
+            // at[2i] is the clock just before fire i, at[2i + 1] at it.
+            for i in 1..fires.len() {
+                let deadline = at[2 * i - 1] + 100_000;
+                proptest::prop_assert!(
+                    at[2 * i] < deadline && deadline <= at[2 * i + 1],
+                    "fire {} at {}us: clock {} then {}, due at {}", i, fires[i], at[2 * i], at[2 * i + 1], deadline
+                );
+            }
+        }
     }
 
     #[test]
@@ -1577,24 +1750,44 @@ mod tests {
 
     #[test]
     fn clients_give_up_after_their_attempts_as_info() {
-        let mut s = script(
-            9,
-            vec![
-                (0, Action::Crash(1)),
-                (
-                    10,
-                    Action::Request {
-                        client: 1,
-                        op: Op::Read { key: 1 },
-                        node: None,
-                    },
-                ),
-            ],
-        );
+        let mut s = script(9, vec![(0, Action::Crash(1)), request(10, 1, Op::Read { key: 1 })]);
         s.header.settings.push(("client-attempts".into(), "3".into()));
         let sim = run(&s, 5_000);
         let kinds: Vec<Outcome> = sim.history().events.iter().map(|e| e.kind).collect();
         assert_eq!(kinds, vec![Outcome::Invoke, Outcome::Info]);
+    }
+
+    #[test]
+    fn a_client_that_gives_up_shares_its_process_with_no_other_client() {
+        // Only node 1 answers, and it is down: each operation gets its single attempt and is
+        // given up on. Client 1 then goes on under a new process, which must not be the one
+        // client 1001 gets, or the two operations invoked at 500ms would look like one process
+        // with two operations outstanding.
+        let write = |value| Op::Write { key: 1, value };
+        let mut s = script(
+            9,
+            vec![
+                (0, Action::Crash(1)),
+                request(10, 1, write(5)),
+                request(500, 1, Op::Read { key: 1 }),
+                request(500, 1001, write(7)),
+            ],
+        );
+        s.header.settings.push(("client-attempts".into(), "1".into()));
+        let sim = run(&s, 2_000);
+        let invokers: Vec<ClientId> = sim
+            .history()
+            .events
+            .iter()
+            .filter(|e| e.kind == Outcome::Invoke)
+            .map(|e| e.client)
+            .collect();
+        assert_eq!(invokers.len(), 3);
+        assert!(
+            invokers[0] != invokers[1] && invokers[1] != invokers[2] && invokers[0] != invokers[2],
+            "three processes, not {invokers:?}"
+        );
+        assert_eq!(crate::lin::validate(sim.history()), Ok(()));
     }
 
     #[test]

@@ -269,7 +269,7 @@ fn print_catch_table() {
                         _ => aimed(&pairs, nodes_of(seed), seed),
                     };
                     let lin_broken = matches!(
-                        lin::check(sim.history(), lin::DEFAULT_BUDGET),
+                        lin::check(sim.history(), lin::DEFAULT_BUDGET).expect("the run's history is well formed"),
                         Verdict::NotLinearizable { .. }
                     );
                     if !caught(&sim).is_empty() || lin_broken {

@@ -54,6 +54,7 @@ pub struct NodeView {
     /// Share of the election timeout still to run (1 just set, 0 about to fire).
     pub election_left: Option<f32>,
     pub kv: Vec<(Key, Value)>,
+    /// How far the node's clock is ahead of simulated time, and its drift.
     pub clock_offset_us: i64,
     pub clock_drift_ppm: i32,
     pub detail: Detail,
@@ -514,9 +515,10 @@ impl Lab {
             return text.clone();
         }
         let text = Rc::new(match lin::check(history, lin::DEFAULT_BUDGET) {
-            Verdict::Linearizable => "linearizable".to_string(),
-            Verdict::NotLinearizable { key, detail } => format!("NOT linearizable on k{key}: {detail}"),
-            Verdict::Unknown { key, reason } => format!("unknown on k{key}: {reason}"),
+            Ok(Verdict::Linearizable) => "linearizable".to_string(),
+            Ok(Verdict::NotLinearizable { key, detail }) => format!("NOT linearizable on k{key}: {detail}"),
+            Ok(Verdict::Unknown { key, reason }) => format!("unknown on k{key}: {reason}"),
+            Err(e) => format!("invalid history: {e}"),
         });
         self.verdict_cache = Some((len, text.clone()));
         text

@@ -74,7 +74,7 @@ pub fn first_caught<P: Protocol>(
     })
 }
 
-/// A correct protocol's run: no violation, and a history that is not shown non-linearizable.
+/// A correct protocol's run: no violation, and a history shown linearizable (not unknown).
 pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
     assert!(
         sim.violations().is_empty(),
@@ -82,10 +82,19 @@ pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
         sim.violations(),
         sim.script()
     );
-    if let Verdict::NotLinearizable { key, detail } = lin::check(sim.history(), lin::DEFAULT_BUDGET) {
-        panic!(
+    match lin::check(sim.history(), lin::DEFAULT_BUDGET) {
+        Ok(Verdict::NotLinearizable { key, detail }) => panic!(
             "seed {seed}: key {key} is not linearizable: {detail}\nscript:\n{}",
             sim.script()
-        )
+        ),
+        Err(e) => panic!(
+            "seed {seed}: the run recorded an invalid history: {e}\nscript:\n{}",
+            sim.script()
+        ),
+        Ok(Verdict::Unknown { key, reason }) => panic!(
+            "seed {seed}: key {key} is undecided ({reason}); a correct run must be shown linearizable\nscript:\n{}",
+            sim.script()
+        ),
+        Ok(Verdict::Linearizable) => {}
     }
 }

@@ -22,12 +22,14 @@ pub struct HistoryProps {
     pub verdict: Rc<String>,
 }
 
-/// The verdict's three cases, from the model's text.
+/// The verdict's three cases, from the model's text, and a malformed history, which has no
+/// verdict (its text is the error).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VerdictKind {
     Linearizable,
     NotLinearizable,
     Unknown,
+    Invalid,
 }
 
 pub fn verdict_kind(verdict: &str) -> VerdictKind {
@@ -35,6 +37,8 @@ pub fn verdict_kind(verdict: &str) -> VerdictKind {
         VerdictKind::Linearizable
     } else if verdict.starts_with("NOT") {
         VerdictKind::NotLinearizable
+    } else if verdict.starts_with("invalid history") {
+        VerdictKind::Invalid
     } else {
         VerdictKind::Unknown
     }
@@ -179,6 +183,7 @@ pub fn history_panel(props: &HistoryProps) -> Html {
         VerdictKind::Linearizable => ("✓", "ok"),
         VerdictKind::NotLinearizable => ("✗", "bad"),
         VerdictKind::Unknown => ("?", "unknown"),
+        VerdictKind::Invalid => ("!", "bad"),
     };
     let (headline, detail) = if all.is_empty() {
         ("linearizable (no operations yet)", None)
@@ -318,6 +323,10 @@ mod tests {
         assert_eq!(verdict_kind("linearizable"), VerdictKind::Linearizable);
         assert_eq!(verdict_kind("NOT linearizable on k1: x"), VerdictKind::NotLinearizable);
         assert_eq!(verdict_kind("unknown on k1: budget"), VerdictKind::Unknown);
+        assert_eq!(
+            verdict_kind("invalid history: event 3: client 2 invokes read k1 while ..."),
+            VerdictKind::Invalid
+        );
         assert_eq!(
             split_verdict("NOT linearizable on k1: x: y"),
             ("NOT linearizable on k1", Some("x: y"))

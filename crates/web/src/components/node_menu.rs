@@ -24,13 +24,13 @@ const PAUSES: [(Option<u64>, &str); 4] = [
     (Some(1_000_000), "1 s"),
     (None, "until resumed"),
 ];
-/// Clock offsets offered, in microseconds.
+/// Clock steps offered, in microseconds: a skew moves the clock by its offset, once.
 const OFFSETS: [(i64, &str); 5] = [
-    (-200_000, "−200 ms"),
-    (-50_000, "−50 ms"),
-    (0, "0"),
-    (50_000, "+50 ms"),
-    (200_000, "+200 ms"),
+    (-200_000, "step −200 ms"),
+    (-50_000, "step −50 ms"),
+    (0, "no step"),
+    (50_000, "step +50 ms"),
+    (200_000, "step +200 ms"),
 ];
 /// Clock drifts offered, in parts per million.
 const DRIFTS: [(i32, &str); 5] = [
@@ -49,7 +49,7 @@ pub struct NodeMenuProps {
     pub term: u64,
     #[prop_or_default]
     pub pre_candidate: bool,
-    /// The node's clock: offset in microseconds and drift in parts per million.
+    /// The node's clock: how far ahead it is (microseconds) and its drift (parts per million).
     #[prop_or_default]
     pub clock: (i64, i32),
     pub islands: Rc<Vec<Vec<NodeId>>>,
@@ -64,7 +64,7 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
     let menu_ref = use_node_ref();
     let key = use_state(|| KEYS[0]);
     let value = use_state(|| 1 as Value);
-    let offset = use_state(|| props.clock.0);
+    let offset = use_state(|| 0_i64);
     let drift = use_state(|| props.clock.1);
 
     // On opening, the first enabled control takes the focus, so the keyboard lands in the menu.
@@ -165,7 +165,7 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
             }
         })
     };
-    let skew_changed = (*offset, *drift) != props.clock;
+    let skew_changed = *offset != 0 || *drift != props.clock.1;
     let skew = act(Action::Skew {
         node: id,
         offset_us: *offset,
@@ -253,13 +253,10 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
             <div class="st-menu-row" role="group" aria-label="Clock">
                 <span class="st-menu-label" aria-hidden="true">{ "Clock" }</span>
                 <div class="st-menu-ctrls">
-                    <select onchange={on_offset} aria-label="Clock offset">
+                    <select onchange={on_offset} aria-label="Clock step">
                         { for OFFSETS.iter().map(|&(v, text)| html! {
-                            <option value={v.to_string()} selected={*offset == v}>{ format!("offset {text}") }</option>
+                            <option value={v.to_string()} selected={*offset == v}>{ text }</option>
                         }) }
-                        if !OFFSETS.iter().any(|&(v, _)| v == *offset) {
-                            <option value={offset.to_string()} selected=true>{ format!("offset {} ms", *offset / 1000) }</option>
-                        }
                     </select>
                     <select onchange={on_drift} aria-label="Clock rate">
                         { for DRIFTS.iter().map(|&(v, text)| html! {
