@@ -2830,6 +2830,38 @@ set latency 10ms..15ms
         );
     }
 
+    /// Share links written by the encoder before it was driven by the action table (captured
+    /// from that encoder): they must decode to the same scripts and encode to the same strings.
+    #[test]
+    fn share_links_from_before_the_action_table_still_decode() {
+        let cases = [
+            (
+                "protocol raft\nnodes 5\nseed 42\nset prevote on\nset latency 10ms..15ms\n0s load 20/s\n\
+                 1s request 1 write k1 5 via 3\n1s request 2 read k7\n1.5s request 3 cas k1 5 6 via 1\n2s crash 3\n\
+                 2.5s partition 1 2 | 3 4 5\n3s heal\n3s restart 3\n4s load off",
+                "raft.516~prevote.on~latency.10ms..15ms~0Gk~4W1.1.5.3~0R2.7~lA3.1.5.6.1~lX3~lP12.345~lH~0S3~4G",
+            ),
+            (
+                "protocol multi-paxos\nnodes 7\nseed 18446744073709551615\nset variant figure8\nset note a b%c\n\
+                 0s cut 1 -> 2\n10ms cut 3 <-> 4\n10.001ms restore 2 -> 1\n1s restore 4 <-> 3\n1s pause 2 for 300ms\n\
+                 1.2s pause 5\n2s resume 5\n2s skew 6 -1.5s +20ppm\n2s skew 7 +30ms -100ppm\n3s loss 5%\n\
+                 3s dup 0.0001%\n3s latency 1.25ms..60s\n4s timeout 1\n5s load 7/s clients 4 keys 9\n\
+                 61s partition 7 | 1 2 3 | 4",
+                "multi-paxos.73w5e11264sgsf~variant.figure8~note.a_20b_25c~0C12~16B34~7U21~2cvjzV43~0Z2.d~9Z5~xE5~\
+                 0K6.-1p.k~0K7.3e.-2s~4Lf~0D5~0N3uz.6o~4T1~4G7.4.9~68P7.123.4",
+            ),
+            (
+                "protocol paxos\nnodes 1\nseed 0\n0s timeout 1\n0s skew 1 -3600s -500000ppm\n18446744073709551615us heal",
+                "paxos.10~0T1~0K1.-b40.-apsw~fklk448oj5v5rH",
+            ),
+        ];
+        for (text, compact) in cases {
+            let script = parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(decode_compact(compact), Ok(script.clone()), "{compact}");
+            assert_eq!(encode_compact(&script), compact);
+        }
+    }
+
     #[test]
     fn validate_rejects_what_the_encodings_cannot_hold() {
         let mut script = example();
