@@ -56,14 +56,17 @@
 //! | `cut 1 -> 2`, `cut 1 <-> 2` | [`Action::Cut`] (two different nodes) |
 //! | `restore 1 -> 2`, `restore 1 <-> 2` | [`Action::Restore`] |
 //! | `crash 3`, `restart 3` | [`Action::Crash`], [`Action::Restart`] |
-//! | `pause 2`, `pause 2 for 300ms` | [`Action::Pause`] (a duration above 0) |
+//! | `pause 2`, `pause 2 for 300ms` | [`Action::Pause`] (a duration above 0, at most 1h) |
 //! | `resume 2` | [`Action::Resume`] |
 //! | `skew 2 +30ms -100ppm` | [`Action::Skew`]: offset within ±1h, drift within ±500000ppm; the drift may be left out (0) |
 //! | `loss 5%`, `dup 0.5%` | [`Action::Loss`], [`Action::Dup`]: 0% to 100%, at most 4 decimals |
 //! | `latency 10ms..15ms` | [`Action::Latency`]: min <= max <= 60s |
 //! | `request 1 read k1`, `request 1 write k1 5`, `request 2 cas k1 5 6`, each optionally followed by `via 3` | [`Action::Request`]: client and key are `u32`, values `u64` |
-//! | `load 20/s clients 3 keys 2`, `load off` | [`Action::Load`]: rate, clients and keys at least 1; `clients` defaults to 3, `keys` to 2 |
+//! | `load 20/s clients 3 keys 2`, `load off` | [`Action::Load`]: rate 1..=1000/s, clients 1..=100, keys 1..=1000; `clients` defaults to 3, `keys` to 2 |
 //! | `timeout 3` | [`Action::Timeout`] |
+//!
+//! Every number has a maximum, and an error names the field, the value and the maximum
+//! (`the number of clients 5000 is above the maximum 100`); see the `MAX_` constants.
 //!
 //! Node ids are 1..=`nodes`; before a `nodes` line is read they are checked against 1..=9, and
 //! a script without a `nodes` line gets the default 5, so it may not use nodes 6 to 9.
@@ -258,6 +261,16 @@ pub const MAX_DRIFT_PPM: u32 = 500_000;
 pub const MAX_LATENCY_US: u64 = 60_000_000;
 /// A probability of 1 (100%) in parts per million.
 pub const PPM_ONE: u32 = 1_000_000;
+/// Longest `pause N for T`: one hour (a pause without `for` lasts until `resume`).
+pub const MAX_PAUSE_US: u64 = 3_600_000_000;
+/// Highest `load` rate, in operations per second: one per millisecond, so that the load
+/// never outruns the simulation.
+pub const MAX_LOAD_RATE: u32 = 1_000;
+/// Most `load` clients. The engine numbers them from 100 (`sim::LOAD_CLIENT_BASE`), and
+/// history process numbers step by 1,000 per client incarnation, so ids must stay below 1,000.
+pub const MAX_LOAD_CLIENTS: u32 = 100;
+/// Most `load` keys.
+pub const MAX_LOAD_KEYS: u32 = 1_000;
 /// Clients of `load R/s` when `clients` is not given.
 pub const DEFAULT_LOAD_CLIENTS: u32 = 3;
 /// Keys of `load R/s` when `keys` is not given.
@@ -1038,13 +1051,58 @@ fn ensure(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(message()) }
 }
 
-/// `Ok(())` if `value <= max`, else "WHAT VALUE is above the maximum MAX", the numbers
-/// written by `show`.
-fn at_most(what: &str, value: u64, max: u64, show: fn(u64) -> String) -> Result<(), String> {
-    ensure(value <= max, || {
-        format!("{what} {} is above the maximum {}", show(value), show(max))
-    })
+/// The documented maximum of a numeric field, and how errors name the field and write
+/// its numbers.
+struct Limit {
+    what: &'static str,
+    max: u64,
+    show: fn(u64) -> String,
 }
+
+impl Limit {
+    /// "WHAT VALUE is above the maximum MAX", `value` as the user wrote it.
+    fn error(&self, value: &str) -> String {
+        format!("{} {value} is above the maximum {}", self.what, (self.show)(self.max))
+    }
+
+    fn check(&self, value: u64) -> Result<(), String> {
+        ensure(value <= self.max, || self.error(&(self.show)(value)))
+    }
+}
+
+fn plain(v: u64) -> String {
+    v.to_string()
+}
+
+fn per_second(v: u64) -> String {
+    format!("{v}/s")
+}
+
+const LATENCY_LIMIT: Limit = Limit {
+    what: "latency",
+    max: MAX_LATENCY_US,
+    show: format_duration_us,
+};
+const PAUSE_LIMIT: Limit = Limit {
+    what: "pause duration",
+    max: MAX_PAUSE_US,
+    show: format_duration_us,
+};
+const LOAD_RATE_LIMIT: Limit = Limit {
+    what: "the load rate",
+    max: MAX_LOAD_RATE as u64,
+    show: per_second,
+};
+const LOAD_CLIENTS_LIMIT: Limit = Limit {
+    what: "the number of clients",
+    max: MAX_LOAD_CLIENTS as u64,
+    show: plain,
+};
+const LOAD_KEYS_LIMIT: Limit = Limit {
+    what: "the number of keys",
+    max: MAX_LOAD_KEYS as u64,
+    show: plain,
+};
 
 fn check_node(n: NodeId, nodes: u8) -> Result<(), String> {
     ensure((1..=nodes).contains(&n), || {
@@ -1292,7 +1350,11 @@ impl Field for PauseFor {
     }
 
     fn check(&self, _nodes: u8) -> Result<(), String> {
-        ensure(self.0 != Some(0), || "a pause must last longer than 0s".into())
+        let Some(us) = self.0 else {
+            return Ok(());
+        };
+        ensure(us > 0, || "a pause must last longer than 0s".into())?;
+        PAUSE_LIMIT.check(us)
     }
 }
 
@@ -1421,7 +1483,7 @@ impl Field for LatencyRange {
         let max_col = tok.col.saturating_add(to_u32(min.chars().count())).saturating_add(2);
         let min_us = parse_duration(min).map_err(|e| perr(line, tok.col, e))?;
         let max_us = parse_duration(max)
-            .and_then(|us| at_most("latency", us, MAX_LATENCY_US, format_duration_us).map(|()| us))
+            .and_then(|us| LATENCY_LIMIT.check(us).map(|()| us))
             .map_err(|e| perr(line, max_col, e))?;
         let range = LatencyRange { min_us, max_us };
         range.check(0).map_err(|e| perr(line, tok.col, e))?;
@@ -1451,7 +1513,7 @@ impl Field for LatencyRange {
     }
 
     fn check(&self, _nodes: u8) -> Result<(), String> {
-        at_most("latency", self.max_us, MAX_LATENCY_US, format_duration_us)?;
+        LATENCY_LIMIT.check(self.max_us)?;
         ensure(self.min_us <= self.max_us, || {
             format!(
                 "latency range is empty: {} is more than {}",
@@ -1670,18 +1732,15 @@ impl Field for Load {
         if tok.s == "off" {
             return Ok(Load::OFF);
         }
-        let positive = |tok: &Tok<'_>, s: &str, what: &str| match dec_u32(s) {
-            Ok(0) => Err(perr(line, tok.col, format!("{what} must be at least 1"))),
-            Ok(n) => Ok(n),
-            Err(NumError::TooLarge) => Err(perr(
-                line,
-                tok.col,
-                format!("{what} {s} is too large (at most {})", u32::MAX),
-            )),
+        // A count at least 1 and at most its limit; `tok` is where it was written.
+        let count = |tok: &Tok<'_>, s: &str, limit: &Limit| match dec_u64(s) {
+            Ok(0) => Err(perr(line, tok.col, format!("{} must be at least 1", limit.what))),
+            Ok(n) => limit.check(n).map(|()| n as u32).map_err(|e| perr(line, tok.col, e)),
+            Err(NumError::TooLarge) => Err(perr(line, tok.col, limit.error(tok.s))),
             Err(_) => Err(perr(
                 line,
                 tok.col,
-                format!("expected {what} (a number), found {:?}", tok.s),
+                format!("expected {} (a number), found {:?}", limit.what, tok.s),
             )),
         };
         let Some(rate) = tok.s.strip_suffix("/s") else {
@@ -1691,7 +1750,7 @@ impl Field for Load {
                 format!("expected a rate such as 20/s, or off, found {:?}", tok.s),
             ));
         };
-        let per_sec = match dec_u32(rate) {
+        let per_sec = match dec_u64(rate) {
             Ok(0) => {
                 return Err(perr(
                     line,
@@ -1699,13 +1758,13 @@ impl Field for Load {
                     "a load rate must be at least 1/s; `load off` stops the load",
                 ));
             }
-            _ => positive(tok, rate, "a load rate")?,
+            _ => count(tok, rate, &LOAD_RATE_LIMIT)?,
         };
         let (mut clients, mut keys) = (None, None);
         while let Some(tok) = args.take() {
-            let (slot, what) = match tok.s {
-                "clients" => (&mut clients, "the number of clients"),
-                "keys" => (&mut keys, "the number of keys"),
+            let (slot, limit) = match tok.s {
+                "clients" => (&mut clients, &LOAD_CLIENTS_LIMIT),
+                "keys" => (&mut keys, &LOAD_KEYS_LIMIT),
                 other => {
                     return Err(perr(
                         line,
@@ -1717,8 +1776,8 @@ impl Field for Load {
             if slot.is_some() {
                 return Err(perr(line, tok.col, format!("{:?} is given twice", tok.s)));
             }
-            let value = args.expect(what)?;
-            *slot = Some(positive(value, value.s, what)?);
+            let value = args.expect(limit.what)?;
+            *slot = Some(count(value, value.s, limit)?);
         }
         Ok(Load {
             per_sec,
@@ -1763,7 +1822,10 @@ impl Field for Load {
         ensure(
             self.is_off() || (self.per_sec > 0 && self.clients > 0 && self.keys > 0),
             || "a load needs a rate, clients and keys of at least 1 (or all 0 for `load off`)".into(),
-        )
+        )?;
+        LOAD_RATE_LIMIT.check(u64::from(self.per_sec))?;
+        LOAD_CLIENTS_LIMIT.check(u64::from(self.clients))?;
+        LOAD_KEYS_LIMIT.check(u64::from(self.keys))
     }
 }
 
@@ -3053,6 +3115,105 @@ set latency 10ms..15ms
         );
     }
 
+    /// `load ... clients N` took any u32: a link with four billion clients overflowed the
+    /// engine's client ids and froze the page. Both encodings and `validate` now refuse it.
+    #[test]
+    fn load_clients_are_bounded() {
+        assert_eq!(
+            action_error("1s load 5/s clients 4294967295"),
+            (21, "the number of clients 4294967295 is above the maximum 100".into())
+        );
+        assert_eq!(
+            compact_error("raft.51~0G5.1z141z3.2"),
+            (9, "the number of clients 4294967295 is above the maximum 100".into())
+        );
+        let script = Script {
+            actions: vec![at(
+                0,
+                Action::Load {
+                    per_sec: 5,
+                    clients: u32::MAX,
+                    keys: 2,
+                },
+            )],
+            ..Script::default()
+        };
+        assert_eq!(
+            script.validate(),
+            Err("action 1 (load 5/s clients 4294967295 keys 2): the number of clients 4294967295 is above the maximum 100".into())
+        );
+    }
+
+    #[test]
+    fn every_numeric_field_names_its_limit() {
+        let text: [(&str, u32, &str); 8] = [
+            (
+                "1s pause 2 for 3601s",
+                16,
+                "pause duration 3601s is above the maximum 3600s",
+            ),
+            (
+                "1s pause 2 for 1h",
+                16,
+                "\"1h\" is not a duration; write it like 150ms, 1.5s or 20us",
+            ),
+            ("1s load 1001/s", 9, "the load rate 1001/s is above the maximum 1000/s"),
+            (
+                "1s load 99999999999999999999/s",
+                9,
+                "the load rate 99999999999999999999/s is above the maximum 1000/s",
+            ),
+            (
+                "1s load 5/s clients 101",
+                21,
+                "the number of clients 101 is above the maximum 100",
+            ),
+            (
+                "1s load 5/s clients 99999999999999999999",
+                21,
+                "the number of clients 99999999999999999999 is above the maximum 100",
+            ),
+            (
+                "1s load 5/s keys 1001",
+                18,
+                "the number of keys 1001 is above the maximum 1000",
+            ),
+            (
+                "1s load 5/s keys x",
+                18,
+                "expected the number of keys (a number), found \"x\"",
+            ),
+        ];
+        for (line, column, message) in text {
+            assert_eq!(action_error(line), (column, message.to_string()), "{line:?}");
+        }
+        // The limits themselves are accepted.
+        assert_eq!(
+            action("pause 1 for 3600s"),
+            Action::Pause {
+                node: 1,
+                for_us: Some(MAX_PAUSE_US)
+            }
+        );
+        assert_eq!(
+            action("load 1000/s clients 100 keys 1000"),
+            Action::Load {
+                per_sec: MAX_LOAD_RATE,
+                clients: MAX_LOAD_CLIENTS,
+                keys: MAX_LOAD_KEYS
+            }
+        );
+        let compact: [(&str, &str); 4] = [
+            ("raft.51~0Z2.b44", "pause duration 3601s is above the maximum 3600s"),
+            ("raft.51~0Grt", "the load rate 1001/s is above the maximum 1000/s"),
+            ("raft.51~0G5.2t.2", "the number of clients 101 is above the maximum 100"),
+            ("raft.51~0G5.3.rt", "the number of keys 1001 is above the maximum 1000"),
+        ];
+        for (s, message) in compact {
+            assert_eq!(compact_error(s), (9, message.to_string()), "{s:?}");
+        }
+    }
+
     /// Share links written by the encoder before it was driven by the action table (captured
     /// from that encoder): they must decode to the same scripts and encode to the same strings.
     #[test]
@@ -3193,7 +3354,7 @@ set latency 10ms..15ms
                 clients: 3,
                 keys: 2
             }),
-            (1..=u32::MAX, 1..=u32::MAX, 1..=u32::MAX)
+            (1..=MAX_LOAD_RATE, 1..=MAX_LOAD_CLIENTS, 1..=MAX_LOAD_KEYS)
                 .prop_map(|(per_sec, clients, keys)| { Action::Load { per_sec, clients, keys } }),
         ];
         let mut choices: Vec<BoxedStrategy<Action>> = vec![
@@ -3203,7 +3364,10 @@ set latency 10ms..15ms
             node.clone().prop_map(Action::Restart).boxed(),
             node.clone().prop_map(Action::Resume).boxed(),
             node.clone().prop_map(Action::Timeout).boxed(),
-            (node.clone(), prop::option::of(arb_time().prop_map(|t| t.max(1))))
+            (
+                node.clone(),
+                prop::option::of(arb_time().prop_map(|t| t.clamp(1, MAX_PAUSE_US))),
+            )
                 .prop_map(|(node, for_us)| Action::Pause { node, for_us })
                 .boxed(),
             (node.clone(), offset, drift)
@@ -3312,6 +3476,34 @@ set latency 10ms..15ms
         prop::collection::vec((any::<usize>(), 0u8..3, byte), 1..6)
     }
 
+    /// Action lines with a number at each `N`.
+    const NUMERIC_TEMPLATES: [&str; 12] = [
+        "Ns crash N",
+        "Nus partition N N | N",
+        "Nms cut N -> N",
+        "0s pause N for Nms",
+        "0s pause N for Nus",
+        "0s skew N +Nus -Nppm",
+        "0s loss N%",
+        "0s dup N.N%",
+        "0s latency Nus..Nms",
+        "0s request N cas kN N N via N",
+        "0s load N/s clients N keys N",
+        "0s timeout N",
+    ];
+
+    /// Numbers around every limit: small, near u32 and u64, and beyond u64.
+    fn arb_number() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            0u128..20,
+            0u128..2_000,
+            (0u128..=2_000_000).prop_map(|n| n * 1_000),
+            (0u128..8).prop_map(|k| u128::from(u32::MAX) - 4 + k),
+            (0u128..8).prop_map(|k| u128::from(u64::MAX) - 4 + k),
+            any::<u128>(),
+        ]
+    }
+
     proptest! {
         #[test]
         fn valid_scripts_round_trip_through_text(script in arb_script()) {
@@ -3344,6 +3536,36 @@ set latency 10ms..15ms
             "raft\\.[0-9][0-9a-z]{0,3}(~[0-9a-z]{1,3}[A-Z][0-9a-z._-]{0,8}){0,4}",
         ]) {
             if let Ok(script) = decode_compact(&s) {
+                assert_accepted_is_sound(&script)?;
+            }
+        }
+
+        /// Every numeric field of every action, text and compact, with numbers from 0 to far
+        /// beyond u64: never a panic or an overflow, and what is accepted is within its limits.
+        #[test]
+        fn numeric_fields_never_panic_or_overflow(
+            numbers in prop::collection::vec(arb_number(), 5),
+            template in prop::sample::select(NUMERIC_TEMPLATES.to_vec()),
+            opcode in prop::sample::select(OPCODES.chars().collect::<Vec<char>>()),
+            sign in any::<bool>(),
+        ) {
+            let mut line = template.to_string();
+            for n in &numbers {
+                line = line.replacen('N', &n.to_string(), 1);
+            }
+            if let Ok(script) = parse(&format!("nodes 9\n{line}")) {
+                assert_accepted_is_sound(&script)?;
+            }
+            let b36: Vec<String> = numbers
+                .iter()
+                .map(|&n| {
+                    let mut s = if sign { "-".to_string() } else { String::new() };
+                    push_b36(&mut s, n);
+                    s
+                })
+                .collect();
+            let compact = format!("raft.91~{}{opcode}{}", b36[0], b36[1..].join("."));
+            if let Ok(script) = decode_compact(&compact) {
                 assert_accepted_is_sound(&script)?;
             }
         }
