@@ -56,14 +56,17 @@
 //! | `cut 1 -> 2`, `cut 1 <-> 2` | [`Action::Cut`] (two different nodes) |
 //! | `restore 1 -> 2`, `restore 1 <-> 2` | [`Action::Restore`] |
 //! | `crash 3`, `restart 3` | [`Action::Crash`], [`Action::Restart`] |
-//! | `pause 2`, `pause 2 for 300ms` | [`Action::Pause`] (a duration above 0) |
+//! | `pause 2`, `pause 2 for 300ms` | [`Action::Pause`] (a duration above 0, at most 1h) |
 //! | `resume 2` | [`Action::Resume`] |
 //! | `skew 2 +30ms -100ppm` | [`Action::Skew`]: offset within ±1h, drift within ±500000ppm; the drift may be left out (0) |
 //! | `loss 5%`, `dup 0.5%` | [`Action::Loss`], [`Action::Dup`]: 0% to 100%, at most 4 decimals |
 //! | `latency 10ms..15ms` | [`Action::Latency`]: min <= max <= 60s |
 //! | `request 1 read k1`, `request 1 write k1 5`, `request 2 cas k1 5 6`, each optionally followed by `via 3` | [`Action::Request`]: client and key are `u32`, values `u64` |
-//! | `load 20/s clients 3 keys 2`, `load off` | [`Action::Load`]: rate, clients and keys at least 1; `clients` defaults to 3, `keys` to 2 |
+//! | `load 20/s clients 3 keys 2`, `load off` | [`Action::Load`]: rate 1..=1000/s, clients 1..=100, keys 1..=1000; `clients` defaults to 3, `keys` to 2 |
 //! | `timeout 3` | [`Action::Timeout`] |
+//!
+//! Every number has a maximum, and an error names the field, the value and the maximum
+//! (`the number of clients 5000 is above the maximum 100`); see the `MAX_` constants.
 //!
 //! Node ids are 1..=`nodes`; before a `nodes` line is read they are checked against 1..=9, and
 //! a script without a `nodes` line gets the default 5, so it may not use nodes 6 to 9.
@@ -258,28 +261,20 @@ pub const MAX_DRIFT_PPM: u32 = 500_000;
 pub const MAX_LATENCY_US: u64 = 60_000_000;
 /// A probability of 1 (100%) in parts per million.
 pub const PPM_ONE: u32 = 1_000_000;
+/// Longest `pause N for T`: one hour (a pause without `for` lasts until `resume`).
+pub const MAX_PAUSE_US: u64 = 3_600_000_000;
+/// Highest `load` rate, in operations per second: one per millisecond, so that the load
+/// never outruns the simulation.
+pub const MAX_LOAD_RATE: u32 = 1_000;
+/// Most `load` clients. The engine numbers them from 100 (`sim::LOAD_CLIENT_BASE`), and
+/// history process numbers step by 1,000 per client incarnation, so ids must stay below 1,000.
+pub const MAX_LOAD_CLIENTS: u32 = 100;
+/// Most `load` keys.
+pub const MAX_LOAD_KEYS: u32 = 1_000;
 /// Clients of `load R/s` when `clients` is not given.
 pub const DEFAULT_LOAD_CLIENTS: u32 = 3;
 /// Keys of `load R/s` when `keys` is not given.
 pub const DEFAULT_LOAD_KEYS: u32 = 2;
-
-const ACTION_KEYWORDS: [&str; 15] = [
-    "partition",
-    "heal",
-    "cut",
-    "restore",
-    "crash",
-    "restart",
-    "pause",
-    "resume",
-    "skew",
-    "loss",
-    "dup",
-    "latency",
-    "request",
-    "load",
-    "timeout",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Validity
@@ -317,106 +312,6 @@ fn check_setting(key: &str, value: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Checks an action on its own against a cluster of `nodes` nodes.
-fn check_action(action: &Action, nodes: u8) -> Result<(), String> {
-    let node = |n: NodeId| {
-        if (1..=nodes).contains(&n) {
-            Ok(())
-        } else {
-            Err(format!("node {n} is out of range 1..={nodes}"))
-        }
-    };
-    match *action {
-        Action::Partition(ref groups) => {
-            if groups.is_empty() {
-                return Err("a partition needs at least one group of nodes".into());
-            }
-            let mut seen = [false; 256];
-            for group in groups {
-                if group.is_empty() {
-                    return Err("a partition group is empty".into());
-                }
-                for &n in group {
-                    node(n)?;
-                    if std::mem::replace(&mut seen[usize::from(n)], true) {
-                        return Err(format!("node {n} appears twice in the partition"));
-                    }
-                }
-            }
-            Ok(())
-        }
-        Action::Heal => Ok(()),
-        Action::Cut { from, to, .. } | Action::Restore { from, to, .. } => {
-            node(from)?;
-            node(to)?;
-            if from == to {
-                Err(format!("a link needs two different nodes, found {from} and {to}"))
-            } else {
-                Ok(())
-            }
-        }
-        Action::Crash(n) | Action::Restart(n) | Action::Resume(n) | Action::Timeout(n) => node(n),
-        Action::Pause { node: n, for_us } => {
-            node(n)?;
-            if for_us == Some(0) {
-                Err("a pause must last longer than 0s".into())
-            } else {
-                Ok(())
-            }
-        }
-        Action::Skew {
-            node: n,
-            offset_us,
-            drift_ppm,
-        } => {
-            node(n)?;
-            if offset_us.unsigned_abs() > MAX_SKEW_OFFSET_US {
-                Err(format!(
-                    "clock offset {} is out of range -1h..=+1h",
-                    format_signed_us(offset_us)
-                ))
-            } else if drift_ppm.unsigned_abs() > MAX_DRIFT_PPM {
-                Err(format!(
-                    "clock drift {drift_ppm:+}ppm is out of range -{MAX_DRIFT_PPM}..=+{MAX_DRIFT_PPM}ppm"
-                ))
-            } else {
-                Ok(())
-            }
-        }
-        Action::Loss { ppm } | Action::Dup { ppm } => {
-            if ppm > PPM_ONE {
-                Err(format!("{} is out of range 0%..=100%", format_percent(ppm)))
-            } else {
-                Ok(())
-            }
-        }
-        Action::Latency { min_us, max_us } => {
-            if max_us > MAX_LATENCY_US {
-                Err(format!(
-                    "latency {} is above the maximum 60s",
-                    format_duration_us(max_us)
-                ))
-            } else if min_us > max_us {
-                Err(format!(
-                    "latency range is empty: {} is more than {}",
-                    format_duration_us(min_us),
-                    format_duration_us(max_us)
-                ))
-            } else {
-                Ok(())
-            }
-        }
-        Action::Request { node: via, .. } => via.map_or(Ok(()), node),
-        Action::Load { per_sec, clients, keys } => {
-            if (per_sec, clients, keys) == (0, 0, 0) || (per_sec > 0 && clients > 0 && keys > 0) {
-                Ok(())
-            } else {
-                Err("a load needs a rate, clients and keys of at least 1 (or all 0 for `load off`)".into())
-            }
-        }
-    }
 }
 
 impl Script {
@@ -473,66 +368,6 @@ fn format_percent(ppm: u32) -> String {
     } else {
         let frac = format!("{frac:04}");
         format!("{whole}.{}%", frac.trim_end_matches('0'))
-    }
-}
-
-impl fmt::Display for Action {
-    /// The action as a line of the text format writes it, without the time.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let arrow = |both: bool| if both { "<->" } else { "->" };
-        match self {
-            Action::Partition(groups) => {
-                f.write_str("partition")?;
-                for (i, group) in groups.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" |")?;
-                    }
-                    for n in group {
-                        write!(f, " {n}")?;
-                    }
-                }
-                Ok(())
-            }
-            Action::Heal => f.write_str("heal"),
-            Action::Cut { from, to, both } => write!(f, "cut {from} {} {to}", arrow(*both)),
-            Action::Restore { from, to, both } => write!(f, "restore {from} {} {to}", arrow(*both)),
-            Action::Crash(n) => write!(f, "crash {n}"),
-            Action::Restart(n) => write!(f, "restart {n}"),
-            Action::Pause { node, for_us: None } => write!(f, "pause {node}"),
-            Action::Pause { node, for_us: Some(us) } => write!(f, "pause {node} for {}", format_duration_us(*us)),
-            Action::Resume(n) => write!(f, "resume {n}"),
-            Action::Skew {
-                node,
-                offset_us,
-                drift_ppm,
-            } => {
-                write!(f, "skew {node} {} {drift_ppm:+}ppm", format_signed_us(*offset_us))
-            }
-            Action::Loss { ppm } => write!(f, "loss {}", format_percent(*ppm)),
-            Action::Dup { ppm } => write!(f, "dup {}", format_percent(*ppm)),
-            Action::Latency { min_us, max_us } => {
-                write!(
-                    f,
-                    "latency {}..{}",
-                    format_duration_us(*min_us),
-                    format_duration_us(*max_us)
-                )
-            }
-            Action::Request { client, op, node } => {
-                write!(f, "request {client} {op}")?;
-                match node {
-                    Some(n) => write!(f, " via {n}"),
-                    None => Ok(()),
-                }
-            }
-            Action::Load {
-                per_sec: 0,
-                clients: 0,
-                keys: 0,
-            } => f.write_str("load off"),
-            Action::Load { per_sec, clients, keys } => write!(f, "load {per_sec}/s clients {clients} keys {keys}"),
-            Action::Timeout(n) => write!(f, "timeout {n}"),
-        }
     }
 }
 
@@ -773,6 +608,10 @@ struct Args<'t, 'a> {
     toks: &'t [Tok<'a>],
     next: usize,
     line: u32,
+    /// Node ids allowed: up to the `nodes` line if it came, else up to 9.
+    limit: u8,
+    /// The highest node id the line uses and the column where it first appears.
+    max_node: Option<(NodeId, u32)>,
 }
 
 impl<'t, 'a> Args<'t, 'a> {
@@ -802,6 +641,34 @@ impl<'t, 'a> Args<'t, 'a> {
         let last = self.last();
         self.take()
             .ok_or_else(|| perr(self.line, last.end_col(), format!("missing {what} after {:?}", last.s)))
+    }
+
+    /// The next token as `parse` reads it; its errors are reported at the token.
+    fn value<T>(&mut self, what: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ParseError> {
+        let tok = self.expect(what)?;
+        parse(tok.s).map_err(|e| perr(self.line, tok.col, e))
+    }
+
+    /// A node id at column `col`, within the limit.
+    fn node(&mut self, s: &str, col: u32) -> Result<NodeId, ParseError> {
+        let limit = self.limit;
+        let n = match dec_u64(s) {
+            Ok(n) if (1..=u64::from(limit)).contains(&n) => n as NodeId,
+            Ok(_) | Err(NumError::TooLarge) => {
+                return Err(perr(self.line, col, format!("node {s} is out of range 1..={limit}")));
+            }
+            Err(_) => {
+                return Err(perr(
+                    self.line,
+                    col,
+                    format!("expected a node id 1..={limit}, found {s:?}"),
+                ));
+            }
+        };
+        if self.max_node.is_none_or(|(max, _)| n > max) {
+            self.max_node = Some((n, col));
+        }
+        Ok(n)
     }
 
     fn done(&self) -> Result<(), ParseError> {
@@ -988,9 +855,16 @@ impl TextParser {
             toks,
             next: 0,
             line,
+            limit: self.limit(),
+            max_node: None,
         };
-        let action = self.action(&mut args)?;
+        let action = parse_action(&mut args)?;
         args.done()?;
+        if let Some((n, col)) = args.max_node
+            && self.max_node.is_none_or(|(max, _, _)| n > max)
+        {
+            self.max_node = Some((n, line, col));
+        }
         // Every rule is checked above with a precise position; this keeps the guarantee that
         // a parsed script is valid in one place.
         check_action(&action, self.limit()).map_err(|e| perr(line, keyword.col, e))?;
@@ -1000,152 +874,281 @@ impl TextParser {
         });
         Ok(())
     }
+}
 
-    fn node(&mut self, line: u32, s: &str, col: u32) -> Result<NodeId, ParseError> {
-        let limit = self.limit();
-        let n = match dec_u64(s) {
-            Ok(n) if (1..=u64::from(limit)).contains(&n) => n as NodeId,
-            Ok(_) | Err(NumError::TooLarge) => {
-                return Err(perr(line, col, format!("node {s} is out of range 1..={limit}")));
+/// The one argument of a header line.
+fn single_arg<'t, 'a>(line: u32, first: &Tok<'a>, rest: &'t [Tok<'a>], what: &str) -> Result<&'t Tok<'a>, ParseError> {
+    match rest {
+        [] => Err(perr(
+            line,
+            first.end_col(),
+            format!("missing {what} after {:?}", first.s),
+        )),
+        [only] => Ok(only),
+        [_, extra, ..] => Err(perr(line, extra.col, format!("unexpected {:?} after {what}", extra.s))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions: one description each
+// ---------------------------------------------------------------------------------------------
+//
+// Each action is a keyword, its compact opcodes and an ordered list of fields, and each kind of
+// field (a node, a clock offset, a latency range, ...) implements [`Field`] once: how it reads
+// and writes in both encodings and which values are valid. The `actions!` table below is the
+// only place that lists the actions; the checks, `Display`, the text parser and the compact
+// encoder and decoder are all derived from it.
+
+/// One kind of action field, in both encodings.
+trait Field: Sized {
+    /// Reads the field from the text tokens left in `args`, reporting errors at the token.
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError>;
+    /// Writes the field as text with a leading space; an absent optional field writes nothing.
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// Appends the field's compact fields (none for an absent optional field).
+    fn encode(&self, out: &mut CompactOut<'_>);
+    /// Reads the field from the compact fields left in `fields`.
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError>;
+    /// Checks the value in a cluster of `nodes` nodes: what both encodings hold and the engine
+    /// accepts.
+    fn check(&self, nodes: u8) -> Result<(), String>;
+    /// The index of the action's opcode that this value selects, if it selects one (a cut
+    /// both ways is `B` where a one-way cut is `C`); see [`Fields::opcode`] for decoding.
+    fn opcode(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// Describes every action once: `keyword opcodes pattern => (field: Kind = value, ...) => build;`
+/// where `pattern` destructures an [`Action`], each `value` makes a field of kind `Kind` from
+/// its bindings, and `build` makes the action back from the fields. Fields come in the order
+/// both encodings write them. `opcodes` holds one letter, or one per value of the field whose
+/// [`Field::opcode`] selects it. Actions come in the order of [`Action`]'s variants, which is
+/// the order error messages list keywords and opcodes in.
+macro_rules! actions {
+    ($(
+        $keyword:literal $opcodes:literal $pattern:pat => ($($field:ident: $kind:ident = $value:expr),*) => $build:expr;
+    )*) => {
+        /// Every action keyword, in the order of [`Action`]'s variants.
+        const ACTION_KEYWORDS: &[&str] = &[$($keyword),*];
+        /// Every compact opcode, in the same order.
+        const OPCODES: &str = concat!($($opcodes),*);
+
+        /// Checks an action on its own against a cluster of `nodes` nodes.
+        fn check_action(action: &Action, nodes: u8) -> Result<(), String> {
+            match action {
+                $($pattern => {
+                    $($kind::check(&$value, nodes)?;)*
+                    Ok(())
+                })*
             }
-            Err(_) => {
-                return Err(perr(line, col, format!("expected a node id 1..={limit}, found {s:?}")));
-            }
-        };
-        if self.max_node.is_none_or(|(max, _, _)| n > max) {
-            self.max_node = Some((n, line, col));
         }
-        Ok(n)
+
+        impl fmt::Display for Action {
+            /// The action as a line of the text format writes it, without the time.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $($pattern => {
+                        f.write_str($keyword)?;
+                        $($kind::write(&$value, f)?;)*
+                        Ok(())
+                    })*
+                }
+            }
+        }
+
+        /// Reads the action named by `args.keyword` and its fields.
+        fn parse_action(args: &mut Args<'_, '_>) -> Result<Action, ParseError> {
+            match args.keyword.s {
+                $($keyword => {
+                    $(let $field = $kind::parse(args)?;)*
+                    Ok($build)
+                })*
+                other => Err(perr(
+                    args.line,
+                    args.keyword.col,
+                    format!("unknown action {other:?}; expected one of {}", ACTION_KEYWORDS.join(", ")),
+                )),
+            }
+        }
+
+        /// Appends an action's opcode and fields.
+        fn push_action(out: &mut String, action: &Action) {
+            match action {
+                $($pattern => {
+                    $(let $field = $value;)*
+                    let index = None$(.or($field.opcode()))*.unwrap_or(0);
+                    out.extend($opcodes.chars().nth(index));
+                    #[allow(unused_mut, unused_variables)] // `heal` has no fields
+                    let mut fields = CompactOut { out, first: true };
+                    $($field.encode(&mut fields);)*
+                })*
+            }
+        }
+
+        /// Reads the fields of the action with opcode `f.op`.
+        fn decode_fields(f: &mut Fields<'_>) -> Result<Action, ParseError> {
+            $(if let Some(index) = $opcodes.find(f.op) {
+                f.opcode = index;
+                $(let $field = $kind::decode(f)?;)*
+                return Ok($build);
+            })*
+            let expected: Vec<String> = OPCODES.chars().map(String::from).collect();
+            Err(cerr(
+                f.op_at,
+                format!("unknown opcode {:?}; expected one of {}", f.op, expected.join(" ")),
+            ))
+        }
+    };
+}
+
+actions! {
+    "partition" "P" Action::Partition(groups) => (groups: Groups = Groups(groups.clone())) => Action::Partition(groups.0);
+    "heal" "H" Action::Heal => () => Action::Heal;
+    "cut" "CB" Action::Cut { from, to, both } => (link: Link = Link { from: *from, to: *to, both: *both })
+        => Action::Cut { from: link.from, to: link.to, both: link.both };
+    "restore" "UV" Action::Restore { from, to, both } => (link: Link = Link { from: *from, to: *to, both: *both })
+        => Action::Restore { from: link.from, to: link.to, both: link.both };
+    "crash" "X" Action::Crash(n) => (node: Node = Node(*n)) => Action::Crash(node.0);
+    "restart" "S" Action::Restart(n) => (node: Node = Node(*n)) => Action::Restart(node.0);
+    "pause" "Z" Action::Pause { node, for_us } => (paused: Node = Node(*node), time: PauseFor = PauseFor(*for_us))
+        => Action::Pause { node: paused.0, for_us: time.0 };
+    "resume" "E" Action::Resume(n) => (node: Node = Node(*n)) => Action::Resume(node.0);
+    "skew" "K" Action::Skew { node, offset_us, drift_ppm }
+        => (skewed: Node = Node(*node), offset: Offset = Offset(*offset_us), drift: Drift = Drift(*drift_ppm))
+        => Action::Skew { node: skewed.0, offset_us: offset.0, drift_ppm: drift.0 };
+    "loss" "L" Action::Loss { ppm } => (rate: Percent = Percent(*ppm)) => Action::Loss { ppm: rate.0 };
+    "dup" "D" Action::Dup { ppm } => (rate: Percent = Percent(*ppm)) => Action::Dup { ppm: rate.0 };
+    "latency" "N" Action::Latency { min_us, max_us } => (range: LatencyRange = LatencyRange { min_us: *min_us, max_us: *max_us })
+        => Action::Latency { min_us: range.min_us, max_us: range.max_us };
+    "request" "RWA" Action::Request { client, op, node }
+        => (id: Client = Client(*client), operation: Request = Request(*op), via: Via = Via(*node))
+        => Action::Request { client: id.0, op: operation.0, node: via.0 };
+    "load" "G" Action::Load { per_sec, clients, keys } => (load: Load = Load { per_sec: *per_sec, clients: *clients, keys: *keys })
+        => Action::Load { per_sec: load.per_sec, clients: load.clients, keys: load.keys };
+    "timeout" "T" Action::Timeout(n) => (node: Node = Node(*n)) => Action::Timeout(node.0);
+}
+
+/// Where the compact fields of an action go: the first right after the opcode, each next one
+/// after a `.`.
+struct CompactOut<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl CompactOut<'_> {
+    /// Starts a field and returns the string to write it into.
+    fn field(&mut self) -> &mut String {
+        if !std::mem::take(&mut self.first) {
+            self.out.push('.');
+        }
+        self.out
+    }
+}
+
+/// `Ok(())` if `ok`, else the error `message()`.
+fn ensure(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(message()) }
+}
+
+/// The documented maximum of a numeric field, and how errors name the field and write
+/// its numbers.
+struct Limit {
+    what: &'static str,
+    max: u64,
+    show: fn(u64) -> String,
+}
+
+impl Limit {
+    /// "WHAT VALUE is above the maximum MAX", `value` as the user wrote it.
+    fn error(&self, value: &str) -> String {
+        format!("{} {value} is above the maximum {}", self.what, (self.show)(self.max))
     }
 
-    fn next_node(&mut self, args: &mut Args<'_, '_>) -> Result<NodeId, ParseError> {
+    fn check(&self, value: u64) -> Result<(), String> {
+        ensure(value <= self.max, || self.error(&(self.show)(value)))
+    }
+}
+
+fn plain(v: u64) -> String {
+    v.to_string()
+}
+
+fn per_second(v: u64) -> String {
+    format!("{v}/s")
+}
+
+const LATENCY_LIMIT: Limit = Limit {
+    what: "latency",
+    max: MAX_LATENCY_US,
+    show: format_duration_us,
+};
+const PAUSE_LIMIT: Limit = Limit {
+    what: "pause duration",
+    max: MAX_PAUSE_US,
+    show: format_duration_us,
+};
+const LOAD_RATE_LIMIT: Limit = Limit {
+    what: "the load rate",
+    max: MAX_LOAD_RATE as u64,
+    show: per_second,
+};
+const LOAD_CLIENTS_LIMIT: Limit = Limit {
+    what: "the number of clients",
+    max: MAX_LOAD_CLIENTS as u64,
+    show: plain,
+};
+const LOAD_KEYS_LIMIT: Limit = Limit {
+    what: "the number of keys",
+    max: MAX_LOAD_KEYS as u64,
+    show: plain,
+};
+
+fn check_node(n: NodeId, nodes: u8) -> Result<(), String> {
+    ensure((1..=nodes).contains(&n), || {
+        format!("node {n} is out of range 1..={nodes}")
+    })
+}
+
+/// A node id: `3` in text, one digit in compact form.
+struct Node(NodeId);
+
+impl Field for Node {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
         let tok = args.expect("a node id")?;
-        self.node(args.line, tok.s, tok.col)
+        args.node(tok.s, tok.col).map(Node)
     }
 
-    fn action(&mut self, args: &mut Args<'_, '_>) -> Result<Action, ParseError> {
-        let line = args.line;
-        let keyword = args.keyword;
-        let action = match keyword.s {
-            "partition" => self.partition(args)?,
-            "heal" => Action::Heal,
-            "cut" | "restore" => {
-                let from = self.next_node(args)?;
-                let arrow = args.expect("\"->\" or \"<->\"")?;
-                let both = match arrow.s {
-                    "->" => false,
-                    "<->" => true,
-                    other => {
-                        return Err(perr(
-                            line,
-                            arrow.col,
-                            format!("expected \"->\" or \"<->\", found {other:?}"),
-                        ));
-                    }
-                };
-                let to_tok = args.expect("a node id")?;
-                let to = self.node(line, to_tok.s, to_tok.col)?;
-                if from == to {
-                    return Err(perr(
-                        line,
-                        to_tok.col,
-                        format!("a link needs two different nodes, found {from} {} {to}", arrow.s),
-                    ));
-                }
-                if keyword.s == "cut" {
-                    Action::Cut { from, to, both }
-                } else {
-                    Action::Restore { from, to, both }
-                }
-            }
-            "crash" => Action::Crash(self.next_node(args)?),
-            "restart" => Action::Restart(self.next_node(args)?),
-            "resume" => Action::Resume(self.next_node(args)?),
-            "timeout" => Action::Timeout(self.next_node(args)?),
-            "pause" => {
-                let node = self.next_node(args)?;
-                let for_us = if args.take_if("for") {
-                    let tok = args.expect(DURATION_HINT)?;
-                    let us = parse_duration(tok.s).map_err(|e| perr(line, tok.col, e))?;
-                    if us == 0 {
-                        return Err(perr(line, tok.col, "a pause must last longer than 0s"));
-                    }
-                    Some(us)
-                } else {
-                    None
-                };
-                Action::Pause { node, for_us }
-            }
-            "skew" => {
-                let node = self.next_node(args)?;
-                let tok = args.expect("a clock offset such as +30ms")?;
-                let offset_us = parse_offset(tok.s).map_err(|e| perr(line, tok.col, e))?;
-                let drift_ppm = match args.take() {
-                    Some(tok) => parse_drift(tok.s).map_err(|e| perr(line, tok.col, e))?,
-                    None => 0,
-                };
-                Action::Skew {
-                    node,
-                    offset_us,
-                    drift_ppm,
-                }
-            }
-            "loss" | "dup" => {
-                let tok = args.expect("a percentage such as 5%")?;
-                let ppm = parse_percent(tok.s).map_err(|e| perr(line, tok.col, e))?;
-                if keyword.s == "loss" {
-                    Action::Loss { ppm }
-                } else {
-                    Action::Dup { ppm }
-                }
-            }
-            "latency" => {
-                let tok = args.expect("a latency range such as 10ms..15ms")?;
-                let Some((min, max)) = tok.s.split_once("..") else {
-                    return Err(perr(
-                        line,
-                        tok.col,
-                        format!("expected a latency range such as 10ms..15ms, found {:?}", tok.s),
-                    ));
-                };
-                let max_col = tok.col.saturating_add(to_u32(min.chars().count())).saturating_add(2);
-                let min_us = parse_duration(min).map_err(|e| perr(line, tok.col, e))?;
-                let max_us = parse_duration(max).map_err(|e| perr(line, max_col, e))?;
-                if max_us > MAX_LATENCY_US {
-                    return Err(perr(line, max_col, format!("latency {max} is above the maximum 60s")));
-                }
-                if min_us > max_us {
-                    return Err(perr(
-                        line,
-                        tok.col,
-                        format!("latency range is empty: {min} is more than {max}"),
-                    ));
-                }
-                Action::Latency { min_us, max_us }
-            }
-            "request" => self.request(args)?,
-            "load" => load(args)?,
-            other => {
-                return Err(perr(
-                    line,
-                    keyword.col,
-                    format!(
-                        "unknown action {other:?}; expected one of {}",
-                        ACTION_KEYWORDS.join(", ")
-                    ),
-                ));
-            }
-        };
-        Ok(action)
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}", self.0)
     }
 
-    fn partition(&mut self, args: &mut Args<'_, '_>) -> Result<Action, ParseError> {
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        push_node(out.field(), self.0);
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let [n] = fields.nodes::<1>()?;
+        Ok(Node(n))
+    }
+
+    fn check(&self, nodes: u8) -> Result<(), String> {
+        check_node(self.0, nodes)
+    }
+}
+
+/// The groups of a partition: `1 2 | 3 4 5` in text (spaces around `|` optional), one field of
+/// node digits per group in compact form (`12.345`). Each node at most once, no empty group.
+struct Groups(Vec<Vec<NodeId>>);
+
+impl Field for Groups {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
         let line = args.line;
-        if args.toks.is_empty() {
+        if args.next == args.toks.len() {
             return Err(perr(
                 line,
-                args.keyword.end_col(),
-                "missing groups of nodes after \"partition\", such as 1 2 | 3 4 5",
+                args.last().end_col(),
+                format!("missing groups of nodes after {:?}, such as 1 2 | 3 4 5", args.last().s),
             ));
         }
         let mut groups: Vec<Vec<NodeId>> = vec![Vec::new()];
@@ -1164,7 +1167,7 @@ impl TextParser {
                     last_bar = bar;
                 }
                 if !piece.is_empty() {
-                    let n = self.node(line, piece, col)?;
+                    let n = args.node(piece, col)?;
                     if std::mem::replace(&mut seen[usize::from(n)], true) {
                         return Err(perr(line, col, format!("node {n} appears twice in the partition")));
                     }
@@ -1178,21 +1181,387 @@ impl TextParser {
         if groups.last().is_some_and(Vec::is_empty) {
             return Err(perr(line, last_bar, "empty group after \"|\""));
         }
-        Ok(Action::Partition(groups))
+        Ok(Groups(groups))
     }
 
-    fn request(&mut self, args: &mut Args<'_, '_>) -> Result<Action, ParseError> {
-        let line = args.line;
-        let tok = args.expect("a client id")?;
-        let client = dec_u32(tok.s).map_err(|e| {
-            let message = match e {
-                NumError::TooLarge => {
-                    format!("client id {} is too large (at most {})", tok.s, u32::MAX)
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, group) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" |")?;
+            }
+            for n in group {
+                write!(f, " {n}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        for group in &self.0 {
+            let field = out.field();
+            for &n in group {
+                push_node(field, n);
+            }
+        }
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let mut groups = Vec::new();
+        while let Some((field_at, field)) = fields.take() {
+            if field.is_empty() {
+                return Err(cerr(field_at, "empty partition group"));
+            }
+            let group = field
+                .bytes()
+                .enumerate()
+                .map(|(i, b)| compact_node(b, field_at + i, fields.nodes))
+                .collect::<Result<Vec<_>, _>>()?;
+            groups.push(group);
+        }
+        if groups.is_empty() {
+            return Err(cerr(fields.end, "missing groups of nodes in a 'P' action"));
+        }
+        Ok(Groups(groups))
+    }
+
+    fn check(&self, nodes: u8) -> Result<(), String> {
+        if self.0.is_empty() {
+            return Err("a partition needs at least one group of nodes".into());
+        }
+        let mut seen = [false; 256];
+        for group in &self.0 {
+            if group.is_empty() {
+                return Err("a partition group is empty".into());
+            }
+            for &n in group {
+                check_node(n, nodes)?;
+                if std::mem::replace(&mut seen[usize::from(n)], true) {
+                    return Err(format!("node {n} appears twice in the partition"));
                 }
-                _ => format!("expected a client id such as 1, found {:?}", tok.s),
-            };
-            perr(line, tok.col, message)
-        })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A link between two different nodes: `1 -> 2` or `1 <-> 2` (both ways) in text; in compact
+/// form one field of two node digits, the direction in the opcode.
+struct Link {
+    from: NodeId,
+    to: NodeId,
+    both: bool,
+}
+
+impl Field for Link {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        let Node(from) = Node::parse(args)?;
+        let arrow = args.expect("\"->\" or \"<->\"")?;
+        let both = match arrow.s {
+            "->" => false,
+            "<->" => true,
+            other => {
+                return Err(perr(
+                    args.line,
+                    arrow.col,
+                    format!("expected \"->\" or \"<->\", found {other:?}"),
+                ));
+            }
+        };
+        let to_tok = args.expect("a node id")?;
+        let to = args.node(to_tok.s, to_tok.col)?;
+        if from == to {
+            return Err(perr(
+                args.line,
+                to_tok.col,
+                format!("a link needs two different nodes, found {from} {} {to}", arrow.s),
+            ));
+        }
+        Ok(Link { from, to, both })
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let arrow = if self.both { "<->" } else { "->" };
+        write!(f, " {} {arrow} {}", self.from, self.to)
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        let field = out.field();
+        push_node(field, self.from);
+        push_node(field, self.to);
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let [from, to] = fields.nodes::<2>()?;
+        Ok(Link {
+            from,
+            to,
+            both: fields.opcode == 1,
+        })
+    }
+
+    fn check(&self, nodes: u8) -> Result<(), String> {
+        check_node(self.from, nodes)?;
+        check_node(self.to, nodes)?;
+        ensure(self.from != self.to, || {
+            format!("a link needs two different nodes, found {} and {}", self.from, self.to)
+        })
+    }
+
+    fn opcode(&self) -> Option<usize> {
+        Some(usize::from(self.both))
+    }
+}
+
+/// How long a pause lasts, if it ends by itself: `for 300ms` in text, a scaled time in compact
+/// form; more than 0.
+struct PauseFor(Option<u64>);
+
+impl Field for PauseFor {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        if !args.take_if("for") {
+            return Ok(PauseFor(None));
+        }
+        args.value(DURATION_HINT, |s| {
+            let pause = PauseFor(Some(parse_duration(s)?));
+            pause.check(0).map(|()| pause)
+        })
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(us) => write!(f, " for {}", format_duration_us(us)),
+            None => Ok(()),
+        }
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        if let Some(us) = self.0 {
+            push_scaled(out.field(), us, &TIME_SCALES);
+        }
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        match fields.take() {
+            Some((at, s)) => scaled_value(s, &TIME_SCALES)
+                .map(|us| PauseFor(Some(us)))
+                .map_err(|e| cerr(at, format!("pause time: {e}"))),
+            None => Ok(PauseFor(None)),
+        }
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        let Some(us) = self.0 else {
+            return Ok(());
+        };
+        ensure(us > 0, || "a pause must last longer than 0s".into())?;
+        PAUSE_LIMIT.check(us)
+    }
+}
+
+/// A clock offset within ±1h: `+30ms` in text, a signed scaled time in compact form.
+struct Offset(i64);
+
+impl Field for Offset {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        args.value("a clock offset such as +30ms", parse_offset).map(Offset)
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}", format_signed_us(self.0))
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        let field = out.field();
+        if self.0 < 0 {
+            field.push('-');
+        }
+        push_scaled(field, self.0.unsigned_abs(), &TIME_SCALES);
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let (negative, us) = fields.number("clock offset", |s| signed(s, |s| scaled_value(s, &TIME_SCALES)))?;
+        let us = i64::try_from(us).map_err(|_| cerr(fields.end, "clock offset is out of range -1h..=+1h"))?;
+        Ok(Offset(if negative { -us } else { us }))
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        ensure(self.0.unsigned_abs() <= MAX_SKEW_OFFSET_US, || {
+            format!("clock offset {} is out of range -1h..=+1h", format_signed_us(self.0))
+        })
+    }
+}
+
+/// A clock drift within ±500000ppm: `-100ppm` in text (left out: 0), a signed base-36 number
+/// in compact form.
+struct Drift(i32);
+
+impl Field for Drift {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        match args.take() {
+            Some(tok) => parse_drift(tok.s).map(Drift).map_err(|e| perr(args.line, tok.col, e)),
+            None => Ok(Drift(0)),
+        }
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {:+}ppm", self.0)
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        let field = out.field();
+        if self.0 < 0 {
+            field.push('-');
+        }
+        push_b36(field, u128::from(self.0.unsigned_abs()));
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let (negative, ppm) = fields.number("clock drift", |s| signed(s, b36_u32))?;
+        let ppm = i32::try_from(ppm).map_err(|_| cerr(fields.end, "clock drift is out of range"))?;
+        Ok(Drift(if negative { -ppm } else { ppm }))
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        ensure(self.0.unsigned_abs() <= MAX_DRIFT_PPM, || {
+            format!(
+                "clock drift {:+}ppm is out of range -{MAX_DRIFT_PPM}..=+{MAX_DRIFT_PPM}ppm",
+                self.0
+            )
+        })
+    }
+}
+
+/// A probability, 0% to 100%: `0.5%` in text, scaled parts per million in compact form.
+struct Percent(u32);
+
+impl Field for Percent {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        args.value("a percentage such as 5%", parse_percent).map(Percent)
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}", format_percent(self.0))
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        push_scaled(out.field(), u64::from(self.0), &PPM_SCALES);
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        fields
+            .number("probability", |s| {
+                scaled_value(s, &PPM_SCALES)
+                    .and_then(|ppm| u32::try_from(ppm).map_err(|_| "probability is out of range 0%..=100%".into()))
+            })
+            .map(Percent)
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        ensure(self.0 <= PPM_ONE, || {
+            format!("{} is out of range 0%..=100%", format_percent(self.0))
+        })
+    }
+}
+
+/// A latency range, min <= max <= 60s: `10ms..15ms` in text, two scaled times in compact form.
+struct LatencyRange {
+    min_us: u64,
+    max_us: u64,
+}
+
+impl Field for LatencyRange {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        let line = args.line;
+        let tok = args.expect("a latency range such as 10ms..15ms")?;
+        let Some((min, max)) = tok.s.split_once("..") else {
+            return Err(perr(
+                line,
+                tok.col,
+                format!("expected a latency range such as 10ms..15ms, found {:?}", tok.s),
+            ));
+        };
+        let max_col = tok.col.saturating_add(to_u32(min.chars().count())).saturating_add(2);
+        let min_us = parse_duration(min).map_err(|e| perr(line, tok.col, e))?;
+        let max_us = parse_duration(max)
+            .and_then(|us| LATENCY_LIMIT.check(us).map(|()| us))
+            .map_err(|e| perr(line, max_col, e))?;
+        let range = LatencyRange { min_us, max_us };
+        range.check(0).map_err(|e| perr(line, tok.col, e))?;
+        Ok(range)
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            " {}..{}",
+            format_duration_us(self.min_us),
+            format_duration_us(self.max_us)
+        )
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        push_scaled(out.field(), self.min_us, &TIME_SCALES);
+        push_scaled(out.field(), self.max_us, &TIME_SCALES);
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let time = |s: &str| scaled_value(s, &TIME_SCALES);
+        Ok(LatencyRange {
+            min_us: fields.number("minimum latency", time)?,
+            max_us: fields.number("maximum latency", time)?,
+        })
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        LATENCY_LIMIT.check(self.max_us)?;
+        ensure(self.min_us <= self.max_us, || {
+            format!(
+                "latency range is empty: {} is more than {}",
+                format_duration_us(self.min_us),
+                format_duration_us(self.max_us)
+            )
+        })
+    }
+}
+
+/// A client id, a `u32`: decimal in text, base 36 in compact form.
+struct Client(ClientId);
+
+impl Field for Client {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        let tok = args.expect("a client id")?;
+        let message = match dec_u32(tok.s) {
+            Ok(client) => return Ok(Client(client)),
+            Err(NumError::TooLarge) => format!("client id {} is too large (at most {})", tok.s, u32::MAX),
+            Err(_) => format!("expected a client id such as 1, found {:?}", tok.s),
+        };
+        Err(perr(args.line, tok.col, message))
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}", self.0)
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        push_b36(out.field(), u128::from(self.0));
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        fields.number("client", b36_u32).map(Client)
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A request's operation: `read k1`, `write k1 5` or `cas k1 5 6` in text; in compact form
+/// the key and values in base 36, the operation in the opcode (`R`, `W`, `A`).
+struct Request(Op);
+
+impl Field for Request {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        let line = args.line;
         let op_tok = args.expect("an operation (read, write or cas)")?;
         let arity = match op_tok.s {
             "read" => 0,
@@ -1237,102 +1606,227 @@ impl TextParser {
                 perr(line, tok.col, message)
             })?;
         }
-        let op = match arity {
-            0 => Op::Read { key },
-            1 => Op::Write { key, value: values[0] },
-            _ => Op::Cas {
-                key,
-                from: values[0],
-                to: values[1],
-            },
+        Ok(Request(op_with(arity, key, values)))
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}", self.0)
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        let (key, values): (u32, &[u64]) = match &self.0 {
+            Op::Read { key } => (*key, &[]),
+            Op::Write { key, value } => (*key, std::slice::from_ref(value)),
+            Op::Cas { key, from, to } => (*key, &[*from, *to]),
         };
-        let node = if args.take_if("via") {
-            Some(self.next_node(args)?)
+        push_b36(out.field(), u128::from(key));
+        for &v in values {
+            push_b36(out.field(), u128::from(v));
+        }
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let key = fields.number("key", b36_u32)?;
+        let mut values = [0u64; 2];
+        let names: &[&str] = match fields.opcode {
+            0 => &[],
+            1 => &["value"],
+            _ => &["expected value", "new value"],
+        };
+        for (value, name) in values.iter_mut().zip(names) {
+            *value = fields.number(name, b36_u64)?;
+        }
+        Ok(Request(op_with(names.len(), key, values)))
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn opcode(&self) -> Option<usize> {
+        Some(match self.0 {
+            Op::Read { .. } => 0,
+            Op::Write { .. } => 1,
+            Op::Cas { .. } => 2,
+        })
+    }
+}
+
+/// The operation with `arity` values (0 read, 1 write, 2 cas) on `key`.
+fn op_with(arity: usize, key: u32, values: [u64; 2]) -> Op {
+    match arity {
+        0 => Op::Read { key },
+        1 => Op::Write { key, value: values[0] },
+        _ => Op::Cas {
+            key,
+            from: values[0],
+            to: values[1],
+        },
+    }
+}
+
+/// The node a request goes to first, if given: `via 3` in text, a last node field in compact
+/// form.
+struct Via(Option<NodeId>);
+
+impl Field for Via {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        if args.take_if("via") {
+            Node::parse(args).map(|Node(n)| Via(Some(n)))
         } else {
-            None
+            Ok(Via(None))
+        }
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, " via {n}"),
+            None => Ok(()),
+        }
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        if let Some(n) = self.0 {
+            Node(n).encode(out);
+        }
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        if fields.is_done() {
+            Ok(Via(None))
+        } else {
+            Node::decode(fields).map(|Node(n)| Via(Some(n)))
+        }
+    }
+
+    fn check(&self, nodes: u8) -> Result<(), String> {
+        self.0.map_or(Ok(()), |n| check_node(n, nodes))
+    }
+}
+
+/// A client load: `20/s clients 3 keys 2` (`clients` and `keys` optional, in any order) or
+/// `off` in text; in compact form nothing for off, the rate alone with the default clients and
+/// keys, else rate, clients and keys.
+struct Load {
+    per_sec: u32,
+    clients: u32,
+    keys: u32,
+}
+
+impl Load {
+    const OFF: Load = Load {
+        per_sec: 0,
+        clients: 0,
+        keys: 0,
+    };
+
+    fn is_off(&self) -> bool {
+        (self.per_sec, self.clients, self.keys) == (0, 0, 0)
+    }
+}
+
+impl Field for Load {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        let line = args.line;
+        let tok = args.expect("a rate such as 20/s, or off")?;
+        if tok.s == "off" {
+            return Ok(Load::OFF);
+        }
+        // A count at least 1 and at most its limit; `tok` is where it was written.
+        let count = |tok: &Tok<'_>, s: &str, limit: &Limit| match dec_u64(s) {
+            Ok(0) => Err(perr(line, tok.col, format!("{} must be at least 1", limit.what))),
+            Ok(n) => limit.check(n).map(|()| n as u32).map_err(|e| perr(line, tok.col, e)),
+            Err(NumError::TooLarge) => Err(perr(line, tok.col, limit.error(tok.s))),
+            Err(_) => Err(perr(
+                line,
+                tok.col,
+                format!("expected {} (a number), found {:?}", limit.what, tok.s),
+            )),
         };
-        Ok(Action::Request { client, op, node })
-    }
-}
-
-/// The one argument of a header line.
-fn single_arg<'t, 'a>(line: u32, first: &Tok<'a>, rest: &'t [Tok<'a>], what: &str) -> Result<&'t Tok<'a>, ParseError> {
-    match rest {
-        [] => Err(perr(
-            line,
-            first.end_col(),
-            format!("missing {what} after {:?}", first.s),
-        )),
-        [only] => Ok(only),
-        [_, extra, ..] => Err(perr(line, extra.col, format!("unexpected {:?} after {what}", extra.s))),
-    }
-}
-
-fn load(args: &mut Args<'_, '_>) -> Result<Action, ParseError> {
-    let line = args.line;
-    let tok = args.expect("a rate such as 20/s, or off")?;
-    if tok.s == "off" {
-        return Ok(Action::Load {
-            per_sec: 0,
-            clients: 0,
-            keys: 0,
-        });
-    }
-    let positive = |tok: &Tok<'_>, s: &str, what: &str| match dec_u32(s) {
-        Ok(0) => Err(perr(line, tok.col, format!("{what} must be at least 1"))),
-        Ok(n) => Ok(n),
-        Err(NumError::TooLarge) => Err(perr(
-            line,
-            tok.col,
-            format!("{what} {s} is too large (at most {})", u32::MAX),
-        )),
-        Err(_) => Err(perr(
-            line,
-            tok.col,
-            format!("expected {what} (a number), found {:?}", tok.s),
-        )),
-    };
-    let Some(rate) = tok.s.strip_suffix("/s") else {
-        return Err(perr(
-            line,
-            tok.col,
-            format!("expected a rate such as 20/s, or off, found {:?}", tok.s),
-        ));
-    };
-    let per_sec = match dec_u32(rate) {
-        Ok(0) => {
+        let Some(rate) = tok.s.strip_suffix("/s") else {
             return Err(perr(
                 line,
                 tok.col,
-                "a load rate must be at least 1/s; `load off` stops the load",
+                format!("expected a rate such as 20/s, or off, found {:?}", tok.s),
             ));
-        }
-        _ => positive(tok, rate, "a load rate")?,
-    };
-    let (mut clients, mut keys) = (None, None);
-    while let Some(tok) = args.take() {
-        let (slot, what) = match tok.s {
-            "clients" => (&mut clients, "the number of clients"),
-            "keys" => (&mut keys, "the number of keys"),
-            other => {
+        };
+        let per_sec = match dec_u64(rate) {
+            Ok(0) => {
                 return Err(perr(
                     line,
                     tok.col,
-                    format!("unexpected {other:?}; expected clients or keys"),
+                    "a load rate must be at least 1/s; `load off` stops the load",
                 ));
             }
+            _ => count(tok, rate, &LOAD_RATE_LIMIT)?,
         };
-        if slot.is_some() {
-            return Err(perr(line, tok.col, format!("{:?} is given twice", tok.s)));
+        let (mut clients, mut keys) = (None, None);
+        while let Some(tok) = args.take() {
+            let (slot, limit) = match tok.s {
+                "clients" => (&mut clients, &LOAD_CLIENTS_LIMIT),
+                "keys" => (&mut keys, &LOAD_KEYS_LIMIT),
+                other => {
+                    return Err(perr(
+                        line,
+                        tok.col,
+                        format!("unexpected {other:?}; expected clients or keys"),
+                    ));
+                }
+            };
+            if slot.is_some() {
+                return Err(perr(line, tok.col, format!("{:?} is given twice", tok.s)));
+            }
+            let value = args.expect(limit.what)?;
+            *slot = Some(count(value, value.s, limit)?);
         }
-        let value = args.expect(what)?;
-        *slot = Some(positive(value, value.s, what)?);
+        Ok(Load {
+            per_sec,
+            clients: clients.unwrap_or(DEFAULT_LOAD_CLIENTS),
+            keys: keys.unwrap_or(DEFAULT_LOAD_KEYS),
+        })
     }
-    Ok(Action::Load {
-        per_sec,
-        clients: clients.unwrap_or(DEFAULT_LOAD_CLIENTS),
-        keys: keys.unwrap_or(DEFAULT_LOAD_KEYS),
-    })
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_off() {
+            f.write_str(" off")
+        } else {
+            write!(f, " {}/s clients {} keys {}", self.per_sec, self.clients, self.keys)
+        }
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        if self.is_off() {
+            return;
+        }
+        push_b36(out.field(), u128::from(self.per_sec));
+        if (self.clients, self.keys) != (DEFAULT_LOAD_CLIENTS, DEFAULT_LOAD_KEYS) {
+            push_b36(out.field(), u128::from(self.clients));
+            push_b36(out.field(), u128::from(self.keys));
+        }
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        if fields.is_done() {
+            return Ok(Load::OFF);
+        }
+        let per_sec = fields.number("load rate", b36_u32)?;
+        let (clients, keys) = if fields.is_done() {
+            (DEFAULT_LOAD_CLIENTS, DEFAULT_LOAD_KEYS)
+        } else {
+            (fields.number("clients", b36_u32)?, fields.number("keys", b36_u32)?)
+        };
+        Ok(Load { per_sec, clients, keys })
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        ensure(
+            self.is_off() || (self.per_sec > 0 && self.clients > 0 && self.keys > 0),
+            || "a load needs a rate, clients and keys of at least 1 (or all 0 for `load off`)".into(),
+        )?;
+        LOAD_RATE_LIMIT.check(u64::from(self.per_sec))?;
+        LOAD_CLIENTS_LIMIT.check(u64::from(self.clients))?;
+        LOAD_KEYS_LIMIT.check(u64::from(self.keys))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1399,115 +1893,6 @@ fn keep_in_value(b: u8) -> bool {
 
 fn push_node(out: &mut String, n: NodeId) {
     push_b36(out, u128::from(n));
-}
-
-fn push_action(out: &mut String, action: &Action) {
-    let b36 = |out: &mut String, v: u64| push_b36(out, u128::from(v));
-    match *action {
-        Action::Partition(ref groups) => {
-            out.push('P');
-            for (i, group) in groups.iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                for &n in group {
-                    push_node(out, n);
-                }
-            }
-        }
-        Action::Heal => out.push('H'),
-        Action::Cut { from, to, both } | Action::Restore { from, to, both } => {
-            let cut = matches!(action, Action::Cut { .. });
-            out.push(match (cut, both) {
-                (true, false) => 'C',
-                (true, true) => 'B',
-                (false, false) => 'U',
-                (false, true) => 'V',
-            });
-            push_node(out, from);
-            push_node(out, to);
-        }
-        Action::Crash(n) | Action::Restart(n) | Action::Resume(n) | Action::Timeout(n) => {
-            out.push(match action {
-                Action::Crash(_) => 'X',
-                Action::Restart(_) => 'S',
-                Action::Resume(_) => 'E',
-                _ => 'T',
-            });
-            push_node(out, n);
-        }
-        Action::Pause { node, for_us } => {
-            out.push('Z');
-            push_node(out, node);
-            if let Some(us) = for_us {
-                out.push('.');
-                push_scaled(out, us, &TIME_SCALES);
-            }
-        }
-        Action::Skew {
-            node,
-            offset_us,
-            drift_ppm,
-        } => {
-            out.push('K');
-            push_node(out, node);
-            out.push('.');
-            if offset_us < 0 {
-                out.push('-');
-            }
-            push_scaled(out, offset_us.unsigned_abs(), &TIME_SCALES);
-            out.push('.');
-            if drift_ppm < 0 {
-                out.push('-');
-            }
-            b36(out, u64::from(drift_ppm.unsigned_abs()));
-        }
-        Action::Loss { ppm } | Action::Dup { ppm } => {
-            out.push(if matches!(action, Action::Loss { .. }) {
-                'L'
-            } else {
-                'D'
-            });
-            push_scaled(out, u64::from(ppm), &PPM_SCALES);
-        }
-        Action::Latency { min_us, max_us } => {
-            out.push('N');
-            push_scaled(out, min_us, &TIME_SCALES);
-            out.push('.');
-            push_scaled(out, max_us, &TIME_SCALES);
-        }
-        Action::Request { client, op, node } => {
-            let (code, key, values, count) = match op {
-                Op::Read { key } => ('R', key, [0, 0], 0),
-                Op::Write { key, value } => ('W', key, [value, 0], 1),
-                Op::Cas { key, from, to } => ('A', key, [from, to], 2),
-            };
-            out.push(code);
-            b36(out, u64::from(client));
-            out.push('.');
-            b36(out, u64::from(key));
-            for &v in &values[..count] {
-                out.push('.');
-                b36(out, v);
-            }
-            if let Some(n) = node {
-                out.push('.');
-                push_node(out, n);
-            }
-        }
-        Action::Load { per_sec, clients, keys } => {
-            out.push('G');
-            if (per_sec, clients, keys) != (0, 0, 0) {
-                b36(out, u64::from(per_sec));
-                if (clients, keys) != (DEFAULT_LOAD_CLIENTS, DEFAULT_LOAD_KEYS) {
-                    out.push('.');
-                    b36(out, u64::from(clients));
-                    out.push('.');
-                    b36(out, u64::from(keys));
-                }
-            }
-        }
-    }
 }
 
 /// Encodes a script in the compact form for URLs (grammar in the module documentation):
@@ -1586,11 +1971,18 @@ struct Fields<'a> {
     parts: Vec<(usize, &'a str)>,
     next: usize,
     end: usize,
+    /// The action's opcode and its offset.
     op: char,
+    op_at: usize,
+    /// Which of the action's opcodes `op` is (see [`Field::opcode`]); set by the table.
+    opcode: usize,
+    /// The cluster size, for node digits.
+    nodes: u8,
 }
 
 impl<'a> Fields<'a> {
-    fn new(rest: &'a str, start: usize, op: char) -> Self {
+    /// The fields of `rest`, which starts at offset `start`, just past the opcode `op`.
+    fn new(rest: &'a str, start: usize, op: char, nodes: u8) -> Self {
         let mut parts = Vec::new();
         if !rest.is_empty() {
             let mut at = start;
@@ -1604,7 +1996,14 @@ impl<'a> Fields<'a> {
             next: 0,
             end: start + rest.len(),
             op,
+            op_at: start.saturating_sub(1),
+            opcode: 0,
+            nodes,
         }
+    }
+
+    fn is_done(&self) -> bool {
+        self.next >= self.parts.len()
     }
 
     fn take(&mut self) -> Option<(usize, &'a str)> {
@@ -1634,7 +2033,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A field of exactly `N` node digits.
-    fn nodes<const N: usize>(&mut self, nodes: u8) -> Result<[NodeId; N], ParseError> {
+    fn nodes<const N: usize>(&mut self) -> Result<[NodeId; N], ParseError> {
         let what = if N == 1 { "a node digit" } else { "two node digits" };
         let (at, s) = self.expect(what)?;
         if s.len() != N {
@@ -1642,7 +2041,7 @@ impl<'a> Fields<'a> {
         }
         let mut out = [0; N];
         for (i, (slot, b)) in out.iter_mut().zip(s.bytes()).enumerate() {
-            *slot = compact_node(b, at + i, nodes)?;
+            *slot = compact_node(b, at + i, self.nodes)?;
         }
         Ok(out)
     }
@@ -1745,122 +2144,8 @@ fn decode_action(item: &str, at: usize, op_at: usize, now: u64, nodes: u8) -> Re
     }
     let delta = scaled_value(delta, &TIME_SCALES).map_err(|e| cerr(at, format!("time: {e}")))?;
     let time = now.checked_add(delta).ok_or_else(|| cerr(at, "time overflows"))?;
-    let mut f = Fields::new(&item[op_at + 1..], at + op_at + 1, op);
-    let time_field = |s: &str| scaled_value(s, &TIME_SCALES);
-    let action = match op {
-        'P' => {
-            let mut groups = Vec::new();
-            while let Some((field_at, field)) = f.take() {
-                if field.is_empty() {
-                    return Err(cerr(field_at, "empty partition group"));
-                }
-                let group = field
-                    .bytes()
-                    .enumerate()
-                    .map(|(i, b)| compact_node(b, field_at + i, nodes))
-                    .collect::<Result<Vec<_>, _>>()?;
-                groups.push(group);
-            }
-            if groups.is_empty() {
-                return Err(cerr(f.end, "missing groups of nodes in a 'P' action"));
-            }
-            Action::Partition(groups)
-        }
-        'H' => Action::Heal,
-        'C' | 'B' | 'U' | 'V' => {
-            let [from, to] = f.nodes::<2>(nodes)?;
-            let both = matches!(op, 'B' | 'V');
-            if matches!(op, 'C' | 'B') {
-                Action::Cut { from, to, both }
-            } else {
-                Action::Restore { from, to, both }
-            }
-        }
-        'X' => Action::Crash(f.nodes::<1>(nodes)?[0]),
-        'S' => Action::Restart(f.nodes::<1>(nodes)?[0]),
-        'E' => Action::Resume(f.nodes::<1>(nodes)?[0]),
-        'T' => Action::Timeout(f.nodes::<1>(nodes)?[0]),
-        'Z' => {
-            let [node] = f.nodes::<1>(nodes)?;
-            let for_us = match f.take() {
-                Some((field_at, s)) => Some(time_field(s).map_err(|e| cerr(field_at, format!("pause time: {e}")))?),
-                None => None,
-            };
-            Action::Pause { node, for_us }
-        }
-        'K' => {
-            let [node] = f.nodes::<1>(nodes)?;
-            let (negative, offset) = f.number("clock offset", |s| signed(s, time_field))?;
-            let offset = i64::try_from(offset).map_err(|_| cerr(f.end, "clock offset is out of range -1h..=+1h"))?;
-            let (negative_drift, drift) = f.number("clock drift", |s| signed(s, b36_u32))?;
-            let drift = i32::try_from(drift).map_err(|_| cerr(f.end, "clock drift is out of range"))?;
-            Action::Skew {
-                node,
-                offset_us: if negative { -offset } else { offset },
-                drift_ppm: if negative_drift { -drift } else { drift },
-            }
-        }
-        'L' | 'D' => {
-            let ppm = f.number("probability", |s| {
-                scaled_value(s, &PPM_SCALES)
-                    .and_then(|ppm| u32::try_from(ppm).map_err(|_| "probability is out of range 0%..=100%".into()))
-            })?;
-            if op == 'L' {
-                Action::Loss { ppm }
-            } else {
-                Action::Dup { ppm }
-            }
-        }
-        'N' => {
-            let min_us = f.number("minimum latency", time_field)?;
-            let max_us = f.number("maximum latency", time_field)?;
-            Action::Latency { min_us, max_us }
-        }
-        'R' | 'W' | 'A' => {
-            let client = f.number("client", b36_u32)?;
-            let key = f.number("key", b36_u32)?;
-            let op = match op {
-                'R' => Op::Read { key },
-                'W' => Op::Write {
-                    key,
-                    value: f.number("value", b36_u64)?,
-                },
-                _ => Op::Cas {
-                    key,
-                    from: f.number("expected value", b36_u64)?,
-                    to: f.number("new value", b36_u64)?,
-                },
-            };
-            let node = if f.next < f.parts.len() {
-                Some(f.nodes::<1>(nodes)?[0])
-            } else {
-                None
-            };
-            Action::Request { client, op, node }
-        }
-        'G' => match f.take() {
-            None => Action::Load {
-                per_sec: 0,
-                clients: 0,
-                keys: 0,
-            },
-            Some((rate_at, rate)) => {
-                let per_sec = b36_u32(rate).map_err(|e| cerr(rate_at, format!("load rate: {e}")))?;
-                let (clients, keys) = if f.next < f.parts.len() {
-                    (f.number("clients", b36_u32)?, f.number("keys", b36_u32)?)
-                } else {
-                    (DEFAULT_LOAD_CLIENTS, DEFAULT_LOAD_KEYS)
-                };
-                Action::Load { per_sec, clients, keys }
-            }
-        },
-        other => {
-            return Err(cerr(
-                at + op_at,
-                format!("unknown opcode {other:?}; expected one of P H C B U V X S Z E K L D N R W A G T"),
-            ));
-        }
-    };
+    let mut f = Fields::new(&item[op_at + 1..], at + op_at + 1, op, nodes);
+    let action = decode_fields(&mut f)?;
     f.done()?;
     check_action(&action, nodes).map_err(|e| cerr(at, e))?;
     Ok(TimedAction {
@@ -2830,6 +3115,137 @@ set latency 10ms..15ms
         );
     }
 
+    /// `load ... clients N` took any u32: a link with four billion clients overflowed the
+    /// engine's client ids and froze the page. Both encodings and `validate` now refuse it.
+    #[test]
+    fn load_clients_are_bounded() {
+        assert_eq!(
+            action_error("1s load 5/s clients 4294967295"),
+            (21, "the number of clients 4294967295 is above the maximum 100".into())
+        );
+        assert_eq!(
+            compact_error("raft.51~0G5.1z141z3.2"),
+            (9, "the number of clients 4294967295 is above the maximum 100".into())
+        );
+        let script = Script {
+            actions: vec![at(
+                0,
+                Action::Load {
+                    per_sec: 5,
+                    clients: u32::MAX,
+                    keys: 2,
+                },
+            )],
+            ..Script::default()
+        };
+        assert_eq!(
+            script.validate(),
+            Err("action 1 (load 5/s clients 4294967295 keys 2): the number of clients 4294967295 is above the maximum 100".into())
+        );
+    }
+
+    #[test]
+    fn every_numeric_field_names_its_limit() {
+        let text: [(&str, u32, &str); 8] = [
+            (
+                "1s pause 2 for 3601s",
+                16,
+                "pause duration 3601s is above the maximum 3600s",
+            ),
+            (
+                "1s pause 2 for 1h",
+                16,
+                "\"1h\" is not a duration; write it like 150ms, 1.5s or 20us",
+            ),
+            ("1s load 1001/s", 9, "the load rate 1001/s is above the maximum 1000/s"),
+            (
+                "1s load 99999999999999999999/s",
+                9,
+                "the load rate 99999999999999999999/s is above the maximum 1000/s",
+            ),
+            (
+                "1s load 5/s clients 101",
+                21,
+                "the number of clients 101 is above the maximum 100",
+            ),
+            (
+                "1s load 5/s clients 99999999999999999999",
+                21,
+                "the number of clients 99999999999999999999 is above the maximum 100",
+            ),
+            (
+                "1s load 5/s keys 1001",
+                18,
+                "the number of keys 1001 is above the maximum 1000",
+            ),
+            (
+                "1s load 5/s keys x",
+                18,
+                "expected the number of keys (a number), found \"x\"",
+            ),
+        ];
+        for (line, column, message) in text {
+            assert_eq!(action_error(line), (column, message.to_string()), "{line:?}");
+        }
+        // The limits themselves are accepted.
+        assert_eq!(
+            action("pause 1 for 3600s"),
+            Action::Pause {
+                node: 1,
+                for_us: Some(MAX_PAUSE_US)
+            }
+        );
+        assert_eq!(
+            action("load 1000/s clients 100 keys 1000"),
+            Action::Load {
+                per_sec: MAX_LOAD_RATE,
+                clients: MAX_LOAD_CLIENTS,
+                keys: MAX_LOAD_KEYS
+            }
+        );
+        let compact: [(&str, &str); 4] = [
+            ("raft.51~0Z2.b44", "pause duration 3601s is above the maximum 3600s"),
+            ("raft.51~0Grt", "the load rate 1001/s is above the maximum 1000/s"),
+            ("raft.51~0G5.2t.2", "the number of clients 101 is above the maximum 100"),
+            ("raft.51~0G5.3.rt", "the number of keys 1001 is above the maximum 1000"),
+        ];
+        for (s, message) in compact {
+            assert_eq!(compact_error(s), (9, message.to_string()), "{s:?}");
+        }
+    }
+
+    /// Share links written by the encoder before it was driven by the action table (captured
+    /// from that encoder): they must decode to the same scripts and encode to the same strings.
+    #[test]
+    fn share_links_from_before_the_action_table_still_decode() {
+        let cases = [
+            (
+                "protocol raft\nnodes 5\nseed 42\nset prevote on\nset latency 10ms..15ms\n0s load 20/s\n\
+                 1s request 1 write k1 5 via 3\n1s request 2 read k7\n1.5s request 3 cas k1 5 6 via 1\n2s crash 3\n\
+                 2.5s partition 1 2 | 3 4 5\n3s heal\n3s restart 3\n4s load off",
+                "raft.516~prevote.on~latency.10ms..15ms~0Gk~4W1.1.5.3~0R2.7~lA3.1.5.6.1~lX3~lP12.345~lH~0S3~4G",
+            ),
+            (
+                "protocol multi-paxos\nnodes 7\nseed 18446744073709551615\nset variant figure8\nset note a b%c\n\
+                 0s cut 1 -> 2\n10ms cut 3 <-> 4\n10.001ms restore 2 -> 1\n1s restore 4 <-> 3\n1s pause 2 for 300ms\n\
+                 1.2s pause 5\n2s resume 5\n2s skew 6 -1.5s +20ppm\n2s skew 7 +30ms -100ppm\n3s loss 5%\n\
+                 3s dup 0.0001%\n3s latency 1.25ms..60s\n4s timeout 1\n5s load 7/s clients 4 keys 9\n\
+                 61s partition 7 | 1 2 3 | 4",
+                "multi-paxos.73w5e11264sgsf~variant.figure8~note.a_20b_25c~0C12~16B34~7U21~2cvjzV43~0Z2.d~9Z5~xE5~\
+                 0K6.-1p.k~0K7.3e.-2s~4Lf~0D5~0N3uz.6o~4T1~4G7.4.9~68P7.123.4",
+            ),
+            (
+                "protocol paxos\nnodes 1\nseed 0\n0s timeout 1\n0s skew 1 -3600s -500000ppm\n18446744073709551615us heal",
+                "paxos.10~0T1~0K1.-b40.-apsw~fklk448oj5v5rH",
+            ),
+        ];
+        for (text, compact) in cases {
+            let script = parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert_eq!(decode_compact(compact), Ok(script.clone()), "{compact}");
+            assert_eq!(encode_compact(&script), compact);
+        }
+    }
+
     #[test]
     fn validate_rejects_what_the_encodings_cannot_hold() {
         let mut script = example();
@@ -2938,7 +3354,7 @@ set latency 10ms..15ms
                 clients: 3,
                 keys: 2
             }),
-            (1..=u32::MAX, 1..=u32::MAX, 1..=u32::MAX)
+            (1..=MAX_LOAD_RATE, 1..=MAX_LOAD_CLIENTS, 1..=MAX_LOAD_KEYS)
                 .prop_map(|(per_sec, clients, keys)| { Action::Load { per_sec, clients, keys } }),
         ];
         let mut choices: Vec<BoxedStrategy<Action>> = vec![
@@ -2948,7 +3364,10 @@ set latency 10ms..15ms
             node.clone().prop_map(Action::Restart).boxed(),
             node.clone().prop_map(Action::Resume).boxed(),
             node.clone().prop_map(Action::Timeout).boxed(),
-            (node.clone(), prop::option::of(arb_time().prop_map(|t| t.max(1))))
+            (
+                node.clone(),
+                prop::option::of(arb_time().prop_map(|t| t.clamp(1, MAX_PAUSE_US))),
+            )
                 .prop_map(|(node, for_us)| Action::Pause { node, for_us })
                 .boxed(),
             (node.clone(), offset, drift)
@@ -3057,6 +3476,34 @@ set latency 10ms..15ms
         prop::collection::vec((any::<usize>(), 0u8..3, byte), 1..6)
     }
 
+    /// Action lines with a number at each `N`.
+    const NUMERIC_TEMPLATES: [&str; 12] = [
+        "Ns crash N",
+        "Nus partition N N | N",
+        "Nms cut N -> N",
+        "0s pause N for Nms",
+        "0s pause N for Nus",
+        "0s skew N +Nus -Nppm",
+        "0s loss N%",
+        "0s dup N.N%",
+        "0s latency Nus..Nms",
+        "0s request N cas kN N N via N",
+        "0s load N/s clients N keys N",
+        "0s timeout N",
+    ];
+
+    /// Numbers around every limit: small, near u32 and u64, and beyond u64.
+    fn arb_number() -> impl Strategy<Value = u128> {
+        prop_oneof![
+            0u128..20,
+            0u128..2_000,
+            (0u128..=2_000_000).prop_map(|n| n * 1_000),
+            (0u128..8).prop_map(|k| u128::from(u32::MAX) - 4 + k),
+            (0u128..8).prop_map(|k| u128::from(u64::MAX) - 4 + k),
+            any::<u128>(),
+        ]
+    }
+
     proptest! {
         #[test]
         fn valid_scripts_round_trip_through_text(script in arb_script()) {
@@ -3089,6 +3536,36 @@ set latency 10ms..15ms
             "raft\\.[0-9][0-9a-z]{0,3}(~[0-9a-z]{1,3}[A-Z][0-9a-z._-]{0,8}){0,4}",
         ]) {
             if let Ok(script) = decode_compact(&s) {
+                assert_accepted_is_sound(&script)?;
+            }
+        }
+
+        /// Every numeric field of every action, text and compact, with numbers from 0 to far
+        /// beyond u64: never a panic or an overflow, and what is accepted is within its limits.
+        #[test]
+        fn numeric_fields_never_panic_or_overflow(
+            numbers in prop::collection::vec(arb_number(), 5),
+            template in prop::sample::select(NUMERIC_TEMPLATES.to_vec()),
+            opcode in prop::sample::select(OPCODES.chars().collect::<Vec<char>>()),
+            sign in any::<bool>(),
+        ) {
+            let mut line = template.to_string();
+            for n in &numbers {
+                line = line.replacen('N', &n.to_string(), 1);
+            }
+            if let Ok(script) = parse(&format!("nodes 9\n{line}")) {
+                assert_accepted_is_sound(&script)?;
+            }
+            let b36: Vec<String> = numbers
+                .iter()
+                .map(|&n| {
+                    let mut s = if sign { "-".to_string() } else { String::new() };
+                    push_b36(&mut s, n);
+                    s
+                })
+                .collect();
+            let compact = format!("raft.91~{}{opcode}{}", b36[0], b36[1..].join("."));
+            if let Ok(script) = decode_compact(&compact) {
                 assert_accepted_is_sound(&script)?;
             }
         }

@@ -27,8 +27,8 @@ use crate::protocol::{
     ClientReply, ClientRequest, Ctx, Effects, Monitor, Note, Op, Params, Protocol, TimerKind, Violation,
 };
 use crate::rng::SimRng;
-use crate::script::{Action, Script, TimedAction};
-use crate::time::{parse_duration_us, parse_range_us};
+use crate::script::{Action, MAX_LATENCY_US, Script, TimedAction};
+use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within, parse_range_within};
 use crate::trace::{Event, EventKind, Fnv64, MsgId, MsgRecord, Trace};
 use crate::{ClientId, Key, NodeId, SimTime, Value};
 use std::cmp::Ordering;
@@ -134,6 +134,9 @@ impl Default for EngineSettings {
         }
     }
 }
+
+/// Most tries of one client operation a `set client-attempts` line may ask for.
+pub const MAX_CLIENT_ATTEMPTS: u32 = 100;
 
 /// Keys of `set` lines the engine itself reads.
 /// `duration` is for the command-line tool and tests (how long to run); the engine ignores it.
@@ -410,18 +413,24 @@ impl<P: Protocol> Sim<P> {
         for (key, value) in &header.settings {
             let value = value.as_str();
             let result = match key.as_str() {
-                "latency" => parse_range_us(value).map(|(lo, hi)| {
+                "latency" => parse_range_within(value, 0, MAX_LATENCY_US).map(|(lo, hi)| {
                     net.latency_min_us = lo;
                     net.latency_max_us = hi;
                 }),
                 "loss" => parse_rate_ppm(value).map(|ppm| net.loss_ppm = ppm),
                 "dup" => parse_rate_ppm(value).map(|ppm| net.dup_ppm = ppm),
-                "client-timeout" => parse_duration_us(value).map(|us| settings.client_timeout_us = us.max(1)),
-                "duration" => parse_duration_us(value).map(drop),
+                "client-timeout" => {
+                    parse_duration_within(value, MIN_TIMER_US, MAX_SETTING_US).map(|us| settings.client_timeout_us = us)
+                }
+                "duration" => parse_duration_within(value, 0, MAX_SETTING_US).map(drop),
                 "client-attempts" => value
                     .parse::<u32>()
-                    .map(|a| settings.client_max_attempts = a.max(1))
-                    .map_err(|_| format!("\"{value}\" is not a number of attempts")),
+                    .map_err(|_| format!("\"{value}\" is not a number of attempts"))
+                    .and_then(|a| match a {
+                        0..=MAX_CLIENT_ATTEMPTS => Ok(a),
+                        _ => Err(format!("{a} is above the maximum {MAX_CLIENT_ATTEMPTS}")),
+                    })
+                    .map(|a| settings.client_max_attempts = a.max(1)),
                 other if P::Params::keys().contains(&other) => params.set(other, value),
                 other => Err(format!(
                     "unknown setting \"{other}\"; expected one of {}, {}",
@@ -1812,6 +1821,31 @@ mod tests {
                 .expect("an error")
                 .contains("unknown setting \"nonsense\"")
         );
+        // Numeric settings have limits, so that a link cannot freeze the page.
+        let limits = [
+            ("latency", "0s..61s", "set latency: 61s is above the maximum 60s"),
+            (
+                "client-timeout",
+                "7200s",
+                "set client-timeout: 7200s is above the maximum 3600s",
+            ),
+            (
+                "client-timeout",
+                "1us",
+                "set client-timeout: 1us is below the minimum 1ms",
+            ),
+            (
+                "client-attempts",
+                "101",
+                "set client-attempts: 101 is above the maximum 100",
+            ),
+            ("duration", "7200s", "set duration: 7200s is above the maximum 3600s"),
+        ];
+        for (key, value, message) in limits {
+            let mut s = script(1, vec![]);
+            s.header.settings.push((key.into(), value.into()));
+            assert_eq!(Sim::<Ping>::new(&s).err().as_deref(), Some(message), "{key} {value}");
+        }
         let mut s = script(1, vec![]);
         s.header.nodes = 12;
         assert!(Sim::<Ping>::new(&s).is_err());

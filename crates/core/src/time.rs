@@ -99,6 +99,36 @@ pub fn parse_range_us(text: &str) -> Result<(u64, u64), String> {
     Ok((lo, hi))
 }
 
+/// Longest duration a `set` line may give (a protocol timer, a client timeout, a run's
+/// length): one hour.
+pub const MAX_SETTING_US: u64 = 3_600_000_000;
+/// Shortest timer a `set` line may give: 1ms, so that no timer fires more than a thousand
+/// times a simulated second.
+pub const MIN_TIMER_US: u64 = 1_000;
+
+/// `us` if it is within `min..=max`, else an error that names the value and the limit.
+fn within(us: u64, min: u64, max: u64) -> Result<u64, String> {
+    let value = format_duration_us(us);
+    if us > max {
+        Err(format!("{value} is above the maximum {}", format_duration_us(max)))
+    } else if us < min {
+        Err(format!("{value} is below the minimum {}", format_duration_us(min)))
+    } else {
+        Ok(us)
+    }
+}
+
+/// [`parse_duration_us`], within `min..=max`.
+pub fn parse_duration_within(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    parse_duration_us(text).and_then(|us| within(us, min, max))
+}
+
+/// [`parse_range_us`], both bounds within `min..=max`.
+pub fn parse_range_within(text: &str, min: u64, max: u64) -> Result<(u64, u64), String> {
+    let (lo, hi) = parse_range_us(text)?;
+    Ok((within(lo, min, max)?, within(hi, min, max)?))
+}
+
 impl fmt::Display for SimTime {
     /// Milliseconds with three decimals, fixed width friendly: `1234.567ms`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -19,7 +19,7 @@
 
 use crate::NodeId;
 use crate::protocol::parse_switch;
-use crate::time::{parse_duration_us, parse_range_us};
+use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within, parse_range_within};
 use std::fmt;
 
 /// The keys [`PaxosParams`] accepts.
@@ -195,28 +195,22 @@ impl crate::protocol::Params for PaxosParams {
                     _ => return Err(format!("backoff: expected random or fixed, got {value:?}")),
                 }
             }
-            "retry" => self.retry_us = parse_duration_us(value).map_err(|e| format!("retry: {e}"))?,
+            "retry" => {
+                self.retry_us = parse_duration_within(value, 0, MAX_SETTING_US).map_err(|e| format!("retry: {e}"))?;
+            }
             "phase-timeout" => {
-                let us = parse_duration_us(value).map_err(|e| format!("phase-timeout: {e}"))?;
-                if us == 0 {
-                    return Err("phase-timeout: must be above 0".into());
-                }
-                self.phase_timeout_us = us;
+                self.phase_timeout_us = parse_duration_within(value, MIN_TIMER_US, MAX_SETTING_US)
+                    .map_err(|e| format!("phase-timeout: {e}"))?;
             }
             "election-timeout" => {
-                let (lo, hi) = parse_range_us(value).map_err(|e| format!("election-timeout: {e}"))?;
-                if lo == 0 {
-                    return Err("election-timeout: the lower bound must be above 0".into());
-                }
+                let (lo, hi) = parse_range_within(value, MIN_TIMER_US, MAX_SETTING_US)
+                    .map_err(|e| format!("election-timeout: {e}"))?;
                 self.election_timeout_us_min = lo;
                 self.election_timeout_us_max = hi;
             }
             "heartbeat" => {
-                let us = parse_duration_us(value).map_err(|e| format!("heartbeat: {e}"))?;
-                if us == 0 {
-                    return Err("heartbeat: must be above 0".into());
-                }
-                self.heartbeat_us = us;
+                self.heartbeat_us = parse_duration_within(value, MIN_TIMER_US, MAX_SETTING_US)
+                    .map_err(|e| format!("heartbeat: {e}"))?;
             }
             "variant" => {
                 self.variant = Variant::parse(value).ok_or_else(|| {
@@ -300,6 +294,20 @@ mod tests {
         assert!(p.set("heartbeat", "0ms").is_err());
         assert!(p.set("election-timeout", "0ms..10ms").is_err());
         assert!(p.set("election-timeout", "300ms..150ms").is_err());
+        // Timers have limits, so that a link cannot ask for a run that never ends.
+        let limits = [
+            ("retry", "7200s", "retry: 7200s is above the maximum 3600s"),
+            ("phase-timeout", "1us", "phase-timeout: 1us is below the minimum 1ms"),
+            ("heartbeat", "1us", "heartbeat: 1us is below the minimum 1ms"),
+            (
+                "election-timeout",
+                "1s..7200s",
+                "election-timeout: 7200s is above the maximum 3600s",
+            ),
+        ];
+        for (key, value, message) in limits {
+            assert_eq!(p.set(key, value), Err(message.to_string()), "{key} {value}");
+        }
         // A failed set leaves the value alone.
         assert_eq!(p.heartbeat_us, 20_000);
         p.set("proposers", "all").unwrap();

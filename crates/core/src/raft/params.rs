@@ -13,7 +13,7 @@
 //! a heartbeat longer than the election timeout and watch leadership churn.
 
 use crate::protocol::parse_switch;
-use crate::time::{parse_duration_us, parse_range_us};
+use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within, parse_range_within};
 use std::fmt;
 
 /// The keys [`RaftParams`] accepts.
@@ -101,19 +101,14 @@ impl crate::protocol::Params for RaftParams {
         let value = value.trim();
         match key {
             "election-timeout" => {
-                let (lo, hi) = parse_range_us(value).map_err(|e| format!("election-timeout: {e}"))?;
-                if lo == 0 {
-                    return Err("election-timeout: the lower bound must be above 0".into());
-                }
+                let (lo, hi) = parse_range_within(value, MIN_TIMER_US, MAX_SETTING_US)
+                    .map_err(|e| format!("election-timeout: {e}"))?;
                 self.election_timeout_us_min = lo;
                 self.election_timeout_us_max = hi;
             }
             "heartbeat" => {
-                let us = parse_duration_us(value).map_err(|e| format!("heartbeat: {e}"))?;
-                if us == 0 {
-                    return Err("heartbeat: must be above 0".into());
-                }
-                self.heartbeat_us = us;
+                self.heartbeat_us = parse_duration_within(value, MIN_TIMER_US, MAX_SETTING_US)
+                    .map_err(|e| format!("heartbeat: {e}"))?;
             }
             "prevote" => self.prevote = parse_switch(value).map_err(|e| format!("prevote: {e}"))?,
             "checkquorum" => {
@@ -177,6 +172,24 @@ mod tests {
         assert!(e.contains("checkquorum"), "{e}");
         assert!(p.set("heartbeat", "0ms").is_err());
         assert!(p.set("election-timeout", "0ms..10ms").is_err());
+        // Timers have limits, so that a link cannot ask for a run that never ends.
+        let limits = [
+            ("heartbeat", "7200s", "heartbeat: 7200s is above the maximum 3600s"),
+            ("heartbeat", "1us", "heartbeat: 1us is below the minimum 1ms"),
+            (
+                "election-timeout",
+                "1s..7200s",
+                "election-timeout: 7200s is above the maximum 3600s",
+            ),
+            (
+                "election-timeout",
+                "500us..1s",
+                "election-timeout: 500us is below the minimum 1ms",
+            ),
+        ];
+        for (key, value, message) in limits {
+            assert_eq!(p.set(key, value), Err(message.to_string()), "{key} {value}");
+        }
         // A failed set leaves the value alone.
         assert_eq!(p.heartbeat_us, 20_000);
     }
