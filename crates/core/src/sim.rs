@@ -487,6 +487,10 @@ impl<P: Protocol> Sim<P> {
     pub fn liveness(&self) -> Liveness {
         self.world.liveness
     }
+    /// The safety monitor's state (for benchmarks: a checkpoint copies it).
+    pub fn monitor(&self) -> &P::Monitor {
+        &self.world.monitor
+    }
     /// How many checkpoints the run keeps (for benchmarks and tests).
     pub fn checkpoint_count(&self) -> usize {
         self.checkpoints.len()

@@ -3,6 +3,7 @@
 //! appended to the script at the current simulated time (`Sim::act`), or a reset to a new
 //! scenario.
 
+use deepend_core::chunked::SlotMap;
 use deepend_core::history::{EventKind as Outcome, History};
 use deepend_core::kv::{Command, KvStore};
 use deepend_core::lin::{self, Verdict};
@@ -14,7 +15,6 @@ use deepend_core::script::{Action, Header, Script};
 use deepend_core::sim::{NodeStatus, Sim};
 use deepend_core::trace::EventKind;
 use deepend_core::{ClientId, Key, NodeId, Protocol, SimTime, Value};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// How many log indexes the log panel shows: the last ones.
@@ -757,7 +757,7 @@ impl Shown for Paxos {
     }
 }
 
-type Slots = BTreeMap<u64, (Ballot, Command)>;
+type Slots = SlotMap<(Ballot, Command)>;
 
 fn phase_name(phase: Phase) -> &'static str {
     match phase {
@@ -770,7 +770,7 @@ fn phase_name(phase: Phase) -> &'static str {
 
 /// The highest slot with an accepted or a learned value.
 fn last_slot(accepted: &Slots, learned: &Slots) -> u64 {
-    let last = |m: &Slots| m.keys().next_back().copied().unwrap_or(0);
+    let last = |m: &Slots| m.last_key().unwrap_or(0);
     last(accepted).max(last(learned))
 }
 
@@ -785,7 +785,7 @@ fn paxos_slots(accepted: &Slots, learned: &Slots, full: bool) -> (Vec<SlotView>,
     let from = last.saturating_sub(LOG_WINDOW) + 1;
     let slots: Vec<SlotView> = (from..=last)
         .filter_map(|slot| {
-            let (a, l) = (accepted.get(&slot), learned.get(&slot));
+            let (a, l) = (accepted.get(slot), learned.get(slot));
             (a.is_some() || l.is_some()).then(|| SlotView {
                 slot,
                 accepted: a.copied(),
