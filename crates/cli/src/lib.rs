@@ -2,10 +2,12 @@
 //! call exactly what `deepend run` and `deepend sweep` do.
 
 pub mod check_history;
+pub mod expect;
 pub mod run;
 pub mod sweep;
 
 use deepend_core::faults::FaultPlan;
+use deepend_core::kv::KvStore;
 use deepend_core::lin::{self, Verdict};
 use deepend_core::paxos::Paxos;
 use deepend_core::protocol::Protocol;
@@ -41,12 +43,48 @@ pub fn default_until(script: &Script) -> SimTime {
         .saturating_add_us(2_000_000)
 }
 
-/// Runs `script` to `until` and renders the trace (if asked) and a summary; the flag says
-/// whether every safety property held and the history is linearizable.
-pub fn run_script(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
+/// What the tool reads of a node beyond [`Protocol`]: how far it has committed and its state
+/// machine.
+pub trait Observed: Protocol {
+    /// Raft's commitIndex; the last slot of Paxos's learned prefix.
+    fn committed(&self) -> u64;
+    fn kv(&self) -> &KvStore;
+}
+
+impl Observed for Raft {
+    fn committed(&self) -> u64 {
+        self.commit_index()
+    }
+    fn kv(&self) -> &KvStore {
+        Raft::kv(self)
+    }
+}
+
+impl Observed for Paxos {
+    fn committed(&self) -> u64 {
+        self.chosen_prefix()
+    }
+    fn kv(&self) -> &KvStore {
+        Paxos::kv(self)
+    }
+}
+
+/// Something done with a finished run, whatever its protocol.
+pub trait WithRun {
+    type Output;
+    fn finished<P: Observed>(self, sim: &Sim<P>) -> Self::Output;
+}
+
+/// Runs `script` to `until` with the protocol it names and hands the finished run to `with`.
+pub fn run_with<W: WithRun>(script: &Script, until: SimTime, with: W) -> Result<W::Output, String> {
+    fn finish<P: Observed, W: WithRun>(script: &Script, until: SimTime, with: W) -> Result<W::Output, String> {
+        let mut sim = Sim::<P>::new(script)?;
+        sim.run_until(until);
+        Ok(with.finished(&sim))
+    }
     match script.header.protocol.as_str() {
-        "raft" => Ok(render_run::<Raft>(script, until, with_trace)?),
-        "paxos" => Ok(render_run::<Paxos>(script, until, with_trace)?),
+        "raft" => finish::<Raft, W>(script, until, with),
+        "paxos" => finish::<Paxos, W>(script, until, with),
         other => Err(format!(
             "unknown protocol \"{other}\"; expected one of {}",
             PROTOCOLS.join(", ")
@@ -54,17 +92,30 @@ pub fn run_script(script: &Script, until: SimTime, with_trace: bool) -> Result<(
     }
 }
 
-fn render_run<P: Protocol>(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
-    let mut sim = Sim::<P>::new(script)?;
-    sim.run_until(until);
-    let mut out = String::new();
-    if with_trace {
-        out.push_str(&sim.render_trace());
-        out.push('\n');
+/// Renders a finished run: its trace (if asked) and its summary; the flag says whether every
+/// safety property held and the history is linearizable.
+pub struct Render {
+    pub with_trace: bool,
+}
+
+impl WithRun for Render {
+    type Output = (String, bool);
+    fn finished<P: Observed>(self, sim: &Sim<P>) -> (String, bool) {
+        let mut out = String::new();
+        if self.with_trace {
+            out.push_str(&sim.render_trace());
+            out.push('\n');
+        }
+        let (text, clean) = summary(sim);
+        out.push_str(&text);
+        (out, clean)
     }
-    let (text, clean) = summary(&sim);
-    out.push_str(&text);
-    Ok((out, clean))
+}
+
+/// Runs `script` to `until` and renders the trace (if asked) and a summary; the flag says
+/// whether every safety property held and the history is linearizable.
+pub fn run_script(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
+    run_with(script, until, Render { with_trace })
 }
 
 /// The end state of a run in a few readable lines: nodes, violations, history, liveness; and
@@ -96,16 +147,21 @@ pub fn summary<P: Protocol>(sim: &Sim<P>) -> (String, bool) {
         let _ = writeln!(out, "VIOLATION {}", describe_violation(found, true));
     }
     let history = sim.history();
-    let ops = history
-        .events
-        .iter()
-        .filter(|e| e.kind == deepend_core::history::EventKind::Invoke)
-        .count();
+    let ops = operations(history);
     let verdict = lin::check(history, lin::DEFAULT_BUDGET);
     let _ = writeln!(out, "history: {ops} operations, {}", verdict_text(&verdict));
     let _ = writeln!(out, "liveness: {}", liveness_text(sim.liveness()));
     let clean = sim.violations().is_empty() && !matches!(verdict, Verdict::NotLinearizable { .. });
     (out, clean)
+}
+
+/// How many operations the clients invoked.
+pub(crate) fn operations(history: &deepend_core::history::History) -> u64 {
+    history
+        .events
+        .iter()
+        .filter(|e| e.kind == deepend_core::history::EventKind::Invoke)
+        .count() as u64
 }
 
 fn describe_violation(found: &Found, with_event: bool) -> String {
@@ -124,7 +180,7 @@ fn describe_violation(found: &Found, with_event: bool) -> String {
     )
 }
 
-fn verdict_text(verdict: &Verdict) -> String {
+pub(crate) fn verdict_text(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Linearizable => "linearizable".into(),
         Verdict::NotLinearizable { key, detail } => format!("NOT linearizable on k{key}: {detail}"),

@@ -3,8 +3,14 @@
 //! last action plus two seconds) and its whole trace and summary must equal
 //! `NAME.expected`. After an intended change, regenerate with `UPDATE_GOLDEN=1 cargo test
 //! -p deepend-cli --test golden` and review the diff like code.
+//!
+//! Each script also states what it shows in `# expect:` comment lines (see
+//! `deepend_cli::expect` and docs/script-format.md), checked against the finished run on
+//! every run of this test, with `UPDATE_GOLDEN=1` too: a regenerated trace cannot quietly stop
+//! showing it. A script without any expectation fails.
 
-use deepend_cli::{default_until, run_script};
+use deepend_cli::default_until;
+use deepend_cli::expect::{parse as parse_expectations, run_checked};
 use deepend_core::script::parse;
 use std::path::PathBuf;
 
@@ -27,7 +33,15 @@ fn golden_scenarios() {
         let text = std::fs::read_to_string(path).expect("readable script");
         let script = parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let until = deepend_cli::duration_setting(&script).unwrap_or_else(|| default_until(&script));
-        let (got, _) = run_script(&script, until, true).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let expectations = parse_expectations(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if expectations.is_empty() {
+            failures.push(format!(
+                "{} states no expectation: add `# expect: ...` lines saying what it shows",
+                path.display()
+            ));
+        }
+        let (got, unmet) = run_checked(&text, &script, until).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        failures.extend(unmet.iter().map(|u| format!("{}: {u}", path.display())));
         let expected_path = path.with_extension("expected");
         if update {
             std::fs::write(&expected_path, &got).expect("writable golden file");
@@ -49,7 +63,8 @@ fn golden_scenarios() {
     }
     assert!(
         failures.is_empty(),
-        "{}\nregenerate with UPDATE_GOLDEN=1 and review the diff",
+        "{}\na differing trace: regenerate with UPDATE_GOLDEN=1 and review the diff; an unmet \
+         expectation: the scenario no longer shows what it says",
         failures.join("\n")
     );
 }
