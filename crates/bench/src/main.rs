@@ -1,9 +1,12 @@
 //! `cargo xtask bench` (native half): events per second of the engine against a bare queue,
-//! sweep throughput, seek time and memory of a long run. It measures and prints; nothing
-//! here passes or fails on a time.
+//! sweep throughput, seek time and memory of a long run, and what a checkpoint's copy of the
+//! protocol state costs. It measures and prints; nothing here passes or fails on a time.
+//! `--checkpoint` measures only the last.
 
 use deepend_bench::{Run, multipaxos_run, queue_baseline, raft_run};
 use deepend_core::SimTime;
+use deepend_core::protocol::Protocol;
+use deepend_core::sim::Sim;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -43,6 +46,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let seeds: u64 = if quick { 200 } else { 10_000 };
+    if args.iter().any(|a| a == "--checkpoint") {
+        checkpoint_copies();
+        return;
+    }
 
     // 1. Engine throughput next to the bare queue, in the same process; the median of five.
     let median = |mut xs: Vec<f64>| {
@@ -132,5 +139,36 @@ fn main() {
         "seek in the 10-minute run: mean {:.2} ms, max {worst:.2} ms over {} seeks",
         total / targets.len() as f64,
         targets.len()
+    );
+
+    checkpoint_copies();
+}
+
+/// Section 4: what a checkpoint copies of a 10-minute run (trace off) besides the queue and
+/// the clients, that is every node's protocol state and the safety monitor.
+fn checkpoint_copies() {
+    checkpoint_copy("raft", &raft_run(600, 1, 20, false).0);
+    checkpoint_copy("multi-paxos", &multipaxos_run(600, 1, 20, false).0);
+}
+
+fn checkpoint_copy<P: Protocol>(label: &str, sim: &Sim<P>) {
+    let copy = || {
+        let nodes: Vec<Option<P>> = (1..=sim.node_count()).map(|id| sim.node(id).cloned()).collect();
+        (nodes, sim.monitor().clone())
+    };
+    let before = LIVE.load(Ordering::Relaxed);
+    let kept = copy();
+    let bytes = LIVE.load(Ordering::Relaxed) - before;
+    drop(kept);
+    const COPIES: u32 = 200;
+    let t = Instant::now();
+    for _ in 0..COPIES {
+        std::hint::black_box(copy());
+    }
+    println!(
+        "checkpoint copy of nodes and monitor, 10-minute {label} run ({} events): {:.1} us, {:.1} KiB",
+        sim.events_processed(),
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(COPIES),
+        bytes as f64 / 1024.0
     );
 }

@@ -2,6 +2,7 @@
 //! call exactly what `deepend run` and `deepend sweep` do.
 
 pub mod check_history;
+pub mod expect;
 pub mod run;
 pub mod sweep;
 
@@ -37,37 +38,54 @@ pub fn default_until(script: &Script) -> SimTime {
         .saturating_add_us(2_000_000)
 }
 
-/// Runs `script` to `until` and renders the trace (if asked) and a summary; the flag says
-/// whether every safety property held and the history is linearizable.
-pub fn run_script(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
-    struct Render<'a> {
+/// Something done with a finished run, whatever its protocol.
+pub trait WithRun {
+    type Output;
+    fn finished<P: Protocol>(self, sim: &Sim<P>) -> Self::Output;
+}
+
+/// Runs `script` to `until` with the protocol it names and hands the finished run to `with`.
+pub fn run_with<W: WithRun>(script: &Script, until: SimTime, with: W) -> Result<W::Output, String> {
+    struct Finish<'a, W> {
         script: &'a Script,
         until: SimTime,
-        with_trace: bool,
+        with: W,
     }
-    impl Visit for Render<'_> {
-        type Output = Result<(String, bool), String>;
+    impl<W: WithRun> Visit for Finish<'_, W> {
+        type Output = Result<W::Output, String>;
         fn visit<P: Protocol>(self) -> Self::Output {
             let mut sim = Sim::<P>::new(self.script)?;
             sim.run_until(self.until);
-            let mut out = String::new();
-            if self.with_trace {
-                out.push_str(&sim.render_trace());
-                out.push('\n');
-            }
-            let (text, clean) = summary(&sim);
-            out.push_str(&text);
-            Ok((out, clean))
+            Ok(self.with.finished(&sim))
         }
     }
-    chapters::visit(
-        &script.header.protocol,
-        Render {
-            script,
-            until,
-            with_trace,
-        },
-    )?
+    chapters::visit(&script.header.protocol, Finish { script, until, with })?
+}
+
+/// Renders a finished run: its trace (if asked) and its summary; the flag says whether every
+/// safety property held and the history is linearizable.
+pub struct Render {
+    pub with_trace: bool,
+}
+
+impl WithRun for Render {
+    type Output = (String, bool);
+    fn finished<P: Protocol>(self, sim: &Sim<P>) -> (String, bool) {
+        let mut out = String::new();
+        if self.with_trace {
+            out.push_str(&sim.render_trace());
+            out.push('\n');
+        }
+        let (text, clean) = summary(sim);
+        out.push_str(&text);
+        (out, clean)
+    }
+}
+
+/// Runs `script` to `until` and renders the trace (if asked) and a summary; the flag says
+/// whether every safety property held and the history is linearizable.
+pub fn run_script(script: &Script, until: SimTime, with_trace: bool) -> Result<(String, bool), String> {
+    run_with(script, until, Render { with_trace })
 }
 
 /// The end state of a run in a few readable lines: nodes, violations, history, liveness; and
@@ -99,16 +117,21 @@ pub fn summary<P: Protocol>(sim: &Sim<P>) -> (String, bool) {
         let _ = writeln!(out, "VIOLATION {}", describe_violation(found, true));
     }
     let history = sim.history();
-    let ops = history
-        .events
-        .iter()
-        .filter(|e| e.kind == deepend_core::history::EventKind::Invoke)
-        .count();
+    let ops = operations(history);
     let verdict = lin::check(history, lin::DEFAULT_BUDGET);
     let _ = writeln!(out, "history: {ops} operations, {}", verdict_text(&verdict));
     let _ = writeln!(out, "liveness: {}", liveness_text(sim.liveness()));
     let clean = sim.violations().is_empty() && !history_failed(&verdict);
     (out, clean)
+}
+
+/// How many operations the clients invoked.
+pub(crate) fn operations(history: &deepend_core::history::History) -> u64 {
+    history
+        .events
+        .iter()
+        .filter(|e| e.kind == deepend_core::history::EventKind::Invoke)
+        .count() as u64
 }
 
 fn describe_violation(found: &Found, with_event: bool) -> String {
@@ -128,7 +151,7 @@ fn describe_violation(found: &Found, with_event: bool) -> String {
 }
 
 /// The checker's answer in a line; a malformed history has no verdict, only its error.
-fn verdict_text(verdict: &Result<Verdict, String>) -> String {
+pub(crate) fn verdict_text(verdict: &Result<Verdict, String>) -> String {
     match verdict {
         Ok(Verdict::Linearizable) => "linearizable".into(),
         Ok(Verdict::NotLinearizable { key, detail }) => format!("NOT linearizable on k{key}: {detail}"),

@@ -12,6 +12,7 @@
 //! "updated on stable storage before responding to RPCs") therefore gets that for free, and a
 //! deliberately broken variant can forget fields in [`Protocol::restart`].
 
+use crate::kv::KvStore;
 use crate::rng::SimRng;
 use crate::{ClientId, Key, NodeId, Value};
 use serde::{Deserialize, Serialize};
@@ -261,6 +262,15 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     fn term(&self) -> u64;
     /// A short name of a message's kind, for the trace and for colouring ("AppendEntries").
     fn msg_kind(msg: &Self::Msg) -> &'static str;
+    /// How far this node has committed: Raft's commitIndex, the end of Paxos's chosen prefix;
+    /// 0 for a chapter without a replicated log.
+    fn committed(&self) -> u64 {
+        0
+    }
+    /// The key-value state machine the node applies, for chapters that replicate one.
+    fn state_machine(&self) -> Option<&KvStore> {
+        None
+    }
     /// The rest of the node's state in one line, for run summaries and golden files
     /// (`log=[1@1 2@1] commit=2`).
     fn describe(&self) -> String;

@@ -266,8 +266,7 @@ pub const MAX_PAUSE_US: u64 = 3_600_000_000;
 /// Highest `load` rate, in operations per second: one per millisecond, so that the load
 /// never outruns the simulation.
 pub const MAX_LOAD_RATE: u32 = 1_000;
-/// Most `load` clients. The engine numbers them from 100 (`sim::LOAD_CLIENT_BASE`), and
-/// history process numbers step by 1,000 per client incarnation, so ids must stay below 1,000.
+/// Most `load` clients: enough to show contention, few enough to keep a history checkable.
 pub const MAX_LOAD_CLIENTS: u32 = 100;
 /// Most `load` keys.
 pub const MAX_LOAD_KEYS: u32 = 1_000;

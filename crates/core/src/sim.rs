@@ -562,6 +562,10 @@ impl<P: Protocol> Sim<P> {
     pub fn liveness(&self) -> Liveness {
         self.world.liveness
     }
+    /// The safety monitor's state (for benchmarks: a checkpoint copies it).
+    pub fn monitor(&self) -> &P::Monitor {
+        &self.world.monitor
+    }
     /// How many checkpoints the run keeps (for benchmarks and tests).
     pub fn checkpoint_count(&self) -> usize {
         self.checkpoints.len()
@@ -1308,6 +1312,7 @@ mod tests {
     //! pings it received (persisted); node 1 answers clients, the others redirect to it.
 
     use super::*;
+    use crate::protocol::{Role, Scenario};
     use crate::script::Header;
     use std::fmt;
 
@@ -1364,6 +1369,7 @@ mod tests {
         type Params = NoParams;
         type Monitor = CountNotes;
         const NAME: &'static str = "ping";
+        const SCENARIOS: &'static [Scenario] = &[];
 
         fn start(_: NodeId, _: &NoParams, ctx: &mut Ctx<PingMsg>) -> Self {
             ctx.set_timer(0, 100_000);

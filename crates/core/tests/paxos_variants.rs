@@ -72,7 +72,7 @@ fn aimed(pairs: &[(&str, &str)], nodes: u8, seed: u64) -> Sim<Paxos> {
         let mut actions = Vec::new();
         for &id in &up {
             let Some(p) = sim.node(id) else { continue };
-            let now = (p.accepted_all().keys().next_back().copied().unwrap_or(0), p.promised());
+            let now = (p.accepted_all().last_key().unwrap_or(0), p.promised());
             let before = std::mem::replace(&mut seen[usize::from(id) - 1], now);
             if !actions.is_empty() || up.len() <= usize::from(nodes) / 2 {
                 continue;

@@ -20,16 +20,16 @@
 //! A refusal returns the promise that caused it, so the proposer learns which ballot beat it.
 
 use super::{Ballot, Slot};
+use crate::chunked::SlotMap;
 use crate::kv::Command;
-use std::collections::BTreeMap;
 
 /// One acceptor's state: all of it persistent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Acceptor {
     /// The highest ballot it has promised (answered a Prepare of, or accepted in).
     pub promised: Ballot,
-    /// Per slot, the highest-numbered proposal it has accepted.
-    pub accepted: BTreeMap<Slot, (Ballot, Command)>,
+    /// Per slot, the highest-numbered proposal it has accepted (copies share its chunks).
+    pub accepted: SlotMap<(Ballot, Command)>,
 }
 
 impl Acceptor {
@@ -42,8 +42,8 @@ impl Acceptor {
         self.promised = ballot;
         Ok(self
             .accepted
-            .range(from_slot..)
-            .map(|(&slot, &(b, v))| (slot, b, v))
+            .iter_from(from_slot)
+            .map(|(slot, &(b, v))| (slot, b, v))
             .collect())
     }
 
@@ -76,7 +76,7 @@ mod tests {
         assert_eq!(a.prepare(b(1, 3), 1), Err(b(2, 1)), "a lower prepare is refused");
         assert_eq!(a.accept(b(1, 3), 1, Command::Noop, false), Err(b(2, 1)));
         assert_eq!(a.accept(b(2, 1), 1, Command::Noop, false), Ok(()));
-        assert_eq!(a.accepted.get(&1), Some(&(b(2, 1), Command::Noop)));
+        assert_eq!(a.accepted.get(1), Some(&(b(2, 1), Command::Noop)));
         // The same ballot's prepare again (a duplicate) gets the same promise and what is
         // now accepted.
         assert_eq!(a.prepare(b(2, 1), 1), Ok(vec![(1, b(2, 1), Command::Noop)]));
@@ -108,6 +108,6 @@ mod tests {
         a.prepare(b(5, 2), 1).unwrap();
         assert_eq!(a.accept(b(1, 1), 1, Command::Noop, true), Ok(()));
         assert_eq!(a.promised, b(5, 2), "the promise stays");
-        assert_eq!(a.accepted.get(&1), Some(&(b(1, 1), Command::Noop)));
+        assert_eq!(a.accepted.get(1), Some(&(b(1, 1), Command::Noop)));
     }
 }

@@ -81,6 +81,7 @@ pub use monitor::PaxosMonitor;
 pub use params::{Backoff, Mode, PaxosParams, Variant};
 
 use crate::NodeId;
+use crate::chunked::{Chunked, SlotMap};
 pub use crate::kv::Command;
 use crate::kv::{KvStore, Seen};
 use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Op, Protocol, Role, Scenario, TimerKind};
@@ -223,7 +224,7 @@ pub struct Stable {
     /// The highest round this node's proposer has used.
     pub round: u64,
     /// What the learner learned, per slot, with the ballot it learned it in.
-    pub learned: BTreeMap<Slot, (Ballot, Command)>,
+    pub learned: SlotMap<(Ballot, Command)>,
 }
 
 /// Where a node's proposer stands.
@@ -249,7 +250,7 @@ pub struct Paxos {
     // Persistent.
     acceptor: Acceptor,
     round: u64,
-    learned: BTreeMap<Slot, (Ballot, Command)>,
+    learned: SlotMap<(Ballot, Command)>,
 
     // The proposer.
     phase: Phase,
@@ -292,7 +293,7 @@ pub struct Paxos {
     /// Single-decree: requests waiting for the decree.
     waiting: Vec<ClientRequest>,
     /// Every client request this node took on as a proposer, in order (for Validity).
-    taken: Vec<ClientRequest>,
+    taken: Chunked<ClientRequest>,
     /// The (role, term) last announced with a `Note::Role`.
     noted: (Role, u64),
 }
@@ -341,7 +342,7 @@ impl Paxos {
             kv: KvStore::default(),
             pending: BTreeMap::new(),
             waiting: Vec::new(),
-            taken: Vec::new(),
+            taken: Chunked::new(),
             noted: (Role::FOLLOWER, max_seen),
         }
     }
@@ -363,18 +364,18 @@ impl Paxos {
     }
     /// The acceptor's accepted proposal in `slot`, if any.
     pub fn accepted(&self, slot: Slot) -> Option<(Ballot, Command)> {
-        self.acceptor.accepted.get(&slot).copied()
+        self.acceptor.accepted.get(slot).copied()
     }
     /// Every accepted proposal, by slot.
-    pub fn accepted_all(&self) -> &BTreeMap<Slot, (Ballot, Command)> {
+    pub fn accepted_all(&self) -> &SlotMap<(Ballot, Command)> {
         &self.acceptor.accepted
     }
     /// The value this node's learner learned in `slot`, with the ballot it learned it in.
     pub fn learned(&self, slot: Slot) -> Option<(Ballot, Command)> {
-        self.learned.get(&slot).copied()
+        self.learned.get(slot).copied()
     }
     /// Every learned value, by slot.
-    pub fn learned_all(&self) -> &BTreeMap<Slot, (Ballot, Command)> {
+    pub fn learned_all(&self) -> &SlotMap<(Ballot, Command)> {
         &self.learned
     }
     /// The last slot of the learned prefix: every slot up to it is learned.
@@ -432,7 +433,7 @@ impl Paxos {
     }
     /// Every client request this node has taken on as a proposer since it started, in order.
     /// The Validity checker reads it: a client value is valid only if some proposer took it.
-    pub fn taken(&self) -> &[ClientRequest] {
+    pub fn taken(&self) -> &Chunked<ClientRequest> {
         &self.taken
     }
 
@@ -510,7 +511,7 @@ impl Paxos {
     /// The learner's first unlearned slot.
     fn first_unlearned(&self) -> Slot {
         let mut slot = self.applied + 1;
-        while self.learned.contains_key(&slot) {
+        while self.learned.contains_key(slot) {
             slot += 1;
         }
         slot
@@ -622,7 +623,7 @@ impl Paxos {
 
     /// An acceptor (`from`, possibly this node) accepted `value` in `slot` under `ballot`.
     fn on_accepted(&mut self, from: NodeId, ballot: Ballot, slot: Slot, value: Command, ctx: &mut Ctx<Message>) {
-        if !self.valid_slot(slot) || self.learned.contains_key(&slot) {
+        if !self.valid_slot(slot) || self.learned.contains_key(slot) {
             return;
         }
         let quorum = self.quorum();
@@ -637,7 +638,7 @@ impl Paxos {
 
     /// The learner learns `value` in `slot`. A Multi-Paxos leader tells everyone.
     fn learn(&mut self, slot: Slot, ballot: Ballot, value: Command, ctx: &mut Ctx<Message>) {
-        if self.learned.contains_key(&slot) {
+        if self.learned.contains_key(slot) {
             return;
         }
         self.learned.insert(slot, (ballot, value));
@@ -678,9 +679,9 @@ impl Paxos {
     fn on_catch_up(&mut self, from: NodeId, from_slot: Slot, ctx: &mut Ctx<Message>) {
         let entries: Vec<(Slot, Ballot, Command)> = self
             .learned
-            .range(from_slot..)
+            .iter_from(from_slot)
             .take(MAX_BATCH)
-            .map(|(&s, &(b, v))| (s, b, v))
+            .map(|(s, &(b, v))| (s, b, v))
             .collect();
         if !entries.is_empty() {
             ctx.send(from, Message::Chosen { entries });
@@ -706,7 +707,7 @@ impl Paxos {
     }
 
     fn apply_learned(&mut self, ctx: &mut Ctx<Message>) {
-        while let Some(&(ballot, value)) = self.learned.get(&(self.applied + 1)) {
+        while let Some(&(ballot, value)) = self.learned.get(self.applied + 1) {
             self.applied += 1;
             let slot = self.applied;
             let reply = match &value {
@@ -826,7 +827,7 @@ impl Paxos {
             self.broadcast_heartbeat(ctx);
         }
         if self.single() {
-            if self.learned.contains_key(&1) {
+            if self.learned.contains_key(1) {
                 return;
             }
             // A leader has no value of its own yet: its first client brings one.
@@ -851,14 +852,14 @@ impl Paxos {
             .next_back()
             .copied()
             .unwrap_or(0)
-            .max(self.learned.keys().next_back().copied().unwrap_or(0))
+            .max(self.learned.last_key().unwrap_or(0))
             .max(self.from_slot - 1);
         self.next_slot = last + 1;
         for slot in self.from_slot..=last {
             if self.phase != Phase::Accepting {
                 return;
             }
-            if self.learned.contains_key(&slot) {
+            if self.learned.contains_key(slot) {
                 continue;
             }
             let value = prepared.get(&slot).map_or(Command::Noop, |&(_, v)| v);
@@ -995,9 +996,9 @@ impl Paxos {
             .map(|(&s, _)| s)
             .or_else(|| {
                 self.learned
-                    .range(self.applied + 1..)
+                    .iter_from(self.applied + 1)
                     .find(|(_, (_, v))| same(v))
-                    .map(|(&s, _)| s)
+                    .map(|(s, _)| s)
             })
     }
 
@@ -1022,7 +1023,7 @@ impl Paxos {
             return;
         }
         let mut slot = self.next_slot;
-        while self.learned.contains_key(&slot) || self.proposals.contains_key(&slot) {
+        while self.learned.contains_key(slot) || self.proposals.contains_key(&slot) {
             slot += 1;
         }
         self.next_slot = slot + 1;
@@ -1231,17 +1232,25 @@ impl Protocol for Paxos {
         }
     }
 
+    fn committed(&self) -> u64 {
+        self.chosen_prefix()
+    }
+
+    fn state_machine(&self) -> Option<&KvStore> {
+        Some(&self.kv)
+    }
+
     fn describe(&self) -> String {
         use std::fmt::Write as _;
         let mut s = format!("promised={}", self.acceptor.promised);
         if self.single() {
-            match self.acceptor.accepted.get(&1) {
+            match self.acceptor.accepted.get(1) {
                 Some((b, v)) => {
                     let _ = write!(s, " accepted={b}:{}", Short(v));
                 }
                 None => s.push_str(" accepted=none"),
             }
-            match self.learned.get(&1) {
+            match self.learned.get(1) {
                 Some((_, v)) => {
                     let _ = write!(s, " learned={}", Short(v));
                 }
@@ -1249,7 +1258,7 @@ impl Protocol for Paxos {
             }
         } else {
             s.push_str(" accepted=[");
-            let n = self.acceptor.accepted.len();
+            let n = self.acceptor.accepted.len() as usize;
             for (k, (slot, (b, _))) in self.acceptor.accepted.iter().enumerate() {
                 if n > 8 && (3..n - 3).contains(&k) {
                     if k == 3 {
@@ -1262,7 +1271,7 @@ impl Protocol for Paxos {
             let _ = write!(s, "] chosen={}", self.applied);
             let beyond: Vec<String> = self
                 .learned
-                .range(self.applied + 1..)
+                .iter_from(self.applied + 1)
                 .map(|(s, _)| s.to_string())
                 .collect();
             if !beyond.is_empty() {

@@ -22,8 +22,12 @@
 //! Clients' histories are checked for linearizability separately (`lin::check`), as for Raft.
 //! Each broken situation is reported once (per slot, per node), naming the property, the
 //! nodes, and the values.
+//!
+//! Everything that grows with the run is kept per slot (or per client and request number) in
+//! [`SlotMap`]s, whose copies share chunks: a checkpoint copies the monitor in O(chunks).
 
 use super::{Ballot, Paxos, Slot, bit, quorum};
+use crate::chunked::SlotMap;
 use crate::kv::Command;
 use crate::protocol::{Monitor, Note, Op, Violation};
 use crate::{ClientId, NodeId};
@@ -50,21 +54,30 @@ struct Decided {
     how: How,
 }
 
+/// Votes in one slot: a value accepted in a ballot, and who accepted it.
+#[derive(Clone, Copy, Debug)]
+struct Vote {
+    ballot: Ballot,
+    /// The value's [`digest`].
+    digest: u64,
+    value: Command,
+    acceptors: u16,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct PaxosMonitor {
     /// Per slot, the first value known to be chosen.
-    decided: BTreeMap<Slot, Decided>,
-    /// Every vote ever cast: per (slot, ballot, digest of the value), the value and who
-    /// accepted it.
-    votes: BTreeMap<(Slot, Ballot, u64), (Command, u16)>,
+    decided: SlotMap<Decided>,
+    /// Every vote ever cast, per slot, in the order first cast.
+    votes: SlotMap<Vec<Vote>>,
     /// Per node (`id - 1`): the digest of what it learned, per slot.
-    learned: Vec<BTreeMap<Slot, u64>>,
+    learned: Vec<SlotMap<u64>>,
     /// Per slot: the first value applied there, and by whom.
-    applied: BTreeMap<Slot, (Command, NodeId)>,
+    applied: SlotMap<(Command, NodeId)>,
     /// Per node: the last slot it applied.
     applied_upto: Vec<Slot>,
-    /// The client requests proposers took: `(client, seq)` to the operation.
-    proposed: BTreeMap<(ClientId, u64), Op>,
+    /// The client requests proposers took: per client, per request number, the operation.
+    proposed: BTreeMap<ClientId, SlotMap<Op>>,
     /// Per node: how many of its [`Paxos::taken`] requests were read.
     taken_seen: Vec<usize>,
     /// What was already reported: (property number, a, b).
@@ -120,14 +133,6 @@ impl How {
     }
 }
 
-fn slot_of(list: &mut Vec<BTreeMap<Slot, u64>>, node: NodeId) -> &mut BTreeMap<Slot, u64> {
-    let i = usize::from(node).saturating_sub(1);
-    if list.len() <= i {
-        list.resize_with(i + 1, BTreeMap::new);
-    }
-    &mut list[i]
-}
-
 fn at<T: Default + Clone>(list: &mut Vec<T>, node: NodeId) -> &mut T {
     let i = usize::from(node).saturating_sub(1);
     if list.len() <= i {
@@ -149,15 +154,15 @@ impl PaxosMonitor {
             // The node restarted: its list starts over.
             *seen = 0;
         }
-        for req in &taken[*seen..] {
-            self.proposed.insert((req.client, req.seq), req.op);
+        for req in taken.iter_from(*seen) {
+            self.proposed.entry(req.client).or_default().insert(req.seq, req.op);
         }
         *at(&mut self.taken_seen, node) = taken.len();
     }
 
     /// `value` is known to be chosen in `slot`, as `how` says: it must be the only one.
     fn decide(&mut self, slot: Slot, value: Command, how: How, out: &mut Vec<Violation>) {
-        let Some(first) = self.decided.get(&slot).copied() else {
+        let Some(first) = self.decided.get(slot).copied() else {
             self.decided.insert(slot, Decided { value, how });
             return;
         };
@@ -189,7 +194,7 @@ impl PaxosMonitor {
             return;
         }
         if let Command::Client(req) = value
-            && self.proposed.get(&(req.client, req.seq)) != Some(&req.op)
+            && self.proposed.get(&req.client).and_then(|seqs| seqs.get(req.seq)) != Some(&req.op)
             && self.first_report(1, slot, digest(&value))
         {
             out.push(Violation {
@@ -198,13 +203,27 @@ impl PaxosMonitor {
                 detail: format!("n{node} accepted {value} in slot {slot}, which no proposer took from a client"),
             });
         }
-        let vote = self.votes.entry((slot, ballot, digest(&value))).or_insert((value, 0));
-        if vote.1 & bit(node) != 0 {
+        let d = digest(&value);
+        let votes = self.votes.get_or_insert_with(slot, Vec::new);
+        let i = match votes.iter().position(|v| (v.ballot, v.digest) == (ballot, d)) {
+            Some(i) => i,
+            None => {
+                votes.push(Vote {
+                    ballot,
+                    digest: d,
+                    value,
+                    acceptors: 0,
+                });
+                votes.len() - 1
+            }
+        };
+        let vote = &mut votes[i];
+        if vote.acceptors & bit(node) != 0 {
             return;
         }
-        vote.1 |= bit(node);
-        if vote.1.count_ones() == quorum(n) {
-            let acceptors = vote.1;
+        vote.acceptors |= bit(node);
+        if vote.acceptors.count_ones() == quorum(n) {
+            let (value, acceptors) = (vote.value, vote.acceptors);
             self.decide(slot, value, How::Quorum { ballot, acceptors }, out);
         }
     }
@@ -214,8 +233,8 @@ impl PaxosMonitor {
             return;
         };
         let d = digest(&value);
-        let mine = slot_of(&mut self.learned, node);
-        match mine.get(&slot).copied() {
+        let mine = at(&mut self.learned, node);
+        match mine.get(slot).copied() {
             None => {
                 mine.insert(slot, d);
             }
@@ -248,7 +267,7 @@ impl PaxosMonitor {
         let Some((_, value)) = paxos.learned(slot) else {
             return;
         };
-        match self.applied.get(&slot).copied() {
+        match self.applied.get(slot).copied() {
             None => {
                 self.applied.insert(slot, (value, node));
             }

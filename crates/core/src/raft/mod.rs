@@ -1091,6 +1091,14 @@ impl Protocol for Raft {
         }
     }
 
+    fn committed(&self) -> u64 {
+        self.commit_index
+    }
+
+    fn state_machine(&self) -> Option<&KvStore> {
+        Some(&self.kv)
+    }
+
     fn describe(&self) -> String {
         use std::fmt::Write as _;
         let mut s = format!("log={} commit={}", self.log, self.commit_index);

@@ -38,12 +38,17 @@
 //!   watched, usually one;
 //! - every Apply note is checked against a table index → the first entry applied there.
 //!
+//! Everything that grows with the run (chains, holders, the committed prefix, what was
+//! applied, the leaders of terms) lives in [`Chunked`] sequences and [`SlotMap`]s, whose
+//! copies share chunks: a checkpoint copies the monitor in O(chunks).
+//!
 //! Each broken situation is reported once (per term, per entry, per index), naming the
 //! property, the nodes, and what happened.
 
 use super::Raft;
 use super::log::{Entry, Log, mix};
 use crate::NodeId;
+use crate::chunked::{Chunked, SlotMap};
 use crate::protocol::{Monitor, Note, Role, Violation};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,25 +89,25 @@ struct Holder {
 
 #[derive(Clone, Debug, Default)]
 pub struct RaftMonitor {
-    /// The first leader of each term.
-    leaders: BTreeMap<u64, NodeId>,
+    /// The first leader of each term, by term.
+    leaders: SlotMap<NodeId>,
     /// The leaders, by (term, node), of the terms later than the last commit's (see
     /// [`LogAsLeader`]).
     watched: BTreeMap<(u64, NodeId), Watched>,
     /// Per node (`id - 1`): `chains[i]` is the chain hash of the node's log up to index `i + 1`.
-    chains: Vec<Vec<u64>>,
-    /// Per index (`index - 1`): every distinct term seen there with its first holder.
-    holders: Vec<Vec<Holder>>,
+    chains: Vec<Chunked<u64>>,
+    /// Per index: every distinct term seen there with its first holder.
+    holders: SlotMap<Vec<Holder>>,
     /// The committed prefix, per index: the entry's term, the chain hash up to it, and the
     /// term in which it became committed. That last is the term of the node whose Commit note
     /// first covered the index; the leader that commits notes it before anyone else can know,
     /// and a later note could only name a later term, so it is never earlier than the truth.
     /// It never decreases along the log.
-    committed_terms: Vec<u64>,
-    committed_chain: Vec<u64>,
-    committed_in: Vec<u64>,
-    /// Per index (`index - 1`): the first entry applied there and by whom.
-    applied: Vec<Option<(Entry, NodeId)>>,
+    committed_terms: Chunked<u64>,
+    committed_chain: Chunked<u64>,
+    committed_in: Chunked<u64>,
+    /// Per index: the first entry applied there and by whom.
+    applied: SlotMap<(Entry, NodeId)>,
     /// What was already reported: (property number, a, b).
     reported: BTreeSet<(u8, u64, u64)>,
 }
@@ -111,8 +116,14 @@ fn idx(index: u64) -> usize {
     usize::try_from(index.saturating_sub(1)).unwrap_or(usize::MAX)
 }
 
+/// The chain of `node` in `chains` (empty if it has none yet).
+fn chain_of(chains: &[Chunked<u64>], node: NodeId) -> &Chunked<u64> {
+    static NONE: Chunked<u64> = Chunked::new();
+    chains.get(usize::from(node).saturating_sub(1)).unwrap_or(&NONE)
+}
+
 /// Extends `chain` to cover `log` up to `upto` (or its end).
-fn sync(chain: &mut Vec<u64>, log: &Log, upto: u64) {
+fn sync(chain: &mut Chunked<u64>, log: &Log, upto: u64) {
     let upto = upto.min(log.last_index());
     while (chain.len() as u64) < upto {
         let index = chain.len() as u64 + 1;
@@ -125,7 +136,7 @@ fn sync(chain: &mut Vec<u64>, log: &Log, upto: u64) {
 /// The first index at which two chains differ, given that they differ at `at` (1-based)
 /// and both reach it. Chains that differ at `i` differ at every later index, so this is a
 /// binary search.
-fn first_divergence(a: &[u64], b: &[u64], at: u64) -> u64 {
+fn first_divergence(a: &Chunked<u64>, b: &Chunked<u64>, at: u64) -> u64 {
     let (mut lo, mut hi) = (1u64, at);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -150,23 +161,21 @@ impl RaftMonitor {
         self.reported.insert((property, a, b))
     }
 
-    fn chain_mut(&mut self, node: NodeId) -> &mut Vec<u64> {
+    fn chain_mut(&mut self, node: NodeId) -> &mut Chunked<u64> {
         let i = usize::from(node).saturating_sub(1);
         if self.chains.len() <= i {
-            self.chains.resize_with(i + 1, Vec::new);
+            self.chains.resize_with(i + 1, Chunked::new);
         }
         &mut self.chains[i]
     }
 
-    fn chain(&self, node: NodeId) -> &[u64] {
-        self.chains
-            .get(usize::from(node).saturating_sub(1))
-            .map_or(&[], Vec::as_slice)
+    fn chain(&self, node: NodeId) -> &Chunked<u64> {
+        chain_of(&self.chains, node)
     }
 
     fn on_leader(&mut self, node: NodeId, term: u64, raft: Option<&Raft>, out: &mut Vec<Violation>) {
         // Election Safety.
-        match self.leaders.get(&term).copied() {
+        match self.leaders.get(term).copied() {
             None => {
                 self.leaders.insert(term, node);
             }
@@ -236,10 +245,7 @@ impl RaftMonitor {
     /// `node`'s chain is about to lose the indexes from `from` on: keep what its watched
     /// leaderships still need of them.
     fn cut(&mut self, node: NodeId, from: u64) {
-        let chain = self
-            .chains
-            .get(usize::from(node).saturating_sub(1))
-            .map_or(&[][..], Vec::as_slice);
+        let chain = chain_of(&self.chains, node);
         if (chain.len() as u64) < from {
             return;
         }
@@ -256,7 +262,7 @@ impl RaftMonitor {
                 let end = usize::try_from(len).unwrap_or(usize::MAX).min(chain.len()).max(start);
                 w.log = LogAsLeader::Kept {
                     from: w.checked + 1,
-                    chain: chain[start..end].to_vec(),
+                    chain: chain.iter_from(start).take(end - start).copied().collect(),
                 };
             }
         }
@@ -353,12 +359,9 @@ impl RaftMonitor {
             return;
         };
 
-        let i = idx(index);
-        if self.holders.len() <= i {
-            self.holders.resize_with(i + 1, Vec::new);
-        }
-        let Some(first) = self.holders[i].iter().find(|h| h.term == term).copied() else {
-            self.holders[i].push(Holder {
+        let holders = self.holders.get_or_insert_with(index, Vec::new);
+        let Some(first) = holders.iter().find(|h| h.term == term).copied() else {
+            holders.push(Holder {
                 term,
                 chain: mine,
                 node,
@@ -370,7 +373,7 @@ impl RaftMonitor {
         }
         // Find where the logs part, if the first holder still holds what it held.
         let other = self.chain(first.node);
-        let where_ = if first.node != node && other.get(i) == Some(&first.chain) {
+        let where_ = if first.node != node && other.get(idx(index)) == Some(&first.chain) {
             let at = first_divergence(self.chain(node), other, index);
             format!("their logs differ at index {at}")
         } else {
@@ -422,12 +425,10 @@ impl RaftMonitor {
         let Some(&entry) = raft.log().get(index).filter(|e| e.term == term) else {
             return;
         };
-        let i = idx(index);
-        if self.applied.len() <= i {
-            self.applied.resize(i + 1, None);
-        }
-        match self.applied[i] {
-            None => self.applied[i] = Some((entry, node)),
+        match self.applied.get(index).copied() {
+            None => {
+                self.applied.insert(index, (entry, node));
+            }
             Some((first, by)) if first != entry => {
                 if self.first_report(3, index, 0) {
                     let (a, b) = (by.min(node), by.max(node));

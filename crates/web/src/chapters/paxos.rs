@@ -3,12 +3,12 @@
 
 use super::Toggle;
 use crate::model::{Detail, EntryView, LOG_WINDOW, NodeView, Shown, SlotView, common, kv_view};
+use deepend_core::chunked::SlotMap;
 use deepend_core::kv::Command;
 use deepend_core::paxos::{self, Ballot, Paxos, PaxosParams, Phase};
 use deepend_core::protocol::{Params as _, Protocol as _, TimerKind};
 use deepend_core::sim::Sim;
 use deepend_core::NodeId;
-use std::collections::BTreeMap;
 
 impl Shown for Paxos {
     const ELECTION_TIMER: TimerKind = paxos::ELECTION_TIMER;
@@ -104,7 +104,7 @@ impl Shown for Paxos {
     }
 }
 
-type Slots = BTreeMap<u64, (Ballot, Command)>;
+type Slots = SlotMap<(Ballot, Command)>;
 
 fn phase_name(phase: Phase) -> &'static str {
     match phase {
@@ -117,7 +117,7 @@ fn phase_name(phase: Phase) -> &'static str {
 
 /// The highest slot with an accepted or a learned value.
 fn last_slot(accepted: &Slots, learned: &Slots) -> u64 {
-    let last = |m: &Slots| m.keys().next_back().copied().unwrap_or(0);
+    let last = |m: &Slots| m.last_key().unwrap_or(0);
     last(accepted).max(last(learned))
 }
 
@@ -132,7 +132,7 @@ fn paxos_slots(accepted: &Slots, learned: &Slots, full: bool) -> (Vec<SlotView>,
     let from = last.saturating_sub(LOG_WINDOW) + 1;
     let slots: Vec<SlotView> = (from..=last)
         .filter_map(|slot| {
-            let (a, l) = (accepted.get(&slot), learned.get(&slot));
+            let (a, l) = (accepted.get(slot), learned.get(slot));
             (a.is_some() || l.is_some()).then(|| SlotView {
                 slot,
                 accepted: a.copied(),
