@@ -64,7 +64,7 @@ pub fn main(args: &[String]) -> i32 {
             println!("linearizable: {}", counts(&history));
             EXIT_LINEARIZABLE
         }
-        Verdict::NotLinearizable { key, detail } => {
+        Verdict::NotLinearizable { key, detail, .. } => {
             println!("not linearizable on key {key}: {detail}");
             EXIT_NOT_LINEARIZABLE
         }

@@ -130,7 +130,7 @@ fn describe_violation(found: &Found, with_event: bool) -> String {
 fn verdict_text(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Linearizable => "linearizable".into(),
-        Verdict::NotLinearizable { key, detail } => format!("NOT linearizable on k{key}: {detail}"),
+        Verdict::NotLinearizable { key, detail, .. } => format!("NOT linearizable on k{key}: {detail}"),
         Verdict::Unknown { key, reason } => format!("unknown on k{key}: {reason}"),
     }
 }

@@ -82,7 +82,7 @@ pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
         sim.violations(),
         sim.script()
     );
-    if let Verdict::NotLinearizable { key, detail } = lin::check(sim.history(), lin::DEFAULT_BUDGET) {
+    if let Verdict::NotLinearizable { key, detail, .. } = lin::check(sim.history(), lin::DEFAULT_BUDGET) {
         panic!(
             "seed {seed}: key {key} is not linearizable: {detail}\nscript:\n{}",
             sim.script()
