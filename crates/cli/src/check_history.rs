@@ -60,7 +60,7 @@ pub fn main(args: &[String]) -> i32 {
             println!("linearizable: {}", counts(&history));
             EXIT_LINEARIZABLE
         }
-        Ok(Verdict::NotLinearizable { key, detail }) => {
+        Ok(Verdict::NotLinearizable { key, detail, .. }) => {
             println!("not linearizable on key {key}: {detail}");
             EXIT_NOT_LINEARIZABLE
         }

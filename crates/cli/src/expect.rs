@@ -13,9 +13,9 @@
 //! `docs/script-format.md`.
 
 use crate::{Render, WithRun, operations, verdict_text};
-use deepend_core::protocol::Protocol;
 use deepend_core::lin::{self, Verdict};
 use deepend_core::protocol::Monitor;
+use deepend_core::protocol::Protocol;
 use deepend_core::script::Script;
 use deepend_core::sim::Sim;
 use deepend_core::{Key, NodeId, SimTime, Value};
@@ -204,11 +204,7 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
         }
         Expectation::Leader(want) => {
             let leaders: Vec<(NodeId, u64)> = (1..=n)
-                .filter_map(|id| {
-                    sim.node(id)
-                        .filter(|p| p.role().leads)
-                        .map(|p| (id, p.term()))
-                })
+                .filter_map(|id| sim.node(id).filter(|p| p.role().leads).map(|p| (id, p.term())))
                 .collect();
             let expected: Vec<(NodeId, u64)> = want.iter().copied().collect();
             (leaders != expected).then(|| match leaders.as_slice() {

@@ -154,7 +154,7 @@ fn describe_violation(found: &Found, with_event: bool) -> String {
 pub(crate) fn verdict_text(verdict: &Result<Verdict, String>) -> String {
     match verdict {
         Ok(Verdict::Linearizable) => "linearizable".into(),
-        Ok(Verdict::NotLinearizable { key, detail }) => format!("NOT linearizable on k{key}: {detail}"),
+        Ok(Verdict::NotLinearizable { key, detail, .. }) => format!("NOT linearizable on k{key}: {detail}"),
         Ok(Verdict::Unknown { key, reason }) => format!("unknown on k{key}: {reason}"),
         Err(e) => format!("no verdict, the recorded history is malformed: {e}"),
     }

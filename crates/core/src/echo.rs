@@ -13,7 +13,8 @@
 
 use crate::NodeId;
 use crate::protocol::{
-    ClientReply, ClientRequest, Ctx, Monitor, Note, Params, Protocol, Role, Scenario, TimerKind, Violation,
+    ClientReply, ClientRequest, Ctx, Monitor, MsgFamily, MsgShape, MsgStyle, Note, Params, Protocol, Role, Scenario,
+    TimerInfo, TimerKind, Violation,
 };
 use crate::time::parse_duration_us;
 use std::fmt;
@@ -112,6 +113,14 @@ impl Protocol for Echo {
         label: "Echo",
         settings: &[],
     }];
+    const MESSAGE_KINDS: &'static [(&'static str, &'static str)] = &[
+        (
+            "Ping",
+            "A node asks its next neighbour whether it is there, numbering the ping.",
+        ),
+        ("Echo", "The neighbour's answer, carrying the ping's number back."),
+    ];
+    const TIMERS: &'static [TimerInfo] = &[TimerInfo::new("ping", false)];
 
     fn start(_: NodeId, params: &EchoParams, ctx: &mut Ctx<Message>) -> Self {
         Echo::restart(0, params, 0, ctx)
@@ -172,6 +181,18 @@ impl Protocol for Echo {
         match msg {
             Message::Ping { .. } => "Ping",
             Message::Echo { .. } => "Echo",
+        }
+    }
+    fn msg_style(msg: &Message) -> MsgStyle {
+        match msg {
+            Message::Ping { .. } => MsgStyle::new(MsgFamily::Other, MsgShape::Diamond),
+            Message::Echo { .. } => MsgStyle::new(MsgFamily::Other, MsgShape::Circle),
+        }
+    }
+    fn msg_fields(msg: &Message) -> Vec<(&'static str, String)> {
+        match msg {
+            Message::Ping { seq } => vec![("ping", seq.to_string())],
+            Message::Echo { seq } => vec![("answers ping", seq.to_string())],
         }
     }
     fn describe(&self) -> String {

@@ -60,17 +60,30 @@ const CACHE_BYTES_MAX: usize = 256 << 20;
 pub enum Verdict {
     /// Every key's operations can be ordered legally within their intervals.
     Linearizable,
-    /// The operations of `key` cannot be; `detail` names one that cannot be placed.
-    NotLinearizable { key: Key, detail: String },
+    /// The operations of `key` cannot be; `detail` names one that cannot be placed, which is
+    /// `culprit` (`None` when no single operation is to blame).
+    NotLinearizable {
+        key: Key,
+        detail: String,
+        culprit: Option<Culprit>,
+    },
     /// The search of `key` ran out of budget (or memory) before it could decide.
     Unknown { key: Key, reason: String },
+}
+
+/// The operation a NOT-linearizable verdict cannot place, as the views find it in a history:
+/// its client and the time of its invocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Culprit {
+    pub client: ClientId,
+    pub invoked_us: u64,
 }
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Verdict::Linearizable => write!(f, "linearizable"),
-            Verdict::NotLinearizable { key, detail } => {
+            Verdict::NotLinearizable { key, detail, .. } => {
                 write!(f, "not linearizable (key {key}): {detail}")
             }
             Verdict::Unknown { key, reason } => write!(f, "unknown (key {key}): {reason}"),
@@ -152,8 +165,12 @@ fn check_with(history: &History, budget: u64, precheck: bool) -> Verdict {
     let by_key = split_by_key(history);
     if precheck {
         for (&key, ops) in &by_key {
-            if let Some(detail) = unwritten_value(key, ops) {
-                return Verdict::NotLinearizable { key, detail };
+            if let Some((detail, culprit)) = unwritten_value(key, ops) {
+                return Verdict::NotLinearizable {
+                    key,
+                    detail,
+                    culprit: Some(culprit),
+                };
             }
         }
     }
@@ -164,7 +181,8 @@ fn check_with(history: &History, budget: u64, precheck: bool) -> Verdict {
             Outcome::Linearizable => {}
             Outcome::Stuck { op, state, placed } => {
                 let detail = stuck_detail(key, &ops, op, state, placed);
-                return Verdict::NotLinearizable { key, detail };
+                let culprit = ops.get(op).map(LinOp::culprit);
+                return Verdict::NotLinearizable { key, detail, culprit };
             }
             Outcome::Exhausted { reason } => return Verdict::Unknown { key, reason },
         }
@@ -201,6 +219,15 @@ struct LinOp {
     invoke_index: usize,
     /// The `ok` completion; `None` when the outcome is unknown (`info`, or never completed).
     ok: Option<(usize, Event)>,
+}
+
+impl LinOp {
+    fn culprit(&self) -> Culprit {
+        Culprit {
+            client: self.client,
+            invoked_us: self.invoke.time_us,
+        }
+    }
 }
 
 /// Pairs invocations with completions and groups the operations by key, each key's in
@@ -259,7 +286,7 @@ fn split_by_key(history: &History) -> BTreeMap<Key, Vec<LinOp>> {
 }
 
 /// A read, or a successful cas, of a value that no write or cas of the key could produce.
-fn unwritten_value(key: Key, ops: &[LinOp]) -> Option<String> {
+fn unwritten_value(key: Key, ops: &[LinOp]) -> Option<(String, Culprit)> {
     let written: BTreeSet<Value> = ops
         .iter()
         .filter_map(|o| match o.effect {
@@ -273,11 +300,12 @@ fn unwritten_value(key: Key, ops: &[LinOp]) -> Option<String> {
             _ => return None,
         };
         (!written.contains(&v)).then(|| {
-            format!(
+            let detail = format!(
                 "{} ({}), but no write or cas of key {key} that did not fail ever wrote {v}.",
                 describe(o),
                 interval(o)
-            )
+            );
+            (detail, o.culprit())
         })
     })
 }
@@ -815,10 +843,18 @@ mod tests {
 
     fn assert_not(b: B, key: Key) -> String {
         match verdict(b) {
-            Verdict::NotLinearizable { key: k, detail } => {
+            Verdict::NotLinearizable { key: k, detail, .. } => {
                 assert_eq!(k, key);
                 detail
             }
+            other => panic!("expected not linearizable, got {other:?}"),
+        }
+    }
+
+    /// The (client, invocation time) of the operation a NOT-linearizable verdict blames.
+    fn culprit(b: B) -> Option<(ClientId, u64)> {
+        match verdict(b) {
+            Verdict::NotLinearizable { culprit, .. } => culprit.map(|c| (c.client, c.invoked_us)),
             other => panic!("expected not linearizable, got {other:?}"),
         }
     }
@@ -844,6 +880,8 @@ mod tests {
              placed: the longest legal order found places 2 of the 3 completed operations on key 1, leaving the \
              register at 2, and no order of the operations pending then lets the read take effect before it completed."
         );
+        let b = B::default().seq(1, w(1, 1)).seq(1, w(1, 2)).seq_read(2, 1, Some(1));
+        assert_eq!(culprit(b), Some((2, 40)), "the operation the detail names");
     }
 
     #[test]
@@ -895,6 +933,8 @@ mod tests {
             "client 2's read of key 1 returning 9 (invoked at event 2, t=20us; ok at event 3, t=30us), but no \
              write or cas of key 1 that did not fail ever wrote 9."
         );
+        let b = B::default().seq(1, w(1, 1)).seq_read(2, 1, Some(9));
+        assert_eq!(culprit(b), Some((2, 20)));
         // A write that failed did not write.
         let b = B::default().inv(1, w(1, 9)).fail(1, w(1, 9)).seq_read(2, 1, Some(9));
         assert_not(b, 1);

@@ -227,6 +227,95 @@ pub struct Scenario {
     pub settings: &'static [(&'static str, &'static str)],
 }
 
+/// The colour family of a message: the part of the protocol it belongs to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MsgFamily {
+    /// Raft's votes, Paxos's phase 1: the colour of a candidate.
+    Election,
+    /// Raft's pre-votes: an election that raises no term.
+    PreElection,
+    /// Raft's AppendEntries, Paxos's phase 2 and heartbeats: the colour of a leader.
+    Replication,
+    /// Paxos's learning: chosen values and catching up.
+    Learning,
+    #[default]
+    Other,
+}
+
+/// The shape of a message: what it does in its exchange.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MsgShape {
+    /// A request that opens a round (RequestVote, Prepare).
+    Diamond,
+    /// An answer (Vote, Promise, Nack) or a notice (Chosen).
+    #[default]
+    Circle,
+    /// A proposal that carries data (AppendEntries, Accept, Heartbeat).
+    Square,
+    /// An acknowledgement of a proposal (AppendEntriesReply, Accepted), drawn pointing along
+    /// its way.
+    Triangle,
+}
+
+/// How the views draw a message and classify its trace lines. It is computed for every
+/// message in flight in every frame, so it is plain data built without allocating.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MsgStyle {
+    pub family: MsgFamily,
+    pub shape: MsgShape,
+    /// A "no": a denied vote, a failed append, a Nack (drawn hollow).
+    pub negative: bool,
+    /// A heartbeat: an empty AppendEntries, a Paxos Heartbeat (drawn small).
+    pub heartbeat: bool,
+    /// Routine traffic that the event list's "no heartbeats" filter hides: heartbeats and the
+    /// plain acknowledgements of appends.
+    pub routine: bool,
+}
+
+impl TimerInfo {
+    pub const fn new(name: &'static str, routine: bool) -> TimerInfo {
+        TimerInfo { name, routine }
+    }
+}
+
+impl MsgStyle {
+    pub const fn new(family: MsgFamily, shape: MsgShape) -> MsgStyle {
+        MsgStyle {
+            family,
+            shape,
+            negative: false,
+            heartbeat: false,
+            routine: false,
+        }
+    }
+    /// This style, marked a "no" when `negative`.
+    pub const fn negative(self, negative: bool) -> MsgStyle {
+        MsgStyle { negative, ..self }
+    }
+    /// This style, as a heartbeat (which is routine) when `heartbeat`.
+    pub const fn heartbeat(self, heartbeat: bool) -> MsgStyle {
+        MsgStyle {
+            heartbeat,
+            routine: self.routine || heartbeat,
+            ..self
+        }
+    }
+    /// This style, as routine traffic when `routine`.
+    pub const fn routine(self, routine: bool) -> MsgStyle {
+        MsgStyle { routine, ..self }
+    }
+}
+
+/// A protocol's timer as the views name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerInfo {
+    /// `election`, `heartbeat`: the event list says "n1 election timer fires".
+    pub name: &'static str,
+    /// It fires as routine upkeep (a leader's heartbeat timer): the event list's "no
+    /// heartbeats" filter hides it.
+    pub routine: bool,
+}
+
 /// A protocol the engine can run.
 pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     /// Messages between nodes. `Display` gives the one-line form the trace prints.
@@ -243,6 +332,11 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     /// The chapter's starting points. The first is the chapter's default; a script whose
     /// settings match none of them is shown as the last.
     const SCENARIOS: &'static [Scenario];
+    /// What each message kind is for, in a sentence: `(kind, meaning)` for every kind that
+    /// [`Protocol::msg_kind`] names.
+    const MESSAGE_KINDS: &'static [(&'static str, &'static str)] = &[];
+    /// The protocol's timers by [`TimerKind`] (entry `k` is timer `k`), for the event list.
+    const TIMERS: &'static [TimerInfo] = &[];
 
     /// A node starting for the first time.
     fn start(id: NodeId, params: &Self::Params, ctx: &mut Ctx<Self::Msg>) -> Self;
@@ -270,6 +364,18 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     /// The key-value state machine the node applies, for chapters that replicate one.
     fn state_machine(&self) -> Option<&KvStore> {
         None
+    }
+    /// How the views draw a message (the default: a plain circle). Cheap: it runs for every
+    /// message in flight in every frame.
+    fn msg_style(msg: &Self::Msg) -> MsgStyle {
+        let _ = msg;
+        MsgStyle::default()
+    }
+    /// A message's arguments under the names the protocol's paper gives them, for the
+    /// inspector (`("prevLogIndex", "4")`). Views never read them back out of the display form.
+    fn msg_fields(msg: &Self::Msg) -> Vec<(&'static str, String)> {
+        let _ = msg;
+        Vec::new()
     }
     /// The rest of the node's state in one line, for run summaries and golden files
     /// (`log=[1@1 2@1] commit=2`).

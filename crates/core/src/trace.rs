@@ -94,6 +94,11 @@ impl<M: fmt::Display> Trace<M> {
     /// actions, which the trace refers to by index.
     pub fn write_line(&self, out: &mut String, event: &Event, action: &dyn Fn(u32) -> String) {
         let _ = write!(out, "{:>12} ", event.time.to_string());
+        self.write_body(out, event, action);
+    }
+
+    /// Writes one event as [`Trace::write_line`] does, without the time in front.
+    pub fn write_body(&self, out: &mut String, event: &Event, action: &dyn Fn(u32) -> String) {
         let n = event.node;
         let msg = |id: MsgId| self.messages.get(id as usize);
         let _ = match &event.kind {
@@ -128,6 +133,30 @@ impl<M: fmt::Display> Trace<M> {
             EventKind::Violation { index } => write!(out, "VIOLATION #{index}"),
         };
     }
+}
+
+/// Writes `items` separated by `sep`, eliding the middle of a list longer than six (a trace
+/// line is one line): the first three, `...`, and the last.
+pub(crate) fn write_elided<T>(
+    f: &mut fmt::Formatter<'_>,
+    items: &[T],
+    sep: &str,
+    item: impl Fn(&mut fmt::Formatter<'_>, usize, &T) -> fmt::Result,
+) -> fmt::Result {
+    let n = items.len();
+    for (k, x) in items.iter().enumerate() {
+        if n > 6 && (3..n - 1).contains(&k) {
+            if k == 3 {
+                write!(f, "{sep}...")?;
+            }
+            continue;
+        }
+        if k > 0 {
+            f.write_str(sep)?;
+        }
+        item(f, k, x)?;
+    }
+    Ok(())
 }
 
 fn format_reply(reply: &ClientReply) -> String {

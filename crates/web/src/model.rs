@@ -4,15 +4,16 @@
 //! scenario.
 
 use crate::chapters::{self, Toggle};
+use crate::components::history::Checked;
 use deepend_core::history::{EventKind as Outcome, History};
 use deepend_core::kv::{Command, KvStore};
-use deepend_core::lin::{self, Verdict};
+use deepend_core::lin;
 use deepend_core::net::DropReason;
 use deepend_core::paxos::Ballot;
-use deepend_core::protocol::{Monitor, Note, Role, TimerKind};
+use deepend_core::protocol::{Monitor, MsgStyle, Note, Op, Role, TimerKind};
 use deepend_core::script::{Action, Header, Script};
 use deepend_core::sim::{Found, NodeStatus, Sim};
-use deepend_core::trace::EventKind;
+use deepend_core::trace::{Event, EventKind};
 use deepend_core::{ClientId, Key, NodeId, Protocol, SimTime, Value};
 use std::rc::Rc;
 
@@ -119,7 +120,15 @@ pub struct MessageView {
     pub to: NodeId,
     /// `RequestVote`, `Vote`, `AppendEntries`, `AppendEntriesReply`, ...
     pub kind: &'static str,
+    /// How the stage draws it, as the protocol says.
+    pub style: MsgStyle,
+    /// The trace's one-line form, for tooltips.
     pub label: String,
+    /// What its kind is for, in a sentence (empty if the protocol does not say).
+    pub meaning: &'static str,
+    /// Its arguments by name, for the inspector: built for the panels' copy only (empty on
+    /// the stage, which draws every message in flight in every frame).
+    pub fields: Vec<(&'static str, String)>,
     /// How far along the link it is, 0 at the sender, 1 at the receiver.
     pub progress: f32,
     /// It will be lost: it dies at `progress` 1 of a path that ends halfway.
@@ -152,11 +161,36 @@ pub struct PropertyView {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpView {
     pub client: ClientId,
-    pub op: String,
+    pub op: Op,
     pub invoked: SimTime,
     pub returned: Option<SimTime>,
-    /// `ok`, `ok 5`, `fail`, `info` (unknown), or `pending`.
-    pub outcome: String,
+    pub outcome: OpOutcome,
+}
+
+/// How a client operation ended, as far as its client knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpOutcome {
+    /// Not returned yet.
+    Pending,
+    /// It took effect; a read (or a cas) carries the value it read.
+    Ok { read: Option<Value> },
+    /// It definitely did not take effect.
+    Fail,
+    /// The client gave up without learning the outcome.
+    Info,
+}
+
+impl std::fmt::Display for OpOutcome {
+    /// `ok`, `ok 5`, `fail`, `info (unknown)` or `pending`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpOutcome::Pending => f.write_str("pending"),
+            OpOutcome::Ok { read: Some(v) } => write!(f, "ok {v}"),
+            OpOutcome::Ok { read: None } => f.write_str("ok"),
+            OpOutcome::Fail => f.write_str("fail"),
+            OpOutcome::Info => f.write_str("info (unknown)"),
+        }
+    }
 }
 
 /// What the scrubber marks.
@@ -186,11 +220,35 @@ pub struct Marker {
     pub label: String,
 }
 
+/// What a trace line is about, from its event: for the event list's filter and colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineClass {
+    /// An action from the script or the UI (faults, requests, load).
+    Action,
+    /// A node's role changes; a forced timeout.
+    Role,
+    Violation,
+    /// Routine traffic: heartbeats and plain acknowledgements (as the protocol's
+    /// [`MsgStyle::routine`] says), routine timers.
+    Heartbeat,
+    /// A message or a client's request dropped.
+    Drop,
+    /// Log changes: append, truncate, commit, apply.
+    Log,
+    /// Client traffic.
+    Client,
+    /// Other messages sent and received.
+    Message,
+    Other,
+}
+
 /// One readable trace line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventLine {
     pub index: usize,
     pub time: SimTime,
+    pub class: LineClass,
+    /// The trace's line without the time in front, timers and violations in words.
     pub text: String,
 }
 
@@ -229,7 +287,8 @@ pub struct Panels {
     pub history: Rc<Vec<OpView>>,
     /// How many client operations the whole history holds.
     pub history_total: usize,
-    pub verdict: Rc<String>,
+    /// The linearizability checker's verdict (`None` until the first check).
+    pub verdict: Option<Rc<Checked>>,
     pub events: Rc<Vec<EventLine>>,
 }
 
@@ -275,6 +334,8 @@ pub trait AnyRun {
     fn stage_snapshot(&self) -> Snapshot;
     /// Every node's view: summaries for the stage, or `full` for the panels.
     fn node_views(&self, full: bool) -> Vec<NodeView>;
+    /// The messages in flight, with their `fields` when `fields`.
+    fn message_views(&self, fields: bool) -> Vec<MessageView>;
     /// The last [`EVENT_LINES`] trace events as readable lines.
     fn event_lines(&self) -> Rc<Vec<EventLine>>;
     /// Each safety property and the first violation of it, if any.
@@ -328,6 +389,9 @@ impl<P: Shown> AnyRun for Sim<P> {
     fn node_views(&self, full: bool) -> Vec<NodeView> {
         (1..=self.node_count()).map(|id| P::node_view(self, id, full)).collect()
     }
+    fn message_views(&self, fields: bool) -> Vec<MessageView> {
+        message_views(self, fields)
+    }
     fn event_lines(&self) -> Rc<Vec<EventLine>> {
         event_lines(self)
     }
@@ -365,7 +429,7 @@ pub struct Lab {
     run: Box<dyn AnyRun>,
     horizon: SimTime,
     /// The verdict and the history length it was computed for.
-    verdict_cache: Option<(usize, Rc<String>)>,
+    verdict_cache: Option<(usize, Rc<Checked>)>,
     /// Scrubber markers of the trace's first `markers_scanned` events.
     markers: Markers,
     /// The panels' parts as last refreshed; `None` until the first snapshot.
@@ -481,10 +545,10 @@ impl Lab {
             match part {
                 Part::Nodes => {
                     panels.nodes = Rc::new(self.run.node_views(true));
-                    panels.messages = snapshot.messages.clone();
+                    panels.messages = Rc::new(self.run.message_views(true));
                 }
                 Part::Events => panels.events = self.run.event_lines(),
-                Part::Verdict => panels.verdict = self.verdict(exact),
+                Part::Verdict => panels.verdict = Some(self.verdict(exact)),
                 Part::History => {
                     panels.properties = self.run.properties();
                     let history = self.run.history();
@@ -506,22 +570,17 @@ impl Lab {
 
     /// The linearizability verdict, recomputed when the history grew (when not `exact`, only
     /// once it grew by a tenth: the check reads the whole history).
-    fn verdict(&mut self, exact: bool) -> Rc<String> {
+    fn verdict(&mut self, exact: bool) -> Rc<Checked> {
         let history = self.run.history();
         let len = history.events.len();
-        if let Some((at, text)) = &self.verdict_cache
+        if let Some((at, verdict)) = &self.verdict_cache
             && (*at == len || (!exact && len >= *at && len - *at < (*at / 10).max(20)))
         {
-            return text.clone();
+            return verdict.clone();
         }
-        let text = Rc::new(match lin::check(history, lin::DEFAULT_BUDGET) {
-            Ok(Verdict::Linearizable) => "linearizable".to_string(),
-            Ok(Verdict::NotLinearizable { key, detail }) => format!("NOT linearizable on k{key}: {detail}"),
-            Ok(Verdict::Unknown { key, reason }) => format!("unknown on k{key}: {reason}"),
-            Err(e) => format!("invalid history: {e}"),
-        });
-        self.verdict_cache = Some((len, text.clone()));
-        text
+        let verdict = Rc::new(lin::check(history, lin::DEFAULT_BUDGET));
+        self.verdict_cache = Some((len, verdict.clone()));
+        verdict
     }
 }
 
@@ -530,24 +589,7 @@ fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
     let now = sim.now();
     let nodes = AnyRun::node_views(sim, false);
     let trace = sim.trace();
-    let messages = sim
-        .in_flight()
-        .into_iter()
-        .filter_map(|f| {
-            let record = trace.messages.get(f.msg as usize)?;
-            let span = f.arrives.as_us().saturating_sub(f.sent.as_us()).max(1);
-            let progress = (now.as_us().saturating_sub(f.sent.as_us()) as f32 / span as f32).clamp(0.0, 1.0);
-            Some(MessageView {
-                id: f.msg,
-                from: f.from,
-                to: f.to,
-                kind: P::msg_kind(&record.msg),
-                label: record.msg.to_string(),
-                progress: if f.lost { progress * 0.5 } else { progress },
-                lost: f.lost,
-            })
-        })
-        .collect();
+    let messages = message_views(sim, false);
     let drops = trace
         .events
         .iter()
@@ -592,6 +634,36 @@ fn stage_snapshot<P: Shown>(sim: &Sim<P>) -> Snapshot {
     }
 }
 
+/// The messages in flight, with their `fields` when `fields`.
+fn message_views<P: Shown>(sim: &Sim<P>, fields: bool) -> Vec<MessageView> {
+    let now = sim.now();
+    let trace = sim.trace();
+    sim.in_flight()
+        .into_iter()
+        .filter_map(|f| {
+            let msg = &trace.messages.get(f.msg as usize)?.msg;
+            let span = f.arrives.as_us().saturating_sub(f.sent.as_us()).max(1);
+            let progress = (now.as_us().saturating_sub(f.sent.as_us()) as f32 / span as f32).clamp(0.0, 1.0);
+            let kind = P::msg_kind(msg);
+            Some(MessageView {
+                id: f.msg,
+                from: f.from,
+                to: f.to,
+                kind,
+                style: P::msg_style(msg),
+                label: msg.to_string(),
+                meaning: P::MESSAGE_KINDS
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map_or("", |(_, meaning)| meaning),
+                fields: if fields { P::msg_fields(msg) } else { Vec::new() },
+                progress: if f.lost { progress * 0.5 } else { progress },
+                lost: f.lost,
+            })
+        })
+        .collect()
+}
+
 /// Each safety property and the first violation of it, if any.
 fn properties<P: Shown>(sim: &Sim<P>) -> Rc<Vec<PropertyView>> {
     let properties = <P::Monitor as Monitor<P>>::properties()
@@ -620,16 +692,65 @@ fn event_lines<P: Shown>(sim: &Sim<P>) -> Rc<Vec<EventLine>> {
         .iter_from(first)
         .enumerate()
         .map(|(i, e)| {
-            let mut text = String::new();
-            sim.write_event_line(&mut text, e);
+            let msg = match e.kind {
+                EventKind::Send { msg, .. } | EventKind::Deliver { msg } | EventKind::Drop { msg, .. } => {
+                    trace.messages.get(msg as usize).map(|m| &m.msg)
+                }
+                _ => None,
+            };
             EventLine {
                 index: first + i,
                 time: e.time,
-                text: text.trim_start().to_string(),
+                class: line_class::<P>(&e.kind, msg),
+                text: line_text(sim, e),
             }
         })
         .collect();
     Rc::new(events)
+}
+
+/// What the event `kind` is about; `msg` is the message of a send, delivery or drop.
+pub(crate) fn line_class<P: Protocol>(kind: &EventKind, msg: Option<&P::Msg>) -> LineClass {
+    let routine_timer = |kind: TimerKind| P::TIMERS.get(usize::from(kind)).is_some_and(|t| t.routine);
+    match kind {
+        EventKind::Action { .. } => LineClass::Action,
+        EventKind::Violation { .. } => LineClass::Violation,
+        EventKind::Note(Note::Role { .. }) | EventKind::ForcedTimeout => LineClass::Role,
+        EventKind::Send { .. } | EventKind::Deliver { .. } | EventKind::Drop { .. }
+            if msg.is_some_and(|m| P::msg_style(m).routine) =>
+        {
+            LineClass::Heartbeat
+        }
+        EventKind::Timer { kind } if routine_timer(*kind) => LineClass::Heartbeat,
+        EventKind::Drop { .. } | EventKind::ClientDrop { .. } => LineClass::Drop,
+        EventKind::Note(_) => LineClass::Log,
+        EventKind::Invoke { .. }
+        | EventKind::ClientSend { .. }
+        | EventKind::ClientReply { .. }
+        | EventKind::Return { .. }
+        | EventKind::ClientTimeout { .. } => LineClass::Client,
+        EventKind::Send { .. } | EventKind::Deliver { .. } => LineClass::Message,
+        EventKind::Timer { .. } => LineClass::Other,
+    }
+}
+
+/// The trace's line for `e` without its time, with timers named and violations in words.
+fn line_text<P: Shown>(sim: &Sim<P>, e: &Event) -> String {
+    if let EventKind::Timer { kind } = e.kind
+        && let Some(timer) = P::TIMERS.get(usize::from(kind))
+    {
+        return format!("n{} {} timer fires", e.node, timer.name);
+    }
+    if let EventKind::Violation { index } = e.kind {
+        return format!("VIOLATION of a safety property (#{index}, named in Safety)");
+    }
+    let action = |i: u32| {
+        let action = sim.script().actions.get(i as usize);
+        action.map_or_else(|| format!("#{i}"), |a| a.action.to_string())
+    };
+    let mut text = String::new();
+    sim.trace().write_body(&mut text, e, &action);
+    text
 }
 
 /// A node's key-value data, for the panels (`full`) only.
@@ -690,19 +811,18 @@ fn history_view(history: &History) -> Vec<OpView> {
             open.push((e.client, ops.len()));
             ops.push(OpView {
                 client: e.client,
-                op: e.op.to_string(),
+                op: e.op,
                 invoked: SimTime(e.time_us),
                 returned: None,
-                outcome: "pending".into(),
+                outcome: OpOutcome::Pending,
             });
         } else if let Some(pos) = open.iter().position(|(c, _)| *c == e.client) {
             let (_, i) = open.remove(pos);
             ops[i].returned = Some(SimTime(e.time_us));
-            ops[i].outcome = match (e.kind, e.read) {
-                (Outcome::Ok, Some(v)) => format!("ok {v}"),
-                (Outcome::Ok, None) => "ok".into(),
-                (Outcome::Fail, _) => "fail".into(),
-                _ => "info (unknown)".into(),
+            ops[i].outcome = match e.kind {
+                Outcome::Ok => OpOutcome::Ok { read: e.read },
+                Outcome::Fail => OpOutcome::Fail,
+                _ => OpOutcome::Info,
             };
         }
     }

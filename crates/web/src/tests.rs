@@ -1,7 +1,7 @@
 //! Model-level tests of what the app relies on: the default scenario, links that replay, and
 //! branching after a rewind. (The old `lab.rs` tests, moved onto `model::Lab`.)
 
-use crate::model::{Lab, Part};
+use crate::model::{Lab, LineClass, Part, line_class};
 use crate::url;
 use deepend_core::SimTime;
 use deepend_core::protocol::Role;
@@ -155,4 +155,178 @@ fn the_echo_chapter_runs_in_the_lab() {
     );
     assert!(snapshot.panels.properties.iter().all(|p| p.broken.is_none()));
     assert!(!snapshot.markers.is_empty(), "echo marks on the scrubber");
+    let events = &snapshot.panels.events;
+    assert!(
+        events.iter().any(|l| l.text.ends_with(" ping timer fires")),
+        "{events:?}"
+    );
+    let messages = &snapshot.panels.messages;
+    assert!(
+        messages.iter().all(|m| !m.meaning.is_empty() && !m.fields.is_empty()),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn trace_lines_are_classed_by_their_event_and_the_protocols_style() {
+    use deepend_core::history::EventKind as Outcome;
+    use deepend_core::net::DropReason;
+    use deepend_core::paxos::{self, Ballot, Paxos};
+    use deepend_core::protocol::{ClientReply, Note};
+    use deepend_core::raft::{Entry, Message, Raft};
+    use deepend_core::trace::EventKind;
+
+    let append = |entries: Vec<Entry>| Message::AppendEntries {
+        term: 1,
+        prev_log_index: 1,
+        prev_log_term: 1,
+        entries,
+        leader_commit: 1,
+    };
+    let heartbeat = append(Vec::new());
+    let entries = append(vec![Entry {
+        term: 1,
+        command: deepend_core::kv::Command::Noop,
+    }]);
+    let reply = |success, conflict_index| Message::AppendEntriesReply {
+        term: 1,
+        success,
+        prev_log_index: 1,
+        match_index: 1,
+        conflict_index,
+    };
+    let (ok, conflict) = (reply(true, 0), reply(false, 3));
+    let send = EventKind::Send {
+        msg: 0,
+        deliver_at: SimTime::ZERO,
+    };
+    let drop = EventKind::Drop {
+        msg: 0,
+        reason: DropReason::Partition,
+    };
+    let raft = |kind: &EventKind, msg: Option<&Message>| line_class::<Raft>(kind, msg);
+    let cases = [
+        (raft(&EventKind::Action { index: 0 }, None), LineClass::Action),
+        (
+            raft(
+                &EventKind::Note(Note::Role {
+                    role: Role::LEADER,
+                    term: 1,
+                }),
+                None,
+            ),
+            LineClass::Role,
+        ),
+        (raft(&EventKind::ForcedTimeout, None), LineClass::Role),
+        (raft(&EventKind::Violation { index: 0 }, None), LineClass::Violation),
+        (raft(&send, Some(&heartbeat)), LineClass::Heartbeat),
+        (raft(&EventKind::Deliver { msg: 0 }, Some(&ok)), LineClass::Heartbeat),
+        (raft(&drop, Some(&heartbeat)), LineClass::Heartbeat),
+        (raft(&EventKind::Timer { kind: 1 }, None), LineClass::Heartbeat),
+        (raft(&EventKind::Timer { kind: 0 }, None), LineClass::Other),
+        (raft(&drop, Some(&entries)), LineClass::Drop),
+        (raft(&EventKind::ClientDrop { client: 1 }, None), LineClass::Drop),
+        (raft(&send, Some(&entries)), LineClass::Message),
+        (raft(&send, Some(&conflict)), LineClass::Message),
+        (
+            raft(
+                &EventKind::ClientReply {
+                    client: 1,
+                    reply: ClientReply::NotLeader { leader: Some(2) },
+                },
+                None,
+            ),
+            LineClass::Client,
+        ),
+        (raft(&EventKind::Note(Note::Truncate { from: 3 }), None), LineClass::Log),
+        (
+            raft(
+                &EventKind::Return {
+                    client: 1,
+                    outcome: Outcome::Ok,
+                },
+                None,
+            ),
+            LineClass::Client,
+        ),
+    ];
+    for (i, (got, want)) in cases.into_iter().enumerate() {
+        assert_eq!(got, want, "case {i}");
+    }
+    let ballot = Ballot { round: 1, node: 1 };
+    let paxos_heartbeat = paxos::Message::Heartbeat { ballot, chosen: 1 };
+    assert_eq!(line_class::<Paxos>(&send, Some(&paxos_heartbeat)), LineClass::Heartbeat);
+    let nack = paxos::Message::Nack {
+        ballot,
+        promised: ballot,
+    };
+    assert_eq!(line_class::<Paxos>(&send, Some(&nack)), LineClass::Message);
+    assert_eq!(
+        line_class::<Paxos>(&EventKind::Timer { kind: 2 }, None),
+        LineClass::Other
+    );
+}
+
+#[test]
+fn event_lines_come_without_their_time_and_say_timers_in_words() {
+    let mut lab = Lab::new(&url::default_script()).unwrap();
+    lab.advance_to(SimTime::from_secs(1));
+    let events = lab.snapshot().panels.events;
+    assert!(!events.is_empty());
+    assert!(
+        events.iter().all(|l| l.text.starts_with(['n', 'c', 'a', 'V'])),
+        "no time in front: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|l| l.class == LineClass::Heartbeat && l.text.ends_with(" heartbeat timer fires")),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|l| l.text.contains(" timer 0") || l.text.contains(" timer 1"))
+    );
+}
+
+#[test]
+fn messages_carry_their_style_and_the_panels_copy_their_fields() {
+    let mut lab = Lab::new(&url::default_script()).unwrap();
+    lab.advance_to(SimTime::from_us(1_500_000));
+    let snapshot = lab.snapshot();
+    assert!(!snapshot.messages.is_empty(), "messages in flight");
+    assert!(
+        snapshot.messages.iter().all(|m| m.fields.is_empty()),
+        "the stage builds no fields"
+    );
+    let panels = &snapshot.panels.messages;
+    assert_eq!(panels.len(), snapshot.messages.len());
+    for m in panels.iter() {
+        assert!(
+            !m.meaning.is_empty() && m.fields.first().map(|(k, _)| *k) == Some("term"),
+            "{m:?}"
+        );
+        if m.kind == "AppendEntries" {
+            let empty = m
+                .fields
+                .iter()
+                .any(|(k, v)| *k == "entries[]" && v == "none (heartbeat)");
+            assert_eq!(m.style.heartbeat, empty, "{m:?}");
+        }
+    }
+    // Every kind of either chapter says what it is for.
+    let paxos = crate::chapters::find("paxos").unwrap();
+    let mut lab = Lab::new(&url::chapter_script(paxos)).unwrap();
+    let mut kinds = Vec::new();
+    for ms in (100..3_000).step_by(7) {
+        lab.advance_to(SimTime::from_us(ms * 1_000));
+        for m in lab.snapshot().panels.messages.iter() {
+            assert!(!m.meaning.is_empty() && !m.fields.is_empty(), "{m:?}");
+            if !kinds.contains(&m.kind) {
+                kinds.push(m.kind);
+            }
+        }
+    }
+    assert!(kinds.len() >= 4, "{kinds:?}");
 }

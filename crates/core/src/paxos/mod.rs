@@ -84,7 +84,11 @@ use crate::NodeId;
 use crate::chunked::{Chunked, SlotMap};
 pub use crate::kv::Command;
 use crate::kv::{KvStore, Seen};
-use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Op, Protocol, Role, Scenario, TimerKind};
+use crate::protocol::{
+    ClientReply, ClientRequest, Ctx, MsgFamily, MsgShape, MsgStyle, Note, Op, Protocol, Role, Scenario, TimerInfo,
+    TimerKind,
+};
+use crate::trace::write_elided;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -138,23 +142,16 @@ impl fmt::Display for Short<'_> {
     }
 }
 
-/// Writes `[slot@ballot:value, ...]`, eliding the middle of long lists (a trace line is one line).
-fn write_entries(f: &mut fmt::Formatter<'_>, entries: &[(Slot, Ballot, Command)]) -> fmt::Result {
-    write!(f, "[")?;
-    let n = entries.len();
-    for (k, (slot, ballot, value)) in entries.iter().enumerate() {
-        if n > 6 && (3..n - 1).contains(&k) {
-            if k == 3 {
-                write!(f, ", ...")?;
-            }
-            continue;
-        }
-        if k > 0 {
-            write!(f, ", ")?;
-        }
-        write!(f, "{slot}@{ballot}:{}", Short(value))?;
+/// Proposals as `slot@ballot:value`, separated by commas, eliding the middle of long lists (a
+/// trace line is one line).
+struct Proposals<'a>(&'a [(Slot, Ballot, Command)]);
+
+impl fmt::Display for Proposals<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_elided(f, self.0, ", ", |f, _, (slot, ballot, value)| {
+            write!(f, "{slot}@{ballot}:{}", Short(value))
+        })
     }
-    write!(f, "]")
 }
 
 /// A message between Paxos nodes.
@@ -198,8 +195,7 @@ impl fmt::Display for Message {
                 Ok(())
             }
             Message::Promise { ballot, accepted } => {
-                write!(f, "Promise b={ballot} accepted=")?;
-                write_entries(f, accepted)
+                write!(f, "Promise b={ballot} accepted=[{}]", Proposals(accepted))
             }
             Message::Accept { ballot, slot, value } => write!(f, "Accept b={ballot} slot={slot} {}", Short(value)),
             Message::Accepted { ballot, slot, value } => {
@@ -209,8 +205,7 @@ impl fmt::Display for Message {
             Message::Heartbeat { ballot, chosen } => write!(f, "Heartbeat b={ballot} chosen={chosen}"),
             Message::CatchUp { from_slot } => write!(f, "CatchUp from={from_slot}"),
             Message::Chosen { entries } => {
-                write!(f, "Chosen ")?;
-                write_entries(f, entries)
+                write!(f, "Chosen [{}]", Proposals(entries))
             }
         }
     }
@@ -1098,6 +1093,45 @@ impl Protocol for Paxos {
             settings: &[("mode", "single")],
         },
     ];
+    const MESSAGE_KINDS: &'static [(&'static str, &'static str)] = &[
+        (
+            "Prepare",
+            "Phase 1a: a proposer asks the acceptors to promise its ballot, for every slot from the one named on.",
+        ),
+        (
+            "Promise",
+            "Phase 1b: the acceptor promises to accept nothing below the ballot, and reports the proposals it has accepted.",
+        ),
+        (
+            "Accept",
+            "Phase 2a: the proposer of the ballot asks the acceptors to accept a value in a slot.",
+        ),
+        (
+            "Accepted",
+            "Phase 2b: the acceptor accepted the value; once a majority has, the value is chosen.",
+        ),
+        (
+            "Nack",
+            "A refusal: the acceptor has promised a higher ballot, so the proposer abandons its own.",
+        ),
+        (
+            "Heartbeat",
+            "The leader is alive and has learned every slot up to the one named; a node promised to a higher ballot answers with a Nack.",
+        ),
+        (
+            "CatchUp",
+            "A learner that is behind asks for the chosen values from a slot on.",
+        ),
+        (
+            "Chosen",
+            "Chosen values: the leader tells every learner each value it learns, and answers a CatchUp with them.",
+        ),
+    ];
+    const TIMERS: &'static [TimerInfo] = &[
+        TimerInfo::new("election", false),
+        TimerInfo::new("heartbeat", true),
+        TimerInfo::new("retry", false),
+    ];
 
     fn start(id: NodeId, params: &PaxosParams, ctx: &mut Ctx<Message>) -> Self {
         let mut paxos = Paxos::new(id, ctx.cluster_size(), params, Stable::default());
@@ -1238,6 +1272,55 @@ impl Protocol for Paxos {
 
     fn state_machine(&self) -> Option<&KvStore> {
         Some(&self.kv)
+    }
+
+    /// Phase 1 in a candidate's colour, phase 2 in a leader's, learning in its own.
+    fn msg_style(msg: &Message) -> MsgStyle {
+        let (family, shape) = match msg {
+            Message::Prepare { .. } => (MsgFamily::Election, MsgShape::Diamond),
+            Message::Promise { .. } | Message::Nack { .. } => (MsgFamily::Election, MsgShape::Circle),
+            Message::Accept { .. } | Message::Heartbeat { .. } => (MsgFamily::Replication, MsgShape::Square),
+            Message::Accepted { .. } => (MsgFamily::Replication, MsgShape::Triangle),
+            Message::Chosen { .. } => (MsgFamily::Learning, MsgShape::Circle),
+            Message::CatchUp { .. } => (MsgFamily::Learning, MsgShape::Diamond),
+        };
+        MsgStyle::new(family, shape)
+            .negative(matches!(msg, Message::Nack { .. }))
+            .heartbeat(matches!(msg, Message::Heartbeat { .. }))
+    }
+
+    fn msg_fields(msg: &Message) -> Vec<(&'static str, String)> {
+        let proposals = |list: &[(Slot, Ballot, Command)]| {
+            if list.is_empty() {
+                "none".to_string()
+            } else {
+                Proposals(list).to_string()
+            }
+        };
+        match msg {
+            Message::Prepare { ballot, from_slot } => {
+                vec![("ballot", ballot.to_string()), ("from slot", from_slot.to_string())]
+            }
+            Message::Promise { ballot, accepted } => {
+                vec![("ballot", ballot.to_string()), ("accepted", proposals(accepted))]
+            }
+            Message::Accept { ballot, slot, value } | Message::Accepted { ballot, slot, value } => vec![
+                ("ballot", ballot.to_string()),
+                ("slot", slot.to_string()),
+                ("value", Short(value).to_string()),
+            ],
+            Message::Nack { ballot, promised } => {
+                vec![("ballot", ballot.to_string()), ("promised", promised.to_string())]
+            }
+            Message::Heartbeat { ballot, chosen } => {
+                vec![
+                    ("ballot", ballot.to_string()),
+                    ("chosen up to slot", chosen.to_string()),
+                ]
+            }
+            Message::CatchUp { from_slot } => vec![("from slot", from_slot.to_string())],
+            Message::Chosen { entries } => vec![("chosen", proposals(entries))],
+        }
     }
 
     fn describe(&self) -> String {

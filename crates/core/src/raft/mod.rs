@@ -83,7 +83,11 @@ pub use monitor::RaftMonitor;
 pub use params::{RaftParams, Variant};
 
 use crate::kv::Seen;
-use crate::protocol::{ClientReply, ClientRequest, Ctx, Note, Protocol, Role, Scenario, TimerKind};
+use crate::protocol::{
+    ClientReply, ClientRequest, Ctx, MsgFamily, MsgShape, MsgStyle, Note, Protocol, Role, Scenario, TimerInfo,
+    TimerKind,
+};
+use crate::trace::write_elided;
 use crate::{ClientId, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -186,27 +190,14 @@ impl fmt::Display for Message {
                 entries,
                 leader_commit,
             } => {
+                let entries = Entries {
+                    prev_log_index: *prev_log_index,
+                    entries,
+                };
                 write!(
                     f,
-                    "AppendEntries term={term} prev={prev_log_index}@{prev_log_term} entries=["
-                )?;
-                // Long batches print their ends: the trace is one line per message.
-                let n = entries.len();
-                for (k, e) in entries.iter().enumerate() {
-                    // Saturating: the indexes of a message come from another node.
-                    let index = prev_log_index.saturating_add(1).saturating_add(k as u64);
-                    if n > 6 && (3..n - 1).contains(&k) {
-                        if k == 3 {
-                            write!(f, " ...")?;
-                        }
-                        continue;
-                    }
-                    if k > 0 {
-                        write!(f, " ")?;
-                    }
-                    write!(f, "{index}@{}", e.term)?;
-                }
-                write!(f, "] commit={leader_commit}")
+                    "AppendEntries term={term} prev={prev_log_index}@{prev_log_term} entries=[{entries}] commit={leader_commit}"
+                )
             }
             Message::AppendEntriesReply {
                 term,
@@ -223,6 +214,23 @@ impl fmt::Display for Message {
                 ),
             },
         }
+    }
+}
+
+/// The entries of an AppendEntries as `index@term`, separated by spaces; long batches print
+/// their ends (a trace line is one line per message).
+struct Entries<'a> {
+    prev_log_index: u64,
+    entries: &'a [Entry],
+}
+
+impl fmt::Display for Entries<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_elided(f, self.entries, " ", |f, k, e| {
+            // Saturating: the indexes of a message come from another node.
+            let index = self.prev_log_index.saturating_add(1).saturating_add(k as u64);
+            write!(f, "{index}@{}", e.term)
+        })
     }
 }
 
@@ -914,6 +922,30 @@ impl Protocol for Raft {
         label: "Raft",
         settings: &[],
     }];
+    const MESSAGE_KINDS: &'static [(&'static str, &'static str)] = &[
+        (
+            "RequestVote",
+            "A candidate asks for a vote in its new term (Figure 2, RequestVote RPC).",
+        ),
+        (
+            "Vote",
+            "The answer to RequestVote: granted only if the candidate's log is at least as up to date.",
+        ),
+        (
+            "RequestPreVote",
+            "A would-be candidate asks if it could win, without raising any term (PreVote).",
+        ),
+        ("PreVote", "The answer to RequestPreVote."),
+        (
+            "AppendEntries",
+            "The leader replicates entries and its commit index; with no entries it is a heartbeat.",
+        ),
+        (
+            "AppendEntriesReply",
+            "The follower's answer: ok with how far its log matches, or a conflict and where to retry.",
+        ),
+    ];
+    const TIMERS: &'static [TimerInfo] = &[TimerInfo::new("election", false), TimerInfo::new("heartbeat", true)];
 
     fn start(id: NodeId, params: &RaftParams, ctx: &mut Ctx<Message>) -> Self {
         let mut raft = Raft::new(id, ctx.cluster_size(), params, Stable::default());
@@ -1097,6 +1129,93 @@ impl Protocol for Raft {
 
     fn state_machine(&self) -> Option<&KvStore> {
         Some(&self.kv)
+    }
+
+    fn msg_style(msg: &Message) -> MsgStyle {
+        let vote = |pre_vote: bool| {
+            if pre_vote {
+                MsgFamily::PreElection
+            } else {
+                MsgFamily::Election
+            }
+        };
+        match msg {
+            Message::RequestVote { pre_vote, .. } => MsgStyle::new(vote(*pre_vote), MsgShape::Diamond),
+            Message::Vote { granted, pre_vote, .. } => {
+                MsgStyle::new(vote(*pre_vote), MsgShape::Circle).negative(!granted)
+            }
+            Message::AppendEntries { entries, .. } => {
+                MsgStyle::new(MsgFamily::Replication, MsgShape::Square).heartbeat(entries.is_empty())
+            }
+            Message::AppendEntriesReply { success, .. } => MsgStyle::new(MsgFamily::Replication, MsgShape::Triangle)
+                .negative(!success)
+                .routine(*success),
+        }
+    }
+
+    /// The arguments under their Figure 2 names.
+    fn msg_fields(msg: &Message) -> Vec<(&'static str, String)> {
+        match msg {
+            Message::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+                ..
+            } => vec![
+                ("term", term.to_string()),
+                ("lastLogIndex", last_log_index.to_string()),
+                ("lastLogTerm", last_log_term.to_string()),
+            ],
+            Message::Vote { term, granted, .. } => {
+                vec![("term", term.to_string()), ("voteGranted", granted.to_string())]
+            }
+            Message::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => {
+                let listed = if entries.is_empty() {
+                    "none (heartbeat)".to_string()
+                } else {
+                    Entries {
+                        prev_log_index: *prev_log_index,
+                        entries,
+                    }
+                    .to_string()
+                };
+                vec![
+                    ("term", term.to_string()),
+                    ("prevLogIndex", prev_log_index.to_string()),
+                    ("prevLogTerm", prev_log_term.to_string()),
+                    ("entries[]", listed),
+                    ("leaderCommit", leader_commit.to_string()),
+                ]
+            }
+            Message::AppendEntriesReply {
+                term,
+                success,
+                prev_log_index,
+                match_index,
+                conflict_index,
+            } => {
+                let mut fields = vec![("term", term.to_string())];
+                match (*success, *conflict_index) {
+                    (true, _) => fields.extend([("success", "true".into()), ("matchIndex", match_index.to_string())]),
+                    (false, 0) => fields.extend([
+                        ("success", "false (sender's term is old)".into()),
+                        ("answers prevLogIndex", prev_log_index.to_string()),
+                    ]),
+                    (false, next) => fields.extend([
+                        ("success", "false (log mismatch)".into()),
+                        ("answers prevLogIndex", prev_log_index.to_string()),
+                        ("conflict: retry at", next.to_string()),
+                    ]),
+                }
+                fields
+            }
+        }
     }
 
     fn describe(&self) -> String {

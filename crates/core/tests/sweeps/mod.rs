@@ -83,7 +83,7 @@ pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
         sim.script()
     );
     match lin::check(sim.history(), lin::DEFAULT_BUDGET) {
-        Ok(Verdict::NotLinearizable { key, detail }) => panic!(
+        Ok(Verdict::NotLinearizable { key, detail, .. }) => panic!(
             "seed {seed}: key {key} is not linearizable: {detail}\nscript:\n{}",
             sim.script()
         ),

@@ -5,7 +5,7 @@
 //! One click handler on the list serves every line (each line carries its time in a data
 //! attribute), and the lines are one tab stop: the arrow keys move between them.
 
-use crate::model::EventLine;
+use crate::model::{EventLine, LineClass};
 use deepend_core::SimTime;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -48,107 +48,34 @@ impl Filter {
     fn help(self) -> &'static str {
         match self {
             Filter::All => "Show every event",
-            Filter::NoHeartbeats => "Hide empty AppendEntries, their acknowledgements and heartbeat timers",
+            Filter::NoHeartbeats => "Hide heartbeats, their acknowledgements and heartbeat timers",
             Filter::FaultsAndRoles => "Show only faults and actions, role changes, forced timeouts and violations",
         }
     }
 }
 
-/// What a line is about, from its text: for the filter and for its colour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Category {
-    /// An action from the script or the UI (faults, requests, load).
-    Action,
-    /// A node becomes follower, candidate or leader; a forced timeout.
-    Role,
-    Violation,
-    /// Heartbeats and their acknowledgements, heartbeat timers.
-    Heartbeat,
-    /// A message dropped.
-    Drop,
-    /// Log changes: append, truncate, commit, apply.
-    Log,
-    /// Client traffic.
-    Client,
-    /// Other messages sent and received.
-    Message,
-    Other,
-}
-
-impl Category {
+/// The stylesheet's class of a line, and whether a filter shows it.
+impl LineClass {
     fn class(self) -> &'static str {
         match self {
-            Category::Action => "ev-action",
-            Category::Role => "ev-role",
-            Category::Violation => "ev-violation",
-            Category::Heartbeat => "ev-heartbeat",
-            Category::Drop => "ev-drop",
-            Category::Log => "ev-log",
-            Category::Client => "ev-client",
-            Category::Message => "ev-message",
-            Category::Other => "ev-other",
+            LineClass::Action => "ev-action",
+            LineClass::Role => "ev-role",
+            LineClass::Violation => "ev-violation",
+            LineClass::Heartbeat => "ev-heartbeat",
+            LineClass::Drop => "ev-drop",
+            LineClass::Log => "ev-log",
+            LineClass::Client => "ev-client",
+            LineClass::Message => "ev-message",
+            LineClass::Other => "ev-other",
         }
     }
 
     pub fn shown_by(self, filter: Filter) -> bool {
         match filter {
             Filter::All => true,
-            Filter::NoHeartbeats => self != Category::Heartbeat,
-            Filter::FaultsAndRoles => matches!(self, Category::Action | Category::Role | Category::Violation),
+            Filter::NoHeartbeats => self != LineClass::Heartbeat,
+            Filter::FaultsAndRoles => matches!(self, LineClass::Action | LineClass::Role | LineClass::Violation),
         }
-    }
-}
-
-/// The line's text without the time the trace puts in front (the list shows it apart).
-pub fn body(line: &EventLine) -> &str {
-    let text = line.text.trim_start();
-    match text.split_once(' ') {
-        Some((first, rest)) if first.ends_with("ms") && first.starts_with(|c: char| c.is_ascii_digit()) => {
-            rest.trim_start()
-        }
-        _ => text,
-    }
-}
-
-pub fn categorize(body: &str) -> Category {
-    if body.starts_with("action:") {
-        Category::Action
-    } else if body.starts_with("VIOLATION") {
-        Category::Violation
-    } else if body.contains(" becomes ") || body.ends_with("timeout forced") {
-        Category::Role
-    } else if body.contains("entries=[]")
-        || body.ends_with(" timer 1")
-        || (body.contains("AppendEntriesReply term=") && body.contains(" ok "))
-    {
-        Category::Heartbeat
-    } else if body.contains(" dropped") {
-        Category::Drop
-    } else if [" append ", " truncate ", " commit ", " apply "]
-        .iter()
-        .any(|w| body.contains(w))
-    {
-        Category::Log
-    } else if body.starts_with('c') || body.contains(" -> c") {
-        Category::Client
-    } else if body.contains(" -> n") || body.contains(" <- n") {
-        Category::Message
-    } else {
-        Category::Other
-    }
-}
-
-/// Says the trace's terse timer lines in words (timer 0 is Raft's election timer, 1 its
-/// heartbeat timer).
-pub fn readable(body: &str) -> std::borrow::Cow<'_, str> {
-    if let Some(number) = body.strip_prefix("VIOLATION #") {
-        format!("VIOLATION of a safety property (#{number}, named in Safety)").into()
-    } else if let Some(node) = body.strip_suffix(" timer 0") {
-        format!("{node} election timer fires").into()
-    } else if let Some(node) = body.strip_suffix(" timer 1") {
-        format!("{node} heartbeat timer fires").into()
-    } else {
-        body.into()
     }
 }
 
@@ -223,12 +150,12 @@ pub fn events(props: &EventsProps) -> Html {
         })
     };
 
-    let shown: Vec<(usize, Category)> = props
+    let shown: Vec<usize> = props
         .events
         .iter()
         .enumerate()
-        .map(|(at, l)| (at, categorize(body(l))))
-        .filter(|(_, c)| c.shown_by(*filter))
+        .filter(|(_, l)| l.class.shown_by(*filter))
+        .map(|(at, _)| at)
         .collect();
     // The newest lines that pass the filter, at most FOLLOW_ROWS or EVENT_ROWS of them, starting
     // at a block's start (see below) so that the first block never loses lines one by one.
@@ -237,8 +164,8 @@ pub fn events(props: &EventsProps) -> Html {
         let rows = if *following { FOLLOW_ROWS } else { EVENT_ROWS };
         let mut start = shown.len().saturating_sub(rows);
         if start > 0 {
-            let cut = events[shown[start - 1].0].index / EVENT_BLOCK;
-            while start < shown.len() && events[shown[start].0].index / EVENT_BLOCK == cut {
+            let cut = events[shown[start - 1]].index / EVENT_BLOCK;
+            while start < shown.len() && events[shown[start]].index / EVENT_BLOCK == cut {
                 start += 1;
             }
         }
@@ -249,12 +176,12 @@ pub fn events(props: &EventsProps) -> Html {
     // keyed: when the list moves on by a block, each block takes the next one's lines in place,
     // which costs less than the node moves Yew's keyed diff makes of a list that changes at both
     // ends (measured: keyed lines moved most of the list on every frame).
-    let mut blocks: Vec<(usize, Vec<(usize, Category)>)> = Vec::new();
-    for &(at, category) in shown {
+    let mut blocks: Vec<(usize, Vec<usize>)> = Vec::new();
+    for &at in shown {
         let block = props.events[at].index / EVENT_BLOCK;
         match blocks.last_mut() {
-            Some((b, rows)) if *b == block => rows.push((at, category)),
-            _ => blocks.push((block, vec![(at, category)])),
+            Some((b, rows)) if *b == block => rows.push(at),
+            _ => blocks.push((block, vec![at])),
         }
     }
     let block_count = blocks.len();
@@ -304,7 +231,8 @@ const EVENT_BLOCK: usize = 16;
 struct EventBlockProps {
     /// The whole list, shared; the block's lines are `events[at]` for each row.
     events: Rc<Vec<EventLine>>,
-    rows: Vec<(usize, Category)>,
+    /// Indexes into `events`.
+    rows: Vec<usize>,
     /// The block holds the newest line, which takes the list's tab stop.
     last_block: bool,
 }
@@ -318,7 +246,7 @@ impl PartialEq for EventBlockProps {
                 .rows
                 .iter()
                 .zip(&other.rows)
-                .all(|(&(a, ca), &(b, cb))| ca == cb && self.events.get(a) == other.events.get(b))
+                .all(|(&a, &b)| self.events.get(a) == other.events.get(b))
     }
 }
 
@@ -326,17 +254,16 @@ impl PartialEq for EventBlockProps {
 #[function_component(EventBlock)]
 fn event_block(props: &EventBlockProps) -> Html {
     let count = props.rows.len();
-    let rows = props.rows.iter().enumerate().filter_map(|(i, &(at, category))| {
+    let rows = props.rows.iter().enumerate().filter_map(|(i, &at)| {
         let line = props.events.get(at)?;
-        let text = readable(body(line)).into_owned();
         let tab_stop = props.last_block && i + 1 == count;
         Some(html! {
-            <li class={category.class()}>
+            <li class={line.class.class()}>
                 <button type="button" class="ev-line" tabindex={if tab_stop { "0" } else { "-1" }}
                     data-time-us={line.time.as_us().to_string()}
-                    title={text.clone()}>
+                    title={line.text.clone()}>
                     <time class="ev-time">{ millis(line.time) }</time>
-                    <span class="ev-text">{ text }</span>
+                    <span class="ev-text">{ line.text.clone() }</span>
                 </button>
             </li>
         })
@@ -348,66 +275,14 @@ fn event_block(props: &EventBlockProps) -> Html {
 mod tests {
     use super::*;
 
-    fn line(text: &str) -> EventLine {
-        EventLine {
-            index: 0,
-            time: SimTime(1_620_932),
-            text: text.to_string(),
-        }
-    }
-
     #[test]
-    fn the_time_in_front_is_taken_off() {
-        assert_eq!(
-            body(&line("1620.932ms n1 becomes follower term=2")),
-            "n1 becomes follower term=2"
-        );
-        assert_eq!(body(&line("   0.000ms action: heal")), "action: heal");
-        assert_eq!(body(&line("n1 commit 7")), "n1 commit 7");
-        assert_eq!(body(&line("")), "");
-    }
-
-    #[test]
-    fn lines_fall_into_the_filters_categories() {
-        let cases = [
-            ("action: partition 1 | 2 3 4 5", Category::Action),
-            ("n1 becomes leader term=1", Category::Role),
-            ("n1 timeout forced", Category::Role),
-            ("VIOLATION #0", Category::Violation),
-            (
-                "n1 -> n2 AppendEntries term=1 prev=1@1 entries=[] commit=1",
-                Category::Heartbeat,
-            ),
-            ("n2 -> n1 AppendEntriesReply term=1 ok match=1", Category::Heartbeat),
-            ("n1 timer 1", Category::Heartbeat),
-            ("n1 timer 0", Category::Other),
-            (
-                "n2 x- n1 dropped (partition) AppendEntries term=1 prev=2@1 entries=[3@1] commit=2",
-                Category::Drop,
-            ),
-            (
-                "n1 -> n2 AppendEntries term=1 prev=1@1 entries=[2@1] commit=1",
-                Category::Message,
-            ),
-            ("n2 -> n1 AppendEntriesReply term=2 conflict next=3", Category::Message),
-            ("n1 -> c1 not leader (try n2)", Category::Client),
-            ("n1 truncate from 3", Category::Log),
-            ("c1 returns Ok", Category::Client),
-        ];
-        for (text, want) in cases {
-            assert_eq!(categorize(text), want, "{text}");
-        }
-        assert!(!Category::Heartbeat.shown_by(Filter::NoHeartbeats));
-        assert!(Category::Drop.shown_by(Filter::NoHeartbeats));
-        assert!(!Category::Drop.shown_by(Filter::FaultsAndRoles));
-        assert!(Category::Violation.shown_by(Filter::FaultsAndRoles));
-    }
-
-    #[test]
-    fn timers_are_said_in_words() {
-        assert_eq!(readable("n3 timer 0"), "n3 election timer fires");
-        assert_eq!(readable("n3 timer 1"), "n3 heartbeat timer fires");
-        assert_eq!(readable("n3 commit 1"), "n3 commit 1");
-        assert!(readable("VIOLATION #2").starts_with("VIOLATION of a safety property (#2"));
+    fn the_filters_show_their_classes() {
+        assert!(LineClass::Heartbeat.shown_by(Filter::All));
+        assert!(!LineClass::Heartbeat.shown_by(Filter::NoHeartbeats));
+        assert!(LineClass::Drop.shown_by(Filter::NoHeartbeats));
+        assert!(!LineClass::Drop.shown_by(Filter::FaultsAndRoles));
+        assert!(LineClass::Violation.shown_by(Filter::FaultsAndRoles));
+        assert!(LineClass::Role.shown_by(Filter::FaultsAndRoles));
+        assert!(!LineClass::Message.shown_by(Filter::FaultsAndRoles));
     }
 }

@@ -3,8 +3,10 @@
 //! operation and its outcome; a pending operation runs open to the right; an `info` operation
 //! (the client never learned the outcome) is dashed. A table lists the same operations.
 
-use crate::model::OpView;
-use deepend_core::{ClientId, SimTime};
+use crate::model::{OpOutcome, OpView};
+use deepend_core::lin::Verdict;
+use deepend_core::protocol::Op;
+use deepend_core::{ClientId, Key, SimTime};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -19,11 +21,15 @@ pub struct HistoryProps {
     pub history: Rc<Vec<OpView>>,
     /// How many operations the whole history holds.
     pub total: usize,
-    pub verdict: Rc<String>,
+    /// The checker's verdict (`None` before the first check).
+    pub verdict: Option<Rc<Checked>>,
 }
 
-/// The verdict's three cases, from the model's text, and a malformed history, which has no
-/// verdict (its text is the error).
+/// What the checker says of a history: a verdict, or why the history is malformed.
+pub type Checked = Result<Verdict, String>;
+
+/// The verdict's three cases and a malformed history, which has no verdict (the page's
+/// `data-verdict`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VerdictKind {
     Linearizable,
@@ -32,60 +38,51 @@ pub enum VerdictKind {
     Invalid,
 }
 
-pub fn verdict_kind(verdict: &str) -> VerdictKind {
-    if verdict.starts_with("linearizable") {
-        VerdictKind::Linearizable
-    } else if verdict.starts_with("NOT") {
-        VerdictKind::NotLinearizable
-    } else if verdict.starts_with("invalid history") {
-        VerdictKind::Invalid
-    } else {
-        VerdictKind::Unknown
+pub fn verdict_kind(verdict: &Checked) -> VerdictKind {
+    match verdict {
+        Ok(Verdict::Linearizable) => VerdictKind::Linearizable,
+        Ok(Verdict::NotLinearizable { .. }) => VerdictKind::NotLinearizable,
+        Ok(Verdict::Unknown { .. }) => VerdictKind::Unknown,
+        Err(_) => VerdictKind::Invalid,
     }
 }
 
 /// The verdict's headline and its explanation: `NOT linearizable on k1` and what could not be
 /// placed.
-pub fn split_verdict(verdict: &str) -> (&str, Option<&str>) {
-    match verdict.split_once(": ") {
-        Some((head, detail)) => (head, Some(detail)),
-        None => (verdict, None),
+pub fn verdict_text(verdict: &Checked) -> (String, Option<&str>) {
+    match verdict {
+        Ok(Verdict::Linearizable) => ("linearizable".into(), None),
+        Ok(Verdict::NotLinearizable { key, detail, .. }) => {
+            (format!("NOT linearizable on k{key}"), Some(detail.as_str()))
+        }
+        Ok(Verdict::Unknown { key, reason }) => (format!("unknown on k{key}"), Some(reason.as_str())),
+        Err(e) => ("invalid history, no verdict".into(), Some(e.as_str())),
     }
 }
 
-/// The key a NOT-linearizable or unknown verdict names (`k1`).
-pub fn verdict_key(verdict: &str) -> Option<&str> {
-    let (head, _) = split_verdict(verdict);
-    let key = head.rsplit_once(" on ")?.1;
-    (key.starts_with('k') && key.len() > 1 && key[1..].bytes().all(|b| b.is_ascii_digit())).then_some(key)
+/// The key a NOT-linearizable or unknown verdict names.
+pub fn verdict_key(verdict: &Checked) -> Option<Key> {
+    match verdict {
+        Ok(Verdict::Linearizable) | Err(_) => None,
+        Ok(Verdict::NotLinearizable { key, .. } | Verdict::Unknown { key, .. }) => Some(*key),
+    }
 }
 
-/// The operation a NOT-linearizable verdict could not place, as (client, invocation time),
-/// read from the checker's explanation ("client 101's read ... (invoked at event 118,
-/// t=3050000us; ...").
-pub fn verdict_culprit(verdict: &str) -> Option<(ClientId, SimTime)> {
-    if verdict_kind(verdict) != VerdictKind::NotLinearizable {
-        return None;
+/// The operation a NOT-linearizable verdict could not place, as (client, invocation time).
+pub fn verdict_culprit(verdict: &Checked) -> Option<(ClientId, SimTime)> {
+    match verdict {
+        Ok(Verdict::NotLinearizable { culprit: Some(c), .. }) => Some((c.client, SimTime(c.invoked_us))),
+        _ => None,
     }
-    let (_, detail) = split_verdict(verdict);
-    let detail = detail?;
-    let after = detail.split_once("client ")?.1;
-    let client = after.split_once("'s")?.0.parse().ok()?;
-    let after = detail.split_once("t=")?.1;
-    let us = after.split_once("us")?.0.parse().ok()?;
-    Some((client, SimTime(us)))
 }
 
 /// An outcome's class: `ok`, `fail`, `info` or `pending`.
-pub fn outcome_class(outcome: &str) -> &'static str {
-    if outcome.starts_with("ok") {
-        "ok"
-    } else if outcome.starts_with("fail") {
-        "fail"
-    } else if outcome.starts_with("pending") {
-        "pending"
-    } else {
-        "info"
+pub fn outcome_class(outcome: OpOutcome) -> &'static str {
+    match outcome {
+        OpOutcome::Ok { .. } => "ok",
+        OpOutcome::Fail => "fail",
+        OpOutcome::Pending => "pending",
+        OpOutcome::Info => "info",
     }
 }
 
@@ -139,22 +136,20 @@ pub fn layout(ops: &[OpView]) -> (Vec<ClientId>, SimTime, SimTime, Vec<Bar>) {
 
 /// A bar's short label, Jepsen style: `w k1 5`, `r k1 = 5`, `cas k1 5→6`, then `✗` for a
 /// failure, `?` for an unknown outcome and `…` while pending.
-pub fn short_label(op: &str, outcome: &str) -> String {
-    let words: Vec<&str> = op.split_whitespace().collect();
-    let mut label = match words.as_slice() {
-        ["read", key] => match outcome.strip_prefix("ok ") {
-            Some(value) => format!("r {key} = {value}"),
-            None => format!("r {key}"),
+pub fn short_label(op: &Op, outcome: OpOutcome) -> String {
+    let mut label = match *op {
+        Op::Read { key } => match outcome {
+            OpOutcome::Ok { read: Some(value) } => format!("r k{key} = {value}"),
+            _ => format!("r k{key}"),
         },
-        ["write", key, value] => format!("w {key} {value}"),
-        ["cas", key, from, to] => format!("cas {key} {from}→{to}"),
-        _ => op.to_string(),
+        Op::Write { key, value } => format!("w k{key} {value}"),
+        Op::Cas { key, from, to } => format!("cas k{key} {from}→{to}"),
     };
-    match outcome_class(outcome) {
-        "fail" => label.push_str(" ✗"),
-        "info" => label.push_str(" ?"),
-        "pending" => label.push_str(" …"),
-        _ => {}
+    match outcome {
+        OpOutcome::Fail => label.push_str(" ✗"),
+        OpOutcome::Info => label.push_str(" ?"),
+        OpOutcome::Pending => label.push_str(" …"),
+        OpOutcome::Ok { .. } => {}
     }
     label
 }
@@ -178,22 +173,23 @@ pub fn history_panel(props: &HistoryProps) -> Html {
     let table = use_state_eq(|| false);
     let all = &*props.history;
     let pending = all.iter().filter(|o| o.returned.is_none()).count();
-    let kind = verdict_kind(&props.verdict);
+    let verdict = props.verdict.as_deref();
+    let kind = verdict.map_or(VerdictKind::Unknown, verdict_kind);
     let (icon, class) = match kind {
         VerdictKind::Linearizable => ("✓", "ok"),
         VerdictKind::NotLinearizable => ("✗", "bad"),
         VerdictKind::Unknown => ("?", "unknown"),
         VerdictKind::Invalid => ("!", "bad"),
     };
-    let (headline, detail) = if all.is_empty() {
-        ("linearizable (no operations yet)", None)
-    } else {
-        split_verdict(&props.verdict)
+    let (headline, detail) = match verdict {
+        _ if all.is_empty() => ("linearizable (no operations yet)".to_string(), None),
+        Some(verdict) => verdict_text(verdict),
+        None => ("not checked yet".to_string(), None),
     };
     // A broken or undecided key: the other keys' operations are dimmed.
-    let key = verdict_key(&props.verdict);
-    let off_key = |op: &str| key.is_some_and(|k| op.split_whitespace().nth(1) != Some(k));
-    let culprit = verdict_culprit(&props.verdict);
+    let key = verdict.and_then(verdict_key);
+    let off_key = |op: &Op| key.is_some_and(|k| op.key() != k);
+    let culprit = verdict.and_then(verdict_culprit);
     let is_culprit = |o: &OpView| culprit == Some((o.client, o.invoked));
 
     let body = if all.is_empty() {
@@ -203,16 +199,16 @@ pub fn history_panel(props: &HistoryProps) -> Html {
         // Newest first; rows are not keyed, as the list changes at both ends.
         let rows = shown.iter().rev().map(|o| {
             html! {
-                <tr class={classes!(outcome_class(&o.outcome), off_key(&o.op).then_some("dim"),
+                <tr class={classes!(outcome_class(o.outcome), off_key(&o.op).then_some("dim"),
                     is_culprit(o).then_some("culprit"))}>
                     <th scope="row">{ format!("c{}", o.client) }</th>
                     <td>
                         if is_culprit(o) { <span class="culprit-mark">{ "✗ cannot be placed: " }</span> }
-                        { o.op.as_str() }
+                        { o.op.to_string() }
                     </td>
                     <td class="num">{ millis(o.invoked) }</td>
                     <td class="num">{ o.returned.map_or("—".to_string(), millis) }</td>
-                    <td><span class={classes!("outcome", outcome_class(&o.outcome))}>{ o.outcome.as_str() }</span></td>
+                    <td><span class={classes!("outcome", outcome_class(o.outcome))}>{ o.outcome.to_string() }</span></td>
                 </tr>
             }
         });
@@ -235,8 +231,8 @@ pub fn history_panel(props: &HistoryProps) -> Html {
         let (clients, start, end, bars) = layout(shown);
         let lanes = clients.iter().enumerate().map(|(lane, client)| {
             let ops = shown.iter().zip(&bars).filter(|(_, b)| b.lane == lane).map(|(o, b)| {
-                let outcome = outcome_class(&o.outcome);
-                let label = short_label(&o.op, &o.outcome);
+                let outcome = outcome_class(o.outcome);
+                let label = short_label(&o.op, o.outcome);
                 let dim = off_key(&o.op).then_some("dim");
                 let culprit = is_culprit(o).then_some("culprit");
                 html! {
@@ -307,58 +303,85 @@ pub fn history_panel(props: &HistoryProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deepend_core::lin::Culprit;
 
-    fn op(client: ClientId, invoked: u64, returned: Option<u64>, outcome: &str) -> OpView {
+    fn op(client: ClientId, invoked: u64, returned: Option<u64>, outcome: OpOutcome) -> OpView {
         OpView {
             client,
-            op: "write k1 1".into(),
+            op: Op::Write { key: 1, value: 1 },
             invoked: SimTime(invoked),
             returned: returned.map(SimTime),
-            outcome: outcome.into(),
+            outcome,
         }
     }
 
     #[test]
     fn verdicts_and_outcomes_are_classified() {
-        assert_eq!(verdict_kind("linearizable"), VerdictKind::Linearizable);
-        assert_eq!(verdict_kind("NOT linearizable on k1: x"), VerdictKind::NotLinearizable);
-        assert_eq!(verdict_kind("unknown on k1: budget"), VerdictKind::Unknown);
+        let not: Checked = Ok(Verdict::NotLinearizable {
+            key: 1,
+            detail: "x: y".into(),
+            culprit: Some(Culprit {
+                client: 101,
+                invoked_us: 3_050_000,
+            }),
+        });
+        let unknown: Checked = Ok(Verdict::Unknown {
+            key: 3,
+            reason: "budget".into(),
+        });
+        let fine: Checked = Ok(Verdict::Linearizable);
+        let invalid: Checked = Err("event 3: client 2 invokes read k1 while its write is open".into());
+        assert_eq!(verdict_kind(&fine), VerdictKind::Linearizable);
+        assert_eq!(verdict_kind(&not), VerdictKind::NotLinearizable);
+        assert_eq!(verdict_kind(&unknown), VerdictKind::Unknown);
+        assert_eq!(verdict_text(&not), ("NOT linearizable on k1".to_string(), Some("x: y")));
+        assert_eq!(verdict_text(&unknown), ("unknown on k3".to_string(), Some("budget")));
+        assert_eq!(verdict_text(&fine), ("linearizable".to_string(), None));
+        assert_eq!(verdict_key(&not), Some(1));
+        assert_eq!(verdict_key(&unknown), Some(3));
+        assert_eq!(verdict_key(&fine), None);
+        assert_eq!(verdict_culprit(&not), Some((101, SimTime(3_050_000))));
+        let no_culprit: Checked = Ok(Verdict::NotLinearizable {
+            key: 1,
+            detail: "no order of the operations on key 1 is legal.".into(),
+            culprit: None,
+        });
+        assert_eq!(verdict_kind(&invalid), VerdictKind::Invalid);
         assert_eq!(
-            verdict_kind("invalid history: event 3: client 2 invokes read k1 while ..."),
-            VerdictKind::Invalid
+            verdict_text(&invalid),
+            (
+                "invalid history, no verdict".to_string(),
+                Some("event 3: client 2 invokes read k1 while its write is open")
+            )
         );
+        assert_eq!((verdict_key(&invalid), verdict_culprit(&invalid)), (None, None));
+        assert_eq!(verdict_culprit(&no_culprit), None);
+        assert_eq!(verdict_culprit(&unknown), None);
+        assert_eq!(outcome_class(OpOutcome::Ok { read: Some(5) }), "ok");
+        assert_eq!(outcome_class(OpOutcome::Fail), "fail");
+        assert_eq!(outcome_class(OpOutcome::Info), "info");
+        assert_eq!(outcome_class(OpOutcome::Pending), "pending");
+        assert_eq!(OpOutcome::Ok { read: Some(5) }.to_string(), "ok 5");
+        assert_eq!(OpOutcome::Info.to_string(), "info (unknown)");
+        let read = Op::Read { key: 1 };
+        let write = Op::Write { key: 1, value: 5 };
+        assert_eq!(short_label(&read, OpOutcome::Ok { read: Some(5) }), "r k1 = 5");
+        assert_eq!(short_label(&read, OpOutcome::Pending), "r k1 …");
+        assert_eq!(short_label(&write, OpOutcome::Ok { read: None }), "w k1 5");
         assert_eq!(
-            split_verdict("NOT linearizable on k1: x: y"),
-            ("NOT linearizable on k1", Some("x: y"))
+            short_label(&Op::Cas { key: 1, from: 5, to: 6 }, OpOutcome::Fail),
+            "cas k1 5→6 ✗"
         );
-        assert_eq!(split_verdict("linearizable"), ("linearizable", None));
-        assert_eq!(verdict_key("NOT linearizable on k12: x"), Some("k12"));
-        assert_eq!(verdict_key("unknown on k3: budget"), Some("k3"));
-        assert_eq!(verdict_key("linearizable"), None);
-        let v = "NOT linearizable on k1: client 101's read of key 1 returning 23 (invoked at event 118, \
-                 t=3050000us; ok at event 120, t=3125922us) cannot be placed";
-        assert_eq!(verdict_culprit(v), Some((101, SimTime(3_050_000))));
-        assert_eq!(verdict_culprit("NOT linearizable on k1: something else"), None);
-        assert_eq!(verdict_culprit("unknown on k1: client 1's t=5us"), None);
-        assert_eq!(verdict_key("NOT linearizable on kx: x"), None);
-        assert_eq!(outcome_class("ok 5"), "ok");
-        assert_eq!(outcome_class("fail"), "fail");
-        assert_eq!(outcome_class("info (unknown)"), "info");
-        assert_eq!(outcome_class("pending"), "pending");
-        assert_eq!(short_label("read k1", "ok 5"), "r k1 = 5");
-        assert_eq!(short_label("read k1", "pending"), "r k1 …");
-        assert_eq!(short_label("write k1 5", "ok"), "w k1 5");
-        assert_eq!(short_label("cas k1 5 6", "fail"), "cas k1 5→6 ✗");
-        assert_eq!(short_label("write k1 5", "info (unknown)"), "w k1 5 ?");
-        assert_eq!(short_label("", "ok"), "");
+        assert_eq!(short_label(&write, OpOutcome::Info), "w k1 5 ?");
     }
 
     #[test]
     fn bars_share_one_axis_and_pending_runs_to_the_edge() {
+        let ok = OpOutcome::Ok { read: None };
         let ops = [
-            op(2, 100, Some(200), "ok"),
-            op(1, 150, None, "pending"),
-            op(2, 300, Some(1100), "fail"),
+            op(2, 100, Some(200), ok),
+            op(1, 150, None, OpOutcome::Pending),
+            op(2, 300, Some(1100), OpOutcome::Fail),
         ];
         let (clients, start, end, bars) = layout(&ops);
         assert_eq!(clients, vec![1, 2]);
@@ -370,6 +393,6 @@ mod tests {
         assert!(bars[1].open && (bars[1].left + bars[1].width - 100.0).abs() < 1e-9);
         assert_eq!(layout(&[]).3, vec![]);
         // One instant: no division by zero.
-        assert!(layout(&[op(1, 5, Some(5), "ok")]).3[0].width.is_finite());
+        assert!(layout(&[op(1, 5, Some(5), ok)]).3[0].width.is_finite());
     }
 }

@@ -362,9 +362,8 @@ pub fn format_offset(us: i64) -> String {
 }
 
 fn message_html(m: &MessageView) -> Html {
-    let (_, fields) = parse_label(m.label.as_str());
-    let fields = fields.into_iter().map(|(k, v)| {
-        html! { <><dt>{ k }</dt><dd>{ v }</dd></> }
+    let fields = m.fields.iter().map(|(k, v)| {
+        html! { <><dt>{ *k }</dt><dd>{ v.clone() }</dd></> }
     });
     let pct = percent(Some(m.progress)).unwrap_or(0);
     html! {
@@ -374,7 +373,7 @@ fn message_html(m: &MessageView) -> Html {
                 { format!(" n{} → n{}", m.from, m.to) }
                 if m.lost { <span class="badge bad">{ "will be lost" }</span> }
             </p>
-            <p class="muted">{ kind_meaning(m.kind) }</p>
+            <p class="muted">{ m.meaning }</p>
             <dl class="fields">
                 { for fields }
                 <dt>{ "in flight" }</dt><dd>{ format!("{pct}% of the way") }</dd>
@@ -384,87 +383,35 @@ fn message_html(m: &MessageView) -> Html {
     }
 }
 
-/// What a message kind is for, in a sentence.
-pub fn kind_meaning(kind: &str) -> &'static str {
-    match kind {
-        "RequestVote" => "A candidate asks for a vote in its new term (Figure 2, RequestVote RPC).",
-        "Vote" => "The answer to RequestVote: granted only if the candidate's log is at least as up to date.",
-        "RequestPreVote" => "A would-be candidate asks if it could win, without raising any term (PreVote).",
-        "PreVote" => "The answer to RequestPreVote.",
-        "AppendEntries" => "The leader replicates entries and its commit index; with no entries it is a heartbeat.",
-        "AppendEntriesReply" => {
-            "The follower's answer: ok with how far its log matches, or a conflict and where to retry."
-        }
-        _ => "",
-    }
-}
-
-/// Splits a message label (`AppendEntries term=2 prev=4@1 entries=[5@2 6@2] commit=4`) into its
-/// kind and its arguments under their Figure 2 names.
-pub fn parse_label(label: &str) -> (&str, Vec<(String, String)>) {
-    let mut words = label.split_whitespace();
-    let kind = words.next().unwrap_or("");
-    let mut tokens: Vec<String> = Vec::new();
-    for w in words {
-        match tokens.last_mut() {
-            // Inside a bracketed list: `entries=[5@2 6@2]` was split on its spaces.
-            Some(open) if open.contains('[') && !open.ends_with(']') => {
-                open.push(' ');
-                open.push_str(w);
-            }
-            _ => tokens.push(w.to_string()),
-        }
-    }
-    let mut fields = Vec::new();
-    for t in tokens {
-        let Some((key, value)) = t.split_once('=') else {
-            let key = match t.as_str() {
-                "granted" | "denied" => "voteGranted",
-                _ => "success",
-            };
-            let value = match t.as_str() {
-                "granted" | "ok" => "true",
-                "denied" => "false",
-                "conflict" => "false (log mismatch)",
-                "stale" => "false (sender's term is old)",
-                other => other,
-            };
-            fields.push((key.to_string(), value.to_string()));
-            continue;
-        };
-        let pair = |a: &str, b: &str, fields: &mut Vec<(String, String)>| match value.split_once('@') {
-            Some((i, t)) => {
-                fields.push((a.to_string(), i.to_string()));
-                fields.push((b.to_string(), t.to_string()));
-            }
-            None => fields.push((key.to_string(), value.to_string())),
-        };
-        match key {
-            "last" => pair("lastLogIndex", "lastLogTerm", &mut fields),
-            "prev" if !value.contains('@') => fields.push(("answers prevLogIndex".into(), value.into())),
-            "prev" => pair("prevLogIndex", "prevLogTerm", &mut fields),
-            "commit" => fields.push(("leaderCommit".into(), value.into())),
-            "match" => fields.push(("matchIndex".into(), value.into())),
-            "next" => fields.push(("conflict: retry at".into(), value.into())),
-            "entries" if value == "[]" => fields.push(("entries[]".into(), "none (heartbeat)".into())),
-            "entries" => fields.push(("entries[]".into(), value.trim_matches(['[', ']']).to_string())),
-            _ => fields.push((key.to_string(), value.to_string())),
-        }
-    }
-    (kind, fields)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deepend_core::kv::Command;
+    use deepend_core::paxos::Paxos;
+    use deepend_core::protocol::Protocol;
+    use deepend_core::raft::{Entry, Message, Raft};
 
-    fn pairs(label: &str) -> Vec<(String, String)> {
-        parse_label(label).1
+    fn pairs<P: Protocol>(msg: &P::Msg) -> Vec<(String, String)> {
+        P::msg_fields(msg)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
     }
 
     #[test]
-    fn labels_read_as_figure_2_arguments() {
-        let p = pairs("AppendEntries term=2 prev=4@1 entries=[5@2 6@2] commit=4");
+    fn raft_messages_read_as_figure_2_arguments() {
+        let entry = |term| Entry {
+            term,
+            command: Command::Noop,
+        };
+        let append = |entries: Vec<Entry>| Message::AppendEntries {
+            term: 2,
+            prev_log_index: 4,
+            prev_log_term: 1,
+            entries,
+            leader_commit: 4,
+        };
+        let p = pairs::<Raft>(&append(vec![entry(2), entry(2)]));
         let want = [
             ("term", "2"),
             ("prevLogIndex", "4"),
@@ -473,25 +420,54 @@ mod tests {
             ("leaderCommit", "4"),
         ];
         assert_eq!(p, want.map(|(a, b)| (a.to_string(), b.to_string())));
-        assert_eq!(
-            pairs("AppendEntries term=1 prev=1@1 entries=[] commit=1")[3].1,
-            "none (heartbeat)"
-        );
-        assert_eq!(pairs("Vote term=3 granted")[1], ("voteGranted".into(), "true".into()));
-        let reply = pairs("AppendEntriesReply term=2 conflict prev=5 next=3");
-        assert_eq!(reply[1], ("success".into(), "false (log mismatch)".into()));
-        assert_eq!(reply[2], ("answers prevLogIndex".into(), "5".into()));
-        assert_eq!(reply[3], ("conflict: retry at".into(), "3".into()));
-        assert_eq!(
-            pairs("AppendEntriesReply term=4 stale prev=2")[1].1,
-            "false (sender's term is old)"
-        );
-        assert_eq!(
-            pairs("RequestVote term=3 last=7@2")[1],
-            ("lastLogIndex".into(), "7".into())
-        );
-        assert_eq!(parse_label("").0, "");
-        assert_eq!(pairs("Odd entries=[1@1 unterminated").len(), 1);
+        assert_eq!(pairs::<Raft>(&append(Vec::new()))[3].1, "none (heartbeat)");
+        let vote = Message::Vote {
+            term: 3,
+            granted: true,
+            pre_vote: false,
+        };
+        assert_eq!(pairs::<Raft>(&vote)[1], ("voteGranted".into(), "true".into()));
+        let reply = |success, conflict_index| Message::AppendEntriesReply {
+            term: 2,
+            success,
+            prev_log_index: 5,
+            match_index: 0,
+            conflict_index,
+        };
+        let conflict = pairs::<Raft>(&reply(false, 3));
+        assert_eq!(conflict[1], ("success".into(), "false (log mismatch)".into()));
+        assert_eq!(conflict[2], ("answers prevLogIndex".into(), "5".into()));
+        assert_eq!(conflict[3], ("conflict: retry at".into(), "3".into()));
+        assert_eq!(pairs::<Raft>(&reply(false, 0))[1].1, "false (sender's term is old)");
+        assert_eq!(pairs::<Raft>(&reply(true, 0))[1].1, "true");
+        let request = Message::RequestVote {
+            term: 3,
+            last_log_index: 7,
+            last_log_term: 2,
+            pre_vote: false,
+        };
+        assert_eq!(pairs::<Raft>(&request)[1], ("lastLogIndex".into(), "7".into()));
+    }
+
+    /// Regression: the inspector read this message's display form, and took each word
+    /// without a `=` for a Raft reply's "success".
+    #[test]
+    fn a_paxos_accept_reads_as_ballot_slot_and_value() {
+        use deepend_core::paxos::{Ballot, Message};
+        use deepend_core::protocol::{ClientRequest, Op};
+        let value = Command::Client(ClientRequest {
+            client: 1,
+            seq: 1,
+            op: Op::Write { key: 1, value: 5 },
+        });
+        let msg = Message::Accept {
+            ballot: Ballot { round: 3, node: 1 },
+            slot: 2,
+            value,
+        };
+        assert_eq!(msg.to_string(), "Accept b=3.1 slot=2 write k1 5");
+        let want = [("ballot", "3.1"), ("slot", "2"), ("value", "write k1 5")];
+        assert_eq!(pairs::<Paxos>(&msg), want.map(|(a, b)| (a.to_string(), b.to_string())));
     }
 
     #[test]

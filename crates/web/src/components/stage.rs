@@ -17,7 +17,7 @@ use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
 use crate::model::{Detail, DropView, MessageView, NodeView};
 use deepend_core::NodeId;
-use deepend_core::protocol::Role;
+use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Role};
 use deepend_core::script::Action;
 use deepend_core::sim::NodeStatus;
 use gloo_events::EventListener;
@@ -921,51 +921,30 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
 
 // ----- Messages --------------------------------------------------------------------------
 
-/// How a message kind is drawn.
-#[derive(Clone, Copy, PartialEq)]
-enum Shape {
-    Diamond,
-    Circle,
-    Square,
-    Triangle,
-}
-
-/// Shape, colour family and whether it is a "no" (a denied vote, a failed append).
-fn message_style(kind: &str, label: &str) -> (Shape, &'static str, bool, bool) {
-    let heartbeat = kind == "AppendEntries" && label.contains("entries=[]");
-    match kind {
-        "RequestVote" => (Shape::Diamond, "st-vote", false, false),
-        "Vote" => (Shape::Circle, "st-vote", label.contains("denied"), false),
-        "RequestPreVote" => (Shape::Diamond, "st-prevote", false, false),
-        "PreVote" => (Shape::Circle, "st-prevote", label.contains("denied"), false),
-        "AppendEntries" => (Shape::Square, "st-append", false, heartbeat),
-        "AppendEntriesReply" => (Shape::Triangle, "st-append", label.contains("conflict"), false),
-        // Paxos: phase 1 in the candidate's colour, phase 2 in the leader's, learning in green.
-        "Prepare" => (Shape::Diamond, "st-vote", false, false),
-        "Promise" => (Shape::Circle, "st-vote", false, false),
-        "Nack" => (Shape::Circle, "st-vote", true, false),
-        "Accept" => (Shape::Square, "st-append", false, false),
-        "Accepted" => (Shape::Triangle, "st-append", false, false),
-        "Heartbeat" => (Shape::Square, "st-append", false, true),
-        "Chosen" => (Shape::Circle, "st-chosen", false, false),
-        "CatchUp" => (Shape::Diamond, "st-chosen", false, false),
-        _ => (Shape::Circle, "st-other", false, false),
+/// The stylesheet's colour class of a message family.
+fn family_class(family: MsgFamily) -> &'static str {
+    match family {
+        MsgFamily::Election => "st-vote",
+        MsgFamily::PreElection => "st-prevote",
+        MsgFamily::Replication => "st-append",
+        MsgFamily::Learning => "st-chosen",
+        MsgFamily::Other => "st-other",
     }
 }
 
-fn shape_html(shape: Shape, small: bool) -> Html {
+fn shape_html(shape: MsgShape, small: bool) -> Html {
     let s = if small { 0.72 } else { 1.0 };
     match shape {
-        Shape::Diamond => {
+        MsgShape::Diamond => {
             html! { <path class="st-shape" d={format!("M0 {}L{} 0L0 {}L{} 0Z", f(-9.5 * s), f(9.5 * s), f(9.5 * s), f(-9.5 * s))} /> }
         }
-        Shape::Circle => html! { <circle class="st-shape" r={f(7.0 * s)} /> },
-        Shape::Square => {
+        MsgShape::Circle => html! { <circle class="st-shape" r={f(7.0 * s)} /> },
+        MsgShape::Square => {
             let h = 7.0 * s;
             html! { <rect class="st-shape" x={f(-h)} y={f(-h)} width={f(2.0 * h)} height={f(2.0 * h)} rx="1.5" /> }
         }
         // Pointing along the direction of travel (the group is rotated).
-        Shape::Triangle => html! { <path class="st-shape" d="M9 0L-6 -8L-6 8Z" /> },
+        MsgShape::Triangle => html! { <path class="st-shape" d="M9 0L-6 -8L-6 8Z" /> },
     }
 }
 
@@ -974,8 +953,14 @@ fn message_mark(m: &MessageView, positions: &[Point], selected: Option<u32>, poi
     let b = *positions.get(usize::from(m.to).wrapping_sub(1))?;
     let (a, b) = rim_segment(a, b)?;
     let p = layout::message_point(a, b, f64::from(m.progress));
-    let (shape, family, no, heartbeat) = message_style(m.kind, &m.label);
-    let transform = if shape == Shape::Triangle {
+    let MsgStyle {
+        family,
+        shape,
+        negative,
+        heartbeat,
+        ..
+    } = m.style;
+    let transform = if shape == MsgShape::Triangle {
         format!(
             "translate({} {}) rotate({:.0})",
             f(p.x),
@@ -991,8 +976,8 @@ fn message_mark(m: &MessageView, positions: &[Point], selected: Option<u32>, poi
             key={m.id}
             class={classes!(
                 "st-msg",
-                family,
-                no.then_some("st-no"),
+                family_class(family),
+                negative.then_some("st-no"),
                 heartbeat.then_some("st-heartbeat"),
                 m.lost.then_some("st-lost"),
                 is_selected.then_some("st-selected"),
@@ -1074,24 +1059,24 @@ struct LegendProps {
 fn Legend(props: &LegendProps) -> Html {
     // The message shapes along the bottom (one line, or two on a portrait stage); the hint on
     // how to act along the top.
-    let raft: &[(&str, Shape, bool, &str, f64)] = &[
-        ("st-vote", Shape::Diamond, false, "RequestVote", 120.0),
-        ("st-vote", Shape::Circle, false, "Vote", 66.0),
-        ("st-prevote", Shape::Diamond, false, "PreVote", 90.0),
-        ("st-append", Shape::Square, false, "AppendEntries", 136.0),
-        ("st-append", Shape::Square, true, "heartbeat", 106.0),
-        ("st-append", Shape::Triangle, false, "reply", 74.0),
-        ("st-hollow", Shape::Circle, false, "denied / failed", 0.0),
+    let raft: &[(&str, MsgShape, bool, &str, f64)] = &[
+        ("st-vote", MsgShape::Diamond, false, "RequestVote", 120.0),
+        ("st-vote", MsgShape::Circle, false, "Vote", 66.0),
+        ("st-prevote", MsgShape::Diamond, false, "PreVote", 90.0),
+        ("st-append", MsgShape::Square, false, "AppendEntries", 136.0),
+        ("st-append", MsgShape::Square, true, "heartbeat", 106.0),
+        ("st-append", MsgShape::Triangle, false, "reply", 74.0),
+        ("st-hollow", MsgShape::Circle, false, "denied / failed", 0.0),
     ];
-    let paxos: &[(&str, Shape, bool, &str, f64)] = &[
-        ("st-vote", Shape::Diamond, false, "Prepare", 82.0),
-        ("st-vote", Shape::Circle, false, "Promise", 82.0),
-        ("st-append", Shape::Square, false, "Accept", 76.0),
-        ("st-append", Shape::Triangle, false, "Accepted", 90.0),
-        ("st-append", Shape::Square, true, "heartbeat", 94.0),
-        ("st-chosen", Shape::Circle, false, "Chosen", 78.0),
-        ("st-chosen", Shape::Diamond, false, "CatchUp", 84.0),
-        ("st-hollow", Shape::Circle, false, "Nack", 0.0),
+    let paxos: &[(&str, MsgShape, bool, &str, f64)] = &[
+        ("st-vote", MsgShape::Diamond, false, "Prepare", 82.0),
+        ("st-vote", MsgShape::Circle, false, "Promise", 82.0),
+        ("st-append", MsgShape::Square, false, "Accept", 76.0),
+        ("st-append", MsgShape::Triangle, false, "Accepted", 90.0),
+        ("st-append", MsgShape::Square, true, "heartbeat", 94.0),
+        ("st-chosen", MsgShape::Circle, false, "Chosen", 78.0),
+        ("st-chosen", MsgShape::Diamond, false, "CatchUp", 84.0),
+        ("st-hollow", MsgShape::Circle, false, "Nack", 0.0),
     ];
     let items = if props.paxos { paxos } else { raft };
     let portrait = props.view.is_portrait();
