@@ -42,7 +42,7 @@ try {
   const ttis = [];
   for (let i = 0; i < 5; i++) {
     const page = await browser.newPage();
-    await page.goto(server.url);
+    await page.goto(`${server.url}raft.html`);
     await page.waitForFunction(() => document.querySelector('[data-stage] [data-node]') && (window.__deepend?.frames ?? 0) > 0);
     ttis.push(await page.evaluate(() => performance.now()));
     await page.close();
@@ -59,7 +59,7 @@ try {
     await page?.close();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.addInitScript(FRAME_TIMER);
-    await page.goto(`${server.url}?c=raft&s=raft.91~0Gk`);
+    await page.goto(`${server.url}raft.html?c=raft&s=raft.91~0Gk`);
     await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
     await page.getByLabel('Speed', { exact: true }).fill('2');
     await page.waitForTimeout(1_000);

@@ -55,9 +55,9 @@ export async function withBrowser(body) {
 }
 
 /**
- * Serves `root` on 127.0.0.1 at a free port. Resolves to `{ url, close }`.
+ * Serves `root` on 127.0.0.1 at `port` (a free one by default). Resolves to `{ url, close }`.
  */
-export async function serveDir(root) {
+export async function serveDir(root, port = 0) {
   await fs.access(path.join(root, 'index.html')).catch(() => {
     throw new Error(`${root}/index.html is missing: run \`cargo xtask dist\` first`);
   });
@@ -79,11 +79,11 @@ export async function serveDir(root) {
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
-  const { port } = server.address();
+  const { port: bound } = server.address();
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${bound}/`,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
@@ -98,7 +98,11 @@ export function watchForErrors(page) {
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(`console error: ${message.text()}`);
   });
-  page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  // A request cut short because the page went on to another chapter's page is not an error.
+  page.on('requestfailed', (request) => {
+    const reason = request.failure()?.errorText;
+    if (reason !== 'net::ERR_ABORTED') errors.push(`request failed: ${request.url()} ${reason}`);
+  });
   page.on('response', (response) => {
     if (response.status() >= 400) errors.push(`HTTP ${response.status()}: ${response.url()}`);
   });

@@ -13,7 +13,7 @@ test('partition by dragging, commit on the majority only, heal, rewind and branc
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     const page = await context.newPage();
     const errors = watchForErrors(page);
-    await page.goto(server.url);
+    await page.goto(`${server.url}raft.html`);
 
     // No steady load: logs then stay still once replicated, so convergence is observable.
     await page.getByLabel('Steady load').uncheck();
@@ -113,7 +113,7 @@ test('partition by dragging, commit on the majority only, heal, rewind and branc
 test('a malformed link shows a specific message and falls back to the default run', { timeout: 120_000 }, async () => {
   await withBrowser(async (browser, server) => {
     const page = await browser.newPage();
-    await page.goto(`${server.url}?c=raft&s=raft.51~4Q9`);
+    await page.goto(`${server.url}raft.html?c=raft&s=raft.51~4Q9`);
     await page.getByText(/damaged/).waitFor({ timeout: 30_000 });
     await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('[data-stage] [data-node]').count(), 5, 'the default scenario runs');
@@ -125,7 +125,7 @@ test('embed mode renders, waits for the reader, and does no work while hidden', 
   await withBrowser(async (browser, server) => {
     const page = await browser.newPage({ viewport: { width: 640, height: 420 } });
     const errors = watchForErrors(page);
-    await page.goto(`${server.url}?embed=1`);
+    await page.goto(`${server.url}raft.html?embed=1`);
     await page.locator('[data-stage] [data-node]').first().waitFor();
     assert.equal(await page.locator('[data-stage] [data-node]').count(), 5, 'the stage renders');
     const frames = () => page.evaluate(() => window.__deepend?.frames ?? 0);

@@ -16,7 +16,7 @@ test('Multi-Paxos: drag the leader away, a new one takes over, writes resume, he
     const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
     const page = await context.newPage();
     const errors = watchForErrors(page);
-    await page.goto(server.url + LINK);
+    await page.goto(`${server.url}paxos.html${LINK}`);
     await page.getByText('Multi-Paxos, 5 nodes').first().waitFor({ timeout: 30_000 });
     await speed(page, 1); // 10x real time
 
@@ -81,7 +81,7 @@ test('the protocol selector switches chapters and the link follows', { timeout: 
   await withBrowser(async (browser, server) => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
     const errors = watchForErrors(page);
-    await page.goto(server.url);
+    await page.goto(`${server.url}raft.html`);
     await page.getByLabel('Protocol').selectOption('multi-paxos');
     await page.waitForFunction(() => location.search.includes('c=paxos'), null, { timeout: 30_000 });
     await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });

@@ -13,7 +13,7 @@ test('the Raft ring elects a leader while simulated time advances', { timeout: 1
   await withBrowser(async (browser, server) => {
     const page = await browser.newPage({ viewport: { width: 800, height: 720 } });
     const errors = watchForErrors(page);
-    await page.goto(server.url);
+    await page.goto(`${server.url}raft.html`);
 
     const stage = page.locator('[data-stage]');
     const leader = stage.locator('[data-role="leader"]');

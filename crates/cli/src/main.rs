@@ -10,6 +10,8 @@ commands:
   run <FILE | ->            run a script; print its summary (and with --trace every event)
   sweep [OPTIONS]           run many seeds of random faults on every core, checkers on
   check-history <FILE | ->  check a client history (JSON) for linearizability
+  chapters                  list the chapters of the registry: name, title and what each shows,
+                            tab-separated (the dist build makes a page of each)
 
 Run `deepend <command> --help` for a command's options.
 ";
@@ -37,6 +39,12 @@ fn run(args: &[String]) -> i32 {
         "run" => run::main(rest),
         "sweep" => sweep::main(rest),
         "check-history" => check_history::main(rest),
+        "chapters" if rest.is_empty() => {
+            for c in deepend_core::chapters::ALL {
+                println!("{}\t{}\t{}", c.name, c.title, c.blurb);
+            }
+            0
+        }
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             0

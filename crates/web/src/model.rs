@@ -9,6 +9,7 @@ use deepend_core::history::{EventKind as Outcome, History};
 use deepend_core::kv::{Command, KvStore};
 use deepend_core::lin;
 use deepend_core::net::DropReason;
+#[cfg(feature = "paxos")]
 use deepend_core::paxos::Ballot;
 use deepend_core::protocol::{Monitor, MsgStyle, Note, Op, Role, TimerKind};
 use deepend_core::script::{Action, Header, Script};
@@ -64,13 +65,19 @@ pub struct NodeView {
 impl NodeView {
     /// A Raft node in its pre-vote phase (the stage draws it apart from a candidate).
     pub fn pre_candidate(&self) -> bool {
-        matches!(
-            self.detail,
-            Detail::Raft {
-                pre_candidate: true,
-                ..
-            }
-        )
+        match self.detail {
+            #[cfg(feature = "raft")]
+            Detail::Raft { pre_candidate, .. } => pre_candidate,
+            _ => false,
+        }
+    }
+    /// A Paxos node: slots instead of log indexes, ballot rounds instead of terms.
+    pub fn has_slots(&self) -> bool {
+        match self.detail {
+            #[cfg(feature = "paxos")]
+            Detail::Paxos { .. } => true,
+            _ => false,
+        }
     }
 }
 
@@ -78,6 +85,7 @@ impl NodeView {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Detail {
     /// The rest of the paper's Figure 2.
+    #[cfg(feature = "raft")]
     Raft {
         voted_for: Option<NodeId>,
         pre_candidate: bool,
@@ -86,6 +94,7 @@ pub enum Detail {
     },
     /// A chapter's fields as label and value, for chapters without a section of their own.
     Fields(Vec<(&'static str, String)>),
+    #[cfg(feature = "paxos")]
     Paxos {
         /// `single` or `multi`.
         mode: &'static str,
@@ -104,6 +113,7 @@ pub enum Detail {
 }
 
 /// One Paxos slot at one node: the acceptor's accepted proposal and the learner's value.
+#[cfg(feature = "paxos")]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotView {
     pub slot: u64,

@@ -21,8 +21,10 @@ commands:
   setup [--no-browser]  install what is missing: the wasm32 target, trunk, wasm-bindgen-cli
                         (the version in Cargo.lock), the npm packages of tests/e2e (wasm-opt,
                         playwright-core) and Debian's Chromium
-  serve [ARGS...]       setup (without Chromium), then `trunk serve ARGS...`
-  dist                  setup (without Chromium), then a release bundle in dist/ and its sizes
+  serve [--port N]      setup (without Chromium), dist, then serve dist/ at 127.0.0.1:8080,
+                        rebuilding when a source changes
+  dist                  setup (without Chromium), then one page per chapter in dist/ (each
+                        with its own wasm bundle), an index page, .gz/.br files, and sizes
   e2e                   the browser tests against the dist/ already built
   check-core            assert that deepend-core stays free of browser crates and randomness
   bench [--quick]       measure the core natively and in wasm (events/s, sweeps, seek, memory),
@@ -31,6 +33,8 @@ commands:
 ";
 
 const TRUNK_VERSION: &str = "0.21.14";
+/// A chapter's page may weigh this much gzipped, HTML, scripts, wasm and styles together.
+const PAGE_BUDGET_GZ: u64 = 300 * 1024;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Crates the core must never depend on: the browser (architecture invariant) and OS randomness.
@@ -336,47 +340,161 @@ impl Xtask {
     // ---------------------------------------------------------------------------------------
     // serve and dist
 
+    /// Builds every page into dist/, serves it at http://127.0.0.1:8080 (or `--port N`) and
+    /// rebuilds when a source changes.
     fn serve(&self, args: &[String]) -> Result {
+        let port = match args {
+            [] => "8080".to_string(),
+            [flag, port] if flag == "--port" && port.parse::<u16>().is_ok() => port.clone(),
+            _ => return Err(format!("unexpected arguments to serve: {args:?}\n\n{USAGE}")),
+        };
         self.setup(Browser::Skip)?;
-        self.run(self.cmd("trunk").arg("serve").args(args))
+        self.dist()?;
+        let mut server = self
+            .cmd("node")
+            .arg(self.root.join("tests/e2e/serve.mjs"))
+            .arg(self.root.join("dist"))
+            .arg(&port)
+            .spawn()
+            .map_err(|e| format!("cannot start node: {e}"))?;
+        let mut seen = self.newest_source();
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if let Ok(Some(status)) = server.try_wait() {
+                return Err(format!("the server stopped: {status}"));
+            }
+            let now = self.newest_source();
+            if now > seen {
+                seen = now;
+                println!("\nxtask serve: a source changed, rebuilding dist/");
+                if let Err(e) = self.dist() {
+                    // Keep serving the last good build; the error is on screen.
+                    eprintln!("xtask serve: the rebuild failed: {e}");
+                }
+            }
+        }
     }
 
-    fn dist(&self) -> Result {
-        self.run(self.cmd("trunk").args(["build", "--release", "--offline"]))?;
-        let dist = self.root.join("dist");
+    /// The newest modification time among the pages' sources.
+    fn newest_source(&self) -> Option<SystemTime> {
         let mut files = Vec::new();
-        collect_files(&dist, &mut files).map_err(|e| format!("cannot list {}: {e}", dist.display()))?;
-        files.sort();
-        println!("bundle in dist/ (bytes):");
-        println!("  {:<48} {:>10} {:>10}", "file", "raw", "gzip -9");
-        let (mut raw_total, mut gz_total) = (0u64, 0u64);
-        for file in &files {
-            let raw = fs::metadata(file)
-                .map_err(|e| format!("{}: {e}", file.display()))?
-                .len();
-            let gz = self.gzip_size(file)?;
-            raw_total += raw;
-            gz_total += gz;
-            let name = file.strip_prefix(&dist).unwrap_or(file).display().to_string();
-            println!("  {name:<48} {raw:>10} {gz:>10}");
+        for dir in ["www", "crates/web", "crates/core"] {
+            let _ = collect_files(&self.root.join(dir), &mut files);
         }
-        println!("  {:<48} {raw_total:>10} {gz_total:>10}", "total");
-        Ok(())
+        files.extend(["index.html", "Cargo.toml"].map(|f| self.root.join(f)));
+        files.iter().filter_map(|f| modified(f)).max()
     }
 
-    /// The size of a file compressed with `gzip -9`, as a server would send it.
-    fn gzip_size(&self, file: &Path) -> Result<u64> {
-        let output = self
-            .cmd("gzip")
-            .args(["-9", "-c", "-n"])
-            .arg(file)
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| format!("cannot run gzip: {e}"))?;
-        if !output.status.success() {
-            return Err(format!("gzip failed on {}", file.display()));
+    /// The chapters of the registry, as `deepend chapters` lists them: (name, title, blurb).
+    fn chapters(&self) -> Result<Vec<(String, String, String)>> {
+        let out = self
+            .capture(&mut self.cargo(&["run", "--quiet", "--release", "-p", "deepend-cli", "--", "chapters"]))
+            .ok_or("`deepend chapters` failed")?;
+        out.lines()
+            .map(|line| match line.split('\t').collect::<Vec<_>>()[..] {
+                [name, title, blurb] => Ok((name.to_string(), title.to_string(), blurb.to_string())),
+                _ => Err(format!("`deepend chapters` printed an unexpected line: {line:?}")),
+            })
+            .collect()
+    }
+
+    /// One page per chapter (`NAME.html`, its own wasm bundle built with only that chapter's
+    /// feature), an index page that lists them and sends old links on, and `.gz` and `.br`
+    /// files beside every asset. Prints each page's size.
+    fn dist(&self) -> Result {
+        let chapters = self.chapters()?;
+        let dist = self.root.join("dist");
+        if dist.exists() {
+            fs::remove_dir_all(&dist).map_err(|e| format!("cannot clear {}: {e}", dist.display()))?;
         }
-        Ok(output.stdout.len() as u64)
+        fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
+        let mut pages = Vec::new();
+        for (name, title, _) in &chapters {
+            let page = format!("{name}.html");
+            pages.push((page.clone(), self.build_page(name, title, &page, &dist)?));
+        }
+        write(&dist.join("index.html"), &index_page(&chapters))?;
+        let icon = self.root.join("www/favicon.svg");
+        fs::copy(&icon, dist.join("favicon.svg")).map_err(|e| format!("cannot copy {}: {e}", icon.display()))?;
+        self.report_sizes(&dist, &pages)
+    }
+
+    /// Builds the web crate with `features` (a chapter's name) into `dist` as the page `file`,
+    /// from index.html as the template; returns the files it wrote, relative to `dist`.
+    fn build_page(&self, features: &str, title: &str, file: &str, dist: &Path) -> Result<Vec<PathBuf>> {
+        let template = fs::read_to_string(self.root.join("index.html")).map_err(|e| format!("index.html: {e}"))?;
+        let page = chapter_page(&template, features, title)?;
+        let work = self.root.join("target/pages");
+        fs::create_dir_all(&work).map_err(|e| format!("cannot create {}: {e}", work.display()))?;
+        let html = work.join(file);
+        write(&html, &page)?;
+        let out = work.join(format!("dist-{features}"));
+        self.run(
+            self.cmd("trunk")
+                .args(["build", "--release", "--offline", "--public-url", "./", "--dist"])
+                .arg(&out)
+                .arg(&html),
+        )?;
+        let mut files = Vec::new();
+        collect_files(&out, &mut files).map_err(|e| format!("cannot list {}: {e}", out.display()))?;
+        let mut written = Vec::new();
+        for from in files {
+            let relative = from.strip_prefix(&out).unwrap_or(&from);
+            // trunk names the page after its template or index.html, depending on the version.
+            let relative = if relative == Path::new("index.html") {
+                Path::new(file)
+            } else {
+                relative
+            };
+            let to = dist.join(relative);
+            fs::copy(&from, &to).map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+            written.push(relative.to_path_buf());
+        }
+        Ok(written)
+    }
+
+    /// Precompresses dist/ and prints each file's size, then each page's total: what a reader
+    /// of that page downloads (its HTML, scripts, wasm and stylesheets).
+    fn report_sizes(&self, dist: &Path, pages: &[(String, Vec<PathBuf>)]) -> Result {
+        let out = self
+            .capture(
+                self.cmd("node")
+                    .arg(self.root.join("crates/xtask/precompress.mjs"))
+                    .arg(dist),
+            )
+            .ok_or("precompressing dist/ failed")?;
+        let mut sizes = Vec::new();
+        println!("bundle in dist/ (bytes; .gz and .br written beside each file):");
+        println!("  {:<44} {:>10} {:>10} {:>10}", "file", "raw", "gzip -9", "brotli");
+        for line in out.lines() {
+            let [file, raw, gz, br] = line.split('\t').collect::<Vec<_>>()[..] else {
+                return Err(format!("precompress printed an unexpected line: {line:?}"));
+            };
+            let number = |s: &str| s.parse::<u64>().map_err(|e| format!("{line:?}: {e}"));
+            let (raw, gz, br) = (number(raw)?, number(gz)?, number(br)?);
+            println!("  {file:<44} {raw:>10} {gz:>10} {br:>10}");
+            sizes.push((PathBuf::from(file), raw, gz, br));
+        }
+        println!(
+            "pages (what a reader downloads: HTML, scripts, wasm, styles; budget {PAGE_BUDGET_GZ} bytes gzipped):"
+        );
+        for (page, files) in pages {
+            let (mut raw, mut gz, mut br) = (0, 0, 0);
+            for (file, r, g, b) in &sizes {
+                let downloaded = file == Path::new(page)
+                    || matches!(file.extension().and_then(|e| e.to_str()), Some("js" | "wasm" | "css"));
+                if downloaded && files.contains(file) {
+                    (raw, gz, br) = (raw + r, gz + g, br + b);
+                }
+            }
+            let verdict = if gz <= PAGE_BUDGET_GZ {
+                "within budget"
+            } else {
+                "OVER BUDGET"
+            };
+            println!("  {page:<44} {raw:>10} {gz:>10} {br:>10}  {verdict}");
+        }
+        Ok(())
     }
 
     // ---------------------------------------------------------------------------------------
@@ -603,6 +721,95 @@ fn show(cmd: &Command) -> String {
         }
     }
     line
+}
+
+fn write(path: &Path, text: &str) -> Result {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// A chapter's page from index.html: its title, paths that reach the sources from
+/// target/pages/, and the web crate built with only the chapter's feature.
+fn chapter_page(template: &str, features: &str, title: &str) -> Result<String> {
+    const RUST_LINK: &str = "data-bin=\"deepend-web\"";
+    if !template.contains(RUST_LINK) || !template.contains("<title>") {
+        return Err(format!("index.html has no <title> or no rust link with {RUST_LINK}"));
+    }
+    Ok(template
+        .replace("href=\"www/", "href=\"../../www/")
+        .replace("href=\"crates/", "href=\"../../crates/")
+        .replace(
+            RUST_LINK,
+            &format!("{RUST_LINK} data-cargo-no-default-features data-cargo-features=\"{features}\""),
+        )
+        .replace("<title>", &format!("<title>{title} · ")))
+}
+
+/// The index page: the chapters as links, and a few lines of script that send an old link
+/// (`/?c=paxos&s=...`, or one whose script names its chapter) on to that chapter's page. A
+/// link for an unknown chapter gets a message and the list, never a silent fallback.
+fn index_page(chapters: &[(String, String, String)]) -> String {
+    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+    let items: String = chapters
+        .iter()
+        .map(|(name, title, blurb)| {
+            format!(
+                "      <li><a href=\"{name}.html\" data-chapter=\"{name}\">{}</a> <span>{}</span></li>\n",
+                escape(title),
+                escape(blurb)
+            )
+        })
+        .collect();
+    let names: Vec<String> = chapters.iter().map(|(name, ..)| format!("\"{name}\"")).collect();
+    let names = names.join(", ");
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Deep End: distributed systems you can poke</title>
+    <meta name="description" content="Deterministic, in-browser simulations of clocks, consensus and failure: Raft, Paxos, split brain, sagas.">
+    <meta name="color-scheme" content="light dark">
+    <link rel="icon" href="favicon.svg">
+    <script>
+      // An old link (from when one page ran every chapter) opens its chapter's page.
+      (function () {{
+        var chapters = [{names}];
+        var query = new URLSearchParams(location.search);
+        var chapter = query.get("c") || (query.get("s") || "").split(".")[0];
+        if (chapters.indexOf(chapter) >= 0) {{
+          location.replace(chapter + ".html" + location.search + location.hash);
+        }} else if (chapter) {{
+          document.addEventListener("DOMContentLoaded", function () {{
+            var p = document.getElementById("problem");
+            p.textContent = "This link is for a chapter called \u201c" + chapter +
+              "\u201d, which Deep End does not have. Its chapters are listed below.";
+            p.hidden = false;
+          }});
+        }}
+      }})();
+    </script>
+    <style>
+      body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 44rem; margin: 3rem auto; padding: 0 1rem; }}
+      h1 {{ font-size: 1.6rem; margin-bottom: .25rem; }}
+      ul {{ padding: 0; list-style: none; }}
+      li {{ margin: .9rem 0; }}
+      li a {{ font-weight: 600; font-size: 1.1rem; }}
+      li span {{ display: block; opacity: .8; }}
+      #problem {{ border-left: 4px solid #c33; padding: .5rem .75rem; background: rgba(200, 50, 50, .08); }}
+    </style>
+  </head>
+  <body>
+    <h1>Deep End</h1>
+    <p>Distributed systems you can poke: deterministic simulations that you partition, crash,
+    pause and rewind in your browser. Each chapter is a page of its own.</p>
+    <p id="problem" role="alert" hidden></p>
+    <ul data-chapters>
+{items}    </ul>
+  </body>
+</html>
+"#
+    )
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

@@ -3,7 +3,9 @@
 //! clock, buttons for its faults; and the selected message with its arguments under their
 //! Figure 2 names.
 
-use crate::model::{Detail, MessageView, NodeView, SlotView};
+#[cfg(feature = "paxos")]
+use crate::model::SlotView;
+use crate::model::{Detail, MessageView, NodeView};
 use deepend_core::NodeId;
 use deepend_core::script::Action;
 use deepend_core::sim::NodeStatus;
@@ -166,7 +168,7 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
                 <span class={classes!("role-badge", format!("role-{role}"))}>
                     <span aria-hidden="true">{ role_glyph(role) }</span>{ format!(" n{id} {role}") }
                 </span>
-                <span class="muted">{ format!("{} {}", if matches!(n.detail, Detail::Paxos { .. }) { "round" } else { "term" }, n.term) }</span>
+                <span class="muted">{ format!("{} {}", if n.has_slots() { "round" } else { "term" }, n.term) }</span>
                 if n.status == NodeStatus::Paused { <span class="badge warn">{ "paused" }</span> }
             </p>
             { buttons }
@@ -190,6 +192,7 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
 
 /// The protocol's own state: Raft's Figure 2, or Paxos's acceptor, proposer and learner.
 fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
+    #[cfg(any(feature = "raft", feature = "paxos"))]
     let volatile = |v: u64| {
         if crashed {
             "— (lost)".to_string()
@@ -197,6 +200,7 @@ fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
             v.to_string()
         }
     };
+    #[cfg(any(feature = "raft", feature = "paxos"))]
     let on_disk = html! {
         if crashed { <span class="muted">{ " (on disk)" }</span> }
     };
@@ -206,6 +210,7 @@ fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
                 { for fields.iter().map(|(label, value)| html! { <><dt>{ *label }</dt><dd>{ value.clone() }</dd></> }) }
             </dl>
         },
+        #[cfg(feature = "raft")]
         Detail::Raft {
             voted_for, replication, ..
         } => {
@@ -266,6 +271,7 @@ fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
                 </>
             }
         }
+        #[cfg(feature = "paxos")]
         Detail::Paxos {
             mode,
             proposer,

@@ -8,7 +8,7 @@
 //! The grid follows the ARIA grid pattern: one cell is in the tab order, the arrow keys move
 //! between cells, and the focused or hovered cell's entry is described in full under the grid.
 
-use crate::model::{Detail, EntryView, LOG_WINDOW, NodeView};
+use crate::model::{EntryView, LOG_WINDOW, NodeView};
 use deepend_core::NodeId;
 use deepend_core::protocol::Role;
 use deepend_core::sim::NodeStatus;
@@ -119,7 +119,7 @@ pub fn logs(props: &LogsProps) -> Html {
     };
     // Paxos: slots instead of indexes, rounds instead of terms, chosen instead of committed; an
     // accepted value of an older round is not a conflict (a later round supersedes it).
-    let paxos = nodes.first().is_some_and(|n| matches!(n.detail, Detail::Paxos { .. }));
+    let paxos = nodes.first().is_some_and(NodeView::has_slots);
     let winners = if paxos {
         vec![None; (last - first + 1) as usize]
     } else {

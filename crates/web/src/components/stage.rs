@@ -15,7 +15,7 @@
 
 use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
-use crate::model::{Detail, DropView, MessageView, NodeView};
+use crate::model::{DropView, MessageView, NodeView};
 use deepend_core::NodeId;
 use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Role};
 use deepend_core::script::Action;
@@ -405,10 +405,7 @@ pub fn Stage(props: &StageProps) -> Html {
     };
 
     // Paxos draws the same stage: the distinguished proposer leads, a ballot round is a term.
-    let paxos = props
-        .nodes
-        .first()
-        .is_some_and(|n| matches!(n.detail, Detail::Paxos { .. }));
+    let paxos = props.nodes.first().is_some_and(NodeView::has_slots);
     let term_word = if paxos { "round" } else { "term" };
     let leader = props
         .nodes
