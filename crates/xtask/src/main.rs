@@ -629,7 +629,16 @@ impl Xtask {
             Step::CheckCore => self.check_core(),
             // The `ci` profile optimises (the seed sweeps run thousands of simulations) but
             // keeps debug assertions and overflow checks on.
-            Step::TestNative => self.run(&mut self.cargo(&["test", "--workspace", "--profile", "ci"])),
+            // With the echo test chapter, which proves that a chapter plugs in through the
+            // registry alone (it ships on no page).
+            Step::TestNative => self.run(&mut self.cargo(&[
+                "test",
+                "--workspace",
+                "--profile",
+                "ci",
+                "--features",
+                "deepend-cli/echo,deepend-web/echo",
+            ])),
             Step::TestWasm => {
                 // The runner is wasm-bindgen-test-runner (see .cargo/config.toml), under Node.
                 self.run(
