@@ -13,14 +13,17 @@
 
 use crate::NodeId;
 use crate::protocol::{
-    ClientReply, ClientRequest, Ctx, Monitor, MsgFamily, MsgShape, MsgStyle, Note, Params, Protocol, Role, Scenario,
-    TimerInfo, TimerKind, Violation,
+    ClientReply, ClientRequest, Ctx, Fact, Monitor, MsgFamily, MsgShape, MsgStyle, Note, Params, Protocol, Role,
+    Scenario, TimerInfo, TimerKind, Violation,
 };
 use crate::time::parse_duration_us;
 use std::fmt;
 
 /// The ping timer.
 pub const PING_TIMER: TimerKind = 0;
+/// The fact a node notes when it hears an echo, with the echo's number: the chapter's own
+/// note, which its monitor reads.
+pub const HEARD: &str = "heard echo";
 
 /// The messages of the echo chapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,7 +149,10 @@ impl Protocol for Echo {
             ),
             Message::Echo { seq } => {
                 self.streak = if seq == self.sent { self.streak + 1 } else { 0 };
-                ctx.note(Note::Commit { index: seq });
+                ctx.note(Note::Fact(Fact {
+                    what: HEARD,
+                    value: seq as i64,
+                }));
                 if self.streak == 3 {
                     ctx.note(Note::Role {
                         role: self.role(),
@@ -210,9 +216,10 @@ impl Monitor<Echo> for EchoMonitor {
             return;
         };
         for note in notes {
-            if let Note::Commit { index } = *note
-                && index > me.sent
+            if let Note::Fact(Fact { what: HEARD, value }) = *note
+                && value as u64 > me.sent
             {
+                let index = value;
                 out.push(Violation {
                     property: "Echo Matches",
                     nodes: vec![node],

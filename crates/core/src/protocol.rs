@@ -108,6 +108,18 @@ pub enum Note {
     Commit { index: u64 },
     /// The node applied the entry at `index` (of `term`) to its state machine.
     Apply { index: u64, term: u64 },
+    /// A chapter's own fact (a clock reading, a decision, a lock taken), for its trace, views
+    /// and checker, without a variant of its own here.
+    Fact(Fact),
+}
+
+/// A fact a chapter notes: `what` is one of the chapter's own names for its facts (a
+/// constant of its module, compared as such, never parsed), `value` its number. The trace
+/// prints it as `n1 decided 1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    pub what: &'static str,
+    pub value: i64,
 }
 
 /// Effects of one protocol step, written by the protocol and drained by the engine.

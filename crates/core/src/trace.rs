@@ -121,6 +121,7 @@ impl<M: fmt::Display> Trace<M> {
                 Note::Truncate { from } => write!(out, "n{n} truncate from {from}"),
                 Note::Commit { index } => write!(out, "n{n} commit {index}"),
                 Note::Apply { index, term } => write!(out, "n{n} apply {index}@{term}"),
+                Note::Fact(fact) => write!(out, "n{n} {} {}", fact.what, fact.value),
             },
             EventKind::Action { index } => write!(out, "action: {}", action(*index)),
             EventKind::ForcedTimeout => write!(out, "n{n} timeout forced"),

@@ -298,7 +298,7 @@ impl Monitor<Paxos> for PaxosMonitor {
                 Note::Append { index, term } => self.on_accept(node, index, term, paxos, n, out),
                 Note::Commit { index } => self.on_learn(node, index, paxos, out),
                 Note::Apply { index, .. } => self.on_apply(node, index, paxos, out),
-                Note::Role { .. } | Note::Truncate { .. } => {}
+                Note::Role { .. } | Note::Truncate { .. } | Note::Fact(_) => {}
             }
         }
     }
