@@ -6,7 +6,7 @@
 use crate::chapters::{self, Toggle};
 use crate::components::history::Checked;
 use deepend_core::history::{EventKind as Outcome, History};
-use deepend_core::kv::{Command, KvStore};
+use deepend_core::kv::Command;
 use deepend_core::lin;
 use deepend_core::net::DropReason;
 #[cfg(feature = "paxos")]
@@ -764,7 +764,8 @@ fn line_text<P: Shown>(sim: &Sim<P>, e: &Event) -> String {
 }
 
 /// A node's key-value data, for the panels (`full`) only.
-pub(crate) fn kv_view(kv: &KvStore, full: bool) -> Vec<(Key, Value)> {
+#[cfg(any(feature = "raft", feature = "paxos"))]
+pub(crate) fn kv_view(kv: &deepend_core::kv::KvStore, full: bool) -> Vec<(Key, Value)> {
     if full {
         kv.data().iter().map(|(k, v)| (*k, *v)).collect()
     } else {

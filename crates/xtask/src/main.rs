@@ -683,6 +683,16 @@ impl Xtask {
         // The page: the release bundle in headless Chromium.
         self.setup(Browser::Install)?;
         self.dist()?;
+        // The shared base: the lab with only the echo test chapter, whose protocol is a few
+        // hundred bytes. What a real chapter's page weighs above it is that chapter's cost.
+        println!("\nthe shared base (the lab with the echo test chapter only; not shipped):");
+        let base = self.root.join("target/pages/base");
+        if base.exists() {
+            fs::remove_dir_all(&base).map_err(|e| format!("cannot clear {}: {e}", base.display()))?;
+        }
+        fs::create_dir_all(&base).map_err(|e| format!("cannot create {}: {e}", base.display()))?;
+        let files = self.build_page("echo", "Echo", "echo.html", &base)?;
+        self.report_sizes(&base, &[("echo.html".to_string(), files)])?;
         self.run(self.cmd("node").arg(self.root.join("tests/e2e/bench-page.mjs")))
     }
 

@@ -191,6 +191,8 @@ fn node_html(n: &NodeView, on_action: &Callback<Action>) -> Html {
 }
 
 /// The protocol's own state: Raft's Figure 2, or Paxos's acceptor, proposer and learner.
+// Only the register chapters have sections that show what a crash lost.
+#[cfg_attr(not(any(feature = "raft", feature = "paxos")), allow(unused_variables))]
 fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
     #[cfg(any(feature = "raft", feature = "paxos"))]
     let volatile = |v: u64| {
