@@ -13,6 +13,7 @@
 
 pub mod chapters;
 pub mod chunked;
+pub mod client;
 #[cfg(feature = "echo")]
 pub mod echo;
 pub mod faults;

@@ -1,0 +1,364 @@
+//! The simulated clients: operations invoked by the script or by a random load, sent to a
+//! node, retried on a timeout or a redirect, and recorded in the client history.
+//!
+//! The clients' state ([`Clients`]) lives in the engine's checkpointed world, so a seek
+//! restores it with everything else. The clients act on the run only through an [`Engine`]:
+//! it tells them the time and the cluster's size, carries their requests over the network,
+//! queues their own timed events ([`Wake`]) and records what they put in the trace and the
+//! history. The engine hands them back the replies that arrive and the events that fall due.
+//!
+//! A client has at most one operation outstanding; further operations wait in its queue. Its
+//! history process (Jepsen's) is numbered on its own: a client that gives up on an operation
+//! continues under a new process, because the abandoned operation may still take effect.
+
+use crate::history::{Event as HistoryEvent, EventKind as Outcome};
+use crate::protocol::{ClientReply, ClientRequest, Op};
+use crate::rng::SimRng;
+use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within};
+use crate::trace::EventKind;
+use crate::{ClientId, Key, NodeId, SimTime, Value};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Client ids from here up belong to the random load generator.
+pub const LOAD_CLIENT_BASE: ClientId = 100;
+
+/// Most tries of one client operation a `set client-attempts` line may ask for.
+pub const MAX_CLIENT_ATTEMPTS: u32 = 100;
+
+/// What the clients need from the engine while they act.
+pub(crate) trait Engine {
+    /// Simulated time now.
+    fn now(&self) -> SimTime;
+    /// The number of nodes, 1..=n.
+    fn node_count(&self) -> u8;
+    /// Appends an event to the trace.
+    fn trace(&mut self, node: NodeId, kind: EventKind);
+    /// Appends an event to the client history.
+    fn record(&mut self, event: HistoryEvent);
+    /// Sends `req` to node `target` over the network (which may lose it).
+    fn send(&mut self, target: NodeId, req: ClientRequest);
+    /// Queues `wake` to be handed back to [`Clients::wake`] at `at`.
+    fn wake(&mut self, at: SimTime, wake: Wake);
+}
+
+/// A timed event of the clients, queued by the engine.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Wake {
+    /// Attempt `attempt` of operation `seq` got no answer in time.
+    Timeout { client: ClientId, seq: u64, attempt: u32 },
+    /// The back-off after a redirect to no known leader is over.
+    Retry { client: ClientId, seq: u64, attempt: u32 },
+    /// The random load's next operation is due (void unless `generation` is current).
+    LoadTick { generation: u32 },
+}
+
+/// The clients' `set` lines: `client-timeout` and `client-attempts`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClientSettings {
+    timeout_us: u64,
+    max_attempts: u32,
+    backoff_us: u64,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            timeout_us: 600_000,
+            max_attempts: 10,
+            backoff_us: 50_000,
+        }
+    }
+}
+
+impl ClientSettings {
+    /// Sets `key` if it is a client setting (`None` if it is not); the error says what was
+    /// expected.
+    pub(crate) fn set(&mut self, key: &str, value: &str) -> Option<Result<(), String>> {
+        let result = match key {
+            "client-timeout" => {
+                parse_duration_within(value, MIN_TIMER_US, MAX_SETTING_US).map(|us| self.timeout_us = us)
+            }
+            "client-attempts" => value
+                .parse::<u32>()
+                .map_err(|_| format!("\"{value}\" is not a number of attempts"))
+                .and_then(|a| match a {
+                    0..=MAX_CLIENT_ATTEMPTS => Ok(a),
+                    _ => Err(format!("{a} is above the maximum {MAX_CLIENT_ATTEMPTS}")),
+                })
+                .map(|a| self.max_attempts = a.max(1)),
+            _ => return None,
+        };
+        Some(result)
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    req: ClientRequest,
+    attempt: u32,
+    target: NodeId,
+    /// The history process the operation was invoked under.
+    process: ClientId,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Client {
+    next_seq: u64,
+    /// The client's process in the history (Jepsen's), `None` until it next invokes. It is
+    /// dropped when the client gives up on an operation: like a crashed Jepsen process, the
+    /// client continues under a new process, because the abandoned operation may still take
+    /// effect at any later time.
+    process: Option<ClientId>,
+    pending: Option<Pending>,
+    leader: Option<NodeId>,
+    queue: VecDeque<(Op, Option<NodeId>)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Load {
+    per_sec: u32,
+    clients: u32,
+    keys: u32,
+    generation: u32,
+}
+
+impl Load {
+    fn interval_us(self) -> u64 {
+        (1_000_000 / u64::from(self.per_sec.max(1))).max(1)
+    }
+}
+
+/// Every simulated client of a run, and the random load.
+#[derive(Clone, Debug)]
+pub(crate) struct Clients {
+    settings: ClientSettings,
+    clients: BTreeMap<ClientId, Client>,
+    /// The next history process to hand out. Processes are numbered on their own, never from
+    /// client ids, so that no two clients can ever share one.
+    next_process: ClientId,
+    /// The clients' own random stream (the load's choices).
+    rng: SimRng,
+    load: Option<Load>,
+    load_generation: u32,
+    next_value: Value,
+    last_written: BTreeMap<Key, Value>,
+}
+
+impl Clients {
+    pub(crate) fn new(settings: ClientSettings, rng: SimRng) -> Self {
+        Clients {
+            settings,
+            clients: BTreeMap::new(),
+            next_process: 1,
+            rng,
+            load: None,
+            load_generation: 0,
+            next_value: 1,
+            last_written: BTreeMap::new(),
+        }
+    }
+
+    /// Client `client` wants `op` done, by `node` if given; it waits for the client's
+    /// earlier operations.
+    pub(crate) fn request(&mut self, io: &mut impl Engine, client: ClientId, op: Op, node: Option<NodeId>) {
+        let c = self.clients.entry(client).or_default();
+        c.queue.push_back((op, node));
+        if c.pending.is_none() {
+            self.invoke_next(io, client);
+        }
+    }
+
+    /// Starts (or with a zero stops) the random load: `per_sec` operations a second from
+    /// `clients` clients on `keys` keys. It replaces any load running.
+    pub(crate) fn set_load(&mut self, io: &mut impl Engine, per_sec: u32, clients: u32, keys: u32) {
+        self.load_generation = self.load_generation.wrapping_add(1);
+        let generation = self.load_generation;
+        self.load = (per_sec > 0 && clients > 0 && keys > 0).then_some(Load {
+            per_sec,
+            clients,
+            keys,
+            generation,
+        });
+        if let Some(load) = self.load {
+            io.wake(
+                io.now().saturating_add_us(load.interval_us()),
+                Wake::LoadTick { generation },
+            );
+        }
+    }
+
+    /// A timed event of the clients fell due.
+    pub(crate) fn wake(&mut self, io: &mut impl Engine, wake: Wake) {
+        match wake {
+            Wake::Timeout { client, seq, attempt } => {
+                if let Some(p) = self.pending(client, seq, attempt) {
+                    io.trace(p.target, EventKind::ClientTimeout { client });
+                    self.retry(io, client, next_node(io, p.target));
+                }
+            }
+            Wake::Retry { client, seq, attempt } => {
+                if let Some(p) = self.pending(client, seq, attempt) {
+                    self.retry(io, client, next_node(io, p.target));
+                }
+            }
+            Wake::LoadTick { generation } => self.load_tick(io, generation),
+        }
+    }
+
+    /// Node `node`'s reply to `req` reached its client.
+    pub(crate) fn on_reply(&mut self, io: &mut impl Engine, node: NodeId, req: ClientRequest, reply: ClientReply) {
+        let Some(c) = self.clients.get_mut(&req.client) else {
+            return;
+        };
+        let Some(p) = c.pending.as_ref() else { return };
+        if p.req.seq != req.seq {
+            return;
+        }
+        match reply {
+            ClientReply::Ok { value } => {
+                c.leader = Some(node);
+                let read = matches!(req.op, Op::Read { .. }).then_some(value).flatten();
+                self.complete(io, req.client, Outcome::Ok, read);
+            }
+            ClientReply::CasFailed { .. } => {
+                c.leader = Some(node);
+                self.complete(io, req.client, Outcome::Fail, None);
+            }
+            ClientReply::NotLeader { leader } => {
+                c.leader = leader;
+                let attempt = p.attempt;
+                match leader {
+                    Some(l) if l != node => self.retry(io, req.client, l),
+                    _ => {
+                        let at = io.now().saturating_add_us(self.settings.backoff_us);
+                        let (client, seq) = (req.client, req.seq);
+                        io.wake(at, Wake::Retry { client, seq, attempt });
+                    }
+                }
+            }
+        }
+    }
+
+    fn invoke_next(&mut self, io: &mut impl Engine, client: ClientId) {
+        let n = io.node_count();
+        let Some(c) = self.clients.get_mut(&client) else {
+            return;
+        };
+        let Some((op, node)) = c.queue.pop_front() else { return };
+        let process = *c.process.get_or_insert_with(|| {
+            let process = self.next_process;
+            self.next_process = process.wrapping_add(1);
+            process
+        });
+        let seq = c.next_seq;
+        c.next_seq += 1;
+        // First try: the node asked for, else the leader the client last heard of, else a
+        // node chosen by client number so that clients spread out.
+        let target = node.or(c.leader).unwrap_or((client % u32::from(n)) as NodeId + 1);
+        let req = ClientRequest { client, seq, op };
+        c.pending = Some(Pending {
+            req,
+            attempt: 0,
+            target,
+            process,
+        });
+        io.record(HistoryEvent {
+            time_us: io.now().as_us(),
+            client: process,
+            kind: Outcome::Invoke,
+            op,
+            read: None,
+        });
+        io.trace(0, EventKind::Invoke { client, op });
+        self.retry(io, client, target);
+    }
+
+    /// Sends the client's pending request (again) to `target`, or gives up when out of tries.
+    fn retry(&mut self, io: &mut impl Engine, client: ClientId, target: NodeId) {
+        let max = self.settings.max_attempts;
+        let Some(p) = self.clients.get_mut(&client).and_then(|c| c.pending.as_mut()) else {
+            return;
+        };
+        if p.attempt >= max {
+            self.complete(io, client, Outcome::Info, None);
+            return;
+        }
+        p.attempt += 1;
+        p.target = target;
+        let (req, attempt) = (p.req, p.attempt);
+        io.trace(target, EventKind::ClientSend { client, attempt });
+        io.send(target, req);
+        let at = io.now().saturating_add_us(self.settings.timeout_us);
+        let seq = req.seq;
+        io.wake(at, Wake::Timeout { client, seq, attempt });
+    }
+
+    /// The client's pending request if it is still operation `seq` at attempt `attempt`.
+    fn pending(&self, client: ClientId, seq: u64, attempt: u32) -> Option<Pending> {
+        let p = self.clients.get(&client)?.pending.as_ref()?;
+        (p.req.seq == seq && p.attempt == attempt).then(|| p.clone())
+    }
+
+    fn complete(&mut self, io: &mut impl Engine, client: ClientId, outcome: Outcome, read: Option<Value>) {
+        let Some(c) = self.clients.get_mut(&client) else {
+            return;
+        };
+        let Some(p) = c.pending.take() else { return };
+        if outcome == Outcome::Info {
+            c.process = None;
+            c.leader = None;
+        }
+        if let (Outcome::Ok, Op::Write { key, value } | Op::Cas { key, to: value, .. }) = (outcome, p.req.op) {
+            self.last_written.insert(key, value);
+        }
+        io.record(HistoryEvent {
+            time_us: io.now().as_us(),
+            client: p.process,
+            kind: outcome,
+            op: p.req.op,
+            read,
+        });
+        io.trace(0, EventKind::Return { client, outcome });
+        self.invoke_next(io, client);
+    }
+
+    fn load_tick(&mut self, io: &mut impl Engine, generation: u32) {
+        let Some(load) = self.load.filter(|l| l.generation == generation) else {
+            return;
+        };
+        let rng = &mut self.rng;
+        let first = u64::from(rng.range_inclusive(0, u64::from(load.clients - 1)) as u32);
+        let kind = rng.range_inclusive(0, 99);
+        let key = rng.range_inclusive(0, u64::from(load.keys - 1)) as Key;
+        // The first idle client at or after a random one takes the operation; when all are
+        // busy the tick is skipped, as a closed-loop client would.
+        let idle = (0..u64::from(load.clients))
+            .map(|k| LOAD_CLIENT_BASE + ((first + k) % u64::from(load.clients)) as ClientId)
+            .find(|id| self.clients.get(id).is_none_or(|c| c.pending.is_none()));
+        if let Some(client) = idle {
+            let value = self.next_value;
+            let op = match kind {
+                0..40 => Op::Read { key },
+                40..80 => Op::Write { key, value },
+                _ => Op::Cas {
+                    key,
+                    from: self.last_written.get(&key).copied().unwrap_or(0),
+                    to: value,
+                },
+            };
+            if !matches!(op, Op::Read { .. }) {
+                self.next_value += 1;
+            }
+            self.request(io, client, op, None);
+        }
+        io.wake(
+            io.now().saturating_add_us(load.interval_us()),
+            Wake::LoadTick { generation },
+        );
+    }
+}
+
+/// The node a client tries after `after`, round the cluster.
+fn next_node(io: &impl Engine, after: NodeId) -> NodeId {
+    after % io.node_count() + 1
+}
