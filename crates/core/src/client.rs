@@ -16,7 +16,8 @@ use crate::protocol::{ClientReply, ClientRequest, Op};
 use crate::rng::SimRng;
 use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within};
 use crate::trace::EventKind;
-use crate::{ClientId, Key, NodeId, SimTime, Value};
+use crate::workload::{Answer, Workload};
+use crate::{ClientId, NodeId, SimTime, Value};
 use std::collections::{BTreeMap, VecDeque};
 
 /// Client ids from here up belong to the random load generator.
@@ -128,9 +129,9 @@ impl Load {
     }
 }
 
-/// Every simulated client of a run, and the random load.
+/// Every simulated client of a run, and the random load, of workload `W`.
 #[derive(Clone, Debug)]
-pub(crate) struct Clients {
+pub(crate) struct Clients<W> {
     settings: ClientSettings,
     clients: BTreeMap<ClientId, Client>,
     /// The next history process to hand out. Processes are numbered on their own, never from
@@ -140,11 +141,11 @@ pub(crate) struct Clients {
     rng: SimRng,
     load: Option<Load>,
     load_generation: u32,
-    next_value: Value,
-    last_written: BTreeMap<Key, Value>,
+    /// The load's own state.
+    workload: W,
 }
 
-impl Clients {
+impl<W: Workload<Op = Op, Reply = ClientReply>> Clients<W> {
     pub(crate) fn new(settings: ClientSettings, rng: SimRng) -> Self {
         Clients {
             settings,
@@ -153,8 +154,7 @@ impl Clients {
             rng,
             load: None,
             load_generation: 0,
-            next_value: 1,
-            last_written: BTreeMap::new(),
+            workload: W::default(),
         }
     }
 
@@ -214,17 +214,12 @@ impl Clients {
         if p.req.seq != req.seq {
             return;
         }
-        match reply {
-            ClientReply::Ok { value } => {
+        match W::answer(&req.op, &reply) {
+            Answer::Done { outcome, read } => {
                 c.leader = Some(node);
-                let read = matches!(req.op, Op::Read { .. }).then_some(value).flatten();
-                self.complete(io, req.client, Outcome::Ok, read);
+                self.complete(io, req.client, outcome, read);
             }
-            ClientReply::CasFailed { .. } => {
-                c.leader = Some(node);
-                self.complete(io, req.client, Outcome::Fail, None);
-            }
-            ClientReply::NotLeader { leader } => {
+            Answer::Redirect { leader } => {
                 c.leader = leader;
                 let attempt = p.attempt;
                 match leader {
@@ -308,9 +303,7 @@ impl Clients {
             c.process = None;
             c.leader = None;
         }
-        if let (Outcome::Ok, Op::Write { key, value } | Op::Cas { key, to: value, .. }) = (outcome, p.req.op) {
-            self.last_written.insert(key, value);
-        }
+        self.workload.completed(&p.req.op, outcome);
         io.record(HistoryEvent {
             time_us: io.now().as_us(),
             client: p.process,
@@ -326,29 +319,14 @@ impl Clients {
         let Some(load) = self.load.filter(|l| l.generation == generation) else {
             return;
         };
-        let rng = &mut self.rng;
-        let first = u64::from(rng.range_inclusive(0, u64::from(load.clients - 1)) as u32);
-        let kind = rng.range_inclusive(0, 99);
-        let key = rng.range_inclusive(0, u64::from(load.keys - 1)) as Key;
+        let first = u64::from(self.rng.range_inclusive(0, u64::from(load.clients - 1)) as u32);
         // The first idle client at or after a random one takes the operation; when all are
         // busy the tick is skipped, as a closed-loop client would.
         let idle = (0..u64::from(load.clients))
             .map(|k| LOAD_CLIENT_BASE + ((first + k) % u64::from(load.clients)) as ClientId)
             .find(|id| self.clients.get(id).is_none_or(|c| c.pending.is_none()));
-        if let Some(client) = idle {
-            let value = self.next_value;
-            let op = match kind {
-                0..40 => Op::Read { key },
-                40..80 => Op::Write { key, value },
-                _ => Op::Cas {
-                    key,
-                    from: self.last_written.get(&key).copied().unwrap_or(0),
-                    to: value,
-                },
-            };
-            if !matches!(op, Op::Read { .. }) {
-                self.next_value += 1;
-            }
+        let op = self.workload.generate(&mut self.rng, load.keys, idle.is_some());
+        if let (Some(client), Some(op)) = (idle, op) {
             self.request(io, client, op, None);
         }
         io.wake(

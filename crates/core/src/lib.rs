@@ -29,6 +29,7 @@ pub mod script;
 pub mod sim;
 pub mod time;
 pub mod trace;
+pub mod workload;
 
 pub use protocol::{Ctx, Protocol};
 pub use time::SimTime;

@@ -23,6 +23,7 @@
 
 use crate::client::{self, ClientSettings, Clients, Wake};
 use crate::history::{Event as HistoryEvent, History};
+use crate::lin::Verdict;
 use crate::net::{DropReason, Network, parse_rate_ppm};
 use crate::protocol::{
     ClientReply, ClientRequest, Ctx, Effects, Monitor, Note, Params, Protocol, TimerKind, Violation,
@@ -31,6 +32,7 @@ use crate::rng::SimRng;
 use crate::script::{Action, MAX_LATENCY_US, Script, TimedAction};
 use crate::time::{MAX_SETTING_US, parse_duration_within, parse_range_within};
 use crate::trace::{Event, EventKind, Fnv64, MsgId, MsgRecord, Trace};
+use crate::workload::Workload;
 use crate::{NodeId, SimTime};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -313,7 +315,7 @@ struct World<P: Protocol> {
     slots: Vec<Slot<P>>,
     net: Network,
     net_rng: SimRng,
-    clients: Clients,
+    clients: Clients<P::Workload>,
     monitor: P::Monitor,
     liveness: Liveness,
     next_action: usize,
@@ -490,6 +492,11 @@ impl<P: Protocol> Sim<P> {
     }
     pub fn history(&self) -> &History {
         &self.history
+    }
+    /// Checks the client history against the chapter's sequential specification (for
+    /// registers, linearizability), within `budget` steps of search.
+    pub fn check_history(&self, budget: u64) -> Result<Verdict, String> {
+        P::Workload::check(&self.history, budget)
     }
     /// Safety violations found so far, in order.
     pub fn violations(&self) -> &[Found] {
@@ -683,7 +690,7 @@ impl<P: Protocol> Sim<P> {
     }
 
     /// Lets the clients act, through the parts of the run they may touch.
-    fn clients<R>(&mut self, f: impl FnOnce(&mut Clients, &mut ClientIo<P::Msg>) -> R) -> R {
+    fn clients<R>(&mut self, f: impl FnOnce(&mut Clients<P::Workload>, &mut ClientIo<P::Msg>) -> R) -> R {
         let world = &mut self.world;
         let mut io = ClientIo {
             now: world.now,
@@ -1147,6 +1154,7 @@ mod tests {
         type Stable = u64;
         type Params = NoParams;
         type Monitor = CountNotes;
+        type Workload = crate::workload::Registers;
         const NAME: &'static str = "ping";
         const SCENARIOS: &'static [Scenario] = &[];
 
