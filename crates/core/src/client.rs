@@ -43,7 +43,7 @@ pub(crate) trait Engine {
 }
 
 /// A timed event of the clients, queued by the engine.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wake {
     /// Attempt `attempt` of operation `seq` got no answer in time.
     Timeout { client: ClientId, seq: u64, attempt: u32 },
@@ -339,4 +339,74 @@ impl<W: Workload<Op = Op, Reply = ClientReply>> Clients<W> {
 /// The node a client tries after `after`, round the cluster.
 fn next_node(io: &impl Engine, after: NodeId) -> NodeId {
     after % io.node_count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    //! The clients on their own, against an engine that writes down what they ask of it.
+
+    use super::*;
+    use crate::workload::Registers;
+
+    #[derive(Default)]
+    struct Recorder {
+        now: SimTime,
+        sent: Vec<(NodeId, ClientRequest)>,
+        wakes: Vec<(SimTime, Wake)>,
+        history: Vec<HistoryEvent>,
+    }
+
+    impl Engine for Recorder {
+        fn now(&self) -> SimTime {
+            self.now
+        }
+        fn node_count(&self) -> u8 {
+            3
+        }
+        fn trace(&mut self, _: NodeId, _: EventKind) {}
+        fn record(&mut self, event: HistoryEvent) {
+            self.history.push(event);
+        }
+        fn send(&mut self, target: NodeId, req: ClientRequest) {
+            self.sent.push((target, req));
+        }
+        fn wake(&mut self, at: SimTime, wake: Wake) {
+            self.wakes.push((at, wake));
+        }
+    }
+
+    #[test]
+    fn a_redirect_to_no_leader_backs_off_then_tries_the_next_node() {
+        let mut io = Recorder::default();
+        let mut clients = Clients::<Registers>::new(ClientSettings::default(), SimRng::for_clients(1));
+        let op = Op::Read { key: 1 };
+        clients.request(&mut io, 7, op, Some(2));
+        let req = ClientRequest { client: 7, seq: 0, op };
+        assert_eq!(io.sent, vec![(2, req)]);
+        let timeout = Wake::Timeout {
+            client: 7,
+            seq: 0,
+            attempt: 1,
+        };
+        assert_eq!(io.wakes, vec![(SimTime(600_000), timeout)]);
+
+        io.now = SimTime(20_000);
+        clients.on_reply(&mut io, 2, req, ClientReply::NotLeader { leader: None });
+        assert_eq!(io.sent.len(), 1, "no resend before the back-off");
+        let (at, retry) = io.wakes[1];
+        assert_eq!(at, SimTime(70_000));
+        io.now = at;
+        clients.wake(&mut io, retry);
+        assert_eq!(io.sent[1], (3, req), "the next node round the cluster");
+
+        // The first attempt's timeout is stale now, and an answer completes the operation.
+        clients.wake(&mut io, timeout);
+        assert_eq!(io.sent.len(), 2);
+        clients.on_reply(&mut io, 3, req, ClientReply::Ok { value: Some(5) });
+        let outcomes: Vec<(Outcome, Option<Value>)> = io.history.iter().map(|e| (e.kind, e.read)).collect();
+        assert_eq!(outcomes, vec![(Outcome::Invoke, None), (Outcome::Ok, Some(5))]);
+        // The client remembers who answered.
+        clients.request(&mut io, 7, op, None);
+        assert_eq!(io.sent[2].0, 3);
+    }
 }
