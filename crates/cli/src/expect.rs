@@ -194,7 +194,7 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
             (!sim.violations().iter().any(|f| f.violation.property == name))
                 .then(|| "the monitor never reported it".to_string())
         }
-        Expectation::Linearizable => match lin::check(sim.history(), lin::DEFAULT_BUDGET) {
+        Expectation::Linearizable => match sim.check_history(lin::DEFAULT_BUDGET) {
             Ok(Verdict::Linearizable) => None,
             verdict => Some(format!("the history is {}", verdict_text(&verdict))),
         },

@@ -118,7 +118,7 @@ pub fn summary<P: Protocol>(sim: &Sim<P>) -> (String, bool) {
     }
     let history = sim.history();
     let ops = operations(history);
-    let verdict = lin::check(history, lin::DEFAULT_BUDGET);
+    let verdict = sim.check_history(lin::DEFAULT_BUDGET);
     let _ = writeln!(out, "history: {ops} operations, {}", verdict_text(&verdict));
     let _ = writeln!(out, "liveness: {}", liveness_text(sim.liveness()));
     let clean = sim.violations().is_empty() && !history_failed(&verdict);
@@ -213,7 +213,7 @@ pub fn sweep_seed<P: Protocol>(plan: &FaultPlan, seed: u64) -> Result<SeedResult
         seed,
         events: sim.events_processed(),
         violation: sim.violations().first().cloned(),
-        verdict: lin::check(sim.history(), lin::DEFAULT_BUDGET),
+        verdict: sim.check_history(lin::DEFAULT_BUDGET),
         liveness: sim.liveness(),
         reproduction: None,
     };

@@ -110,6 +110,7 @@ impl Protocol for Echo {
     type Stable = u64;
     type Params = EchoParams;
     type Monitor = EchoMonitor;
+    type Workload = crate::workload::Registers;
     const NAME: &'static str = "echo";
     const SCENARIOS: &'static [Scenario] = &[Scenario {
         value: "echo",

@@ -13,6 +13,7 @@
 
 pub mod chapters;
 pub mod chunked;
+pub mod client;
 #[cfg(feature = "echo")]
 pub mod echo;
 pub mod faults;
@@ -28,6 +29,7 @@ pub mod script;
 pub mod sim;
 pub mod time;
 pub mod trace;
+pub mod workload;
 
 pub use protocol::{Ctx, Protocol};
 pub use time::SimTime;

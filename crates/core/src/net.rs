@@ -6,6 +6,7 @@
 //! it would be delivered, so a partition also kills the messages already in flight across it.
 
 use crate::NodeId;
+use crate::rng::SimRng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -52,6 +53,11 @@ pub struct Network {
 pub const DEFAULT_LATENCY_US: (u64, u64) = (10_000, 15_000);
 
 impl Network {
+    /// A message's delay on a link, drawn from the latency range with `rng`.
+    pub fn latency(&self, rng: &mut SimRng) -> u64 {
+        rng.range_inclusive(self.latency_min_us, self.latency_max_us)
+    }
+
     pub fn new(nodes: u8) -> Self {
         Network {
             latency_min_us: DEFAULT_LATENCY_US.0,

@@ -14,6 +14,7 @@
 
 use crate::kv::KvStore;
 use crate::rng::SimRng;
+use crate::workload::Workload;
 use crate::{ClientId, Key, NodeId, Value};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -338,6 +339,10 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     type Params: Params;
     /// Watches the whole cluster and reports broken safety properties.
     type Monitor: Monitor<Self>;
+    /// The chapter's client side: its operations, the load, the history's checker
+    /// ([`crate::workload::Registers`] for a replicated key-value store). Requests and replies
+    /// are still the register ones ([`ClientRequest`], [`ClientReply`]) for every chapter.
+    type Workload: Workload<Op = Op, Reply = ClientReply>;
 
     /// The protocol's name in scripts and links ("raft").
     const NAME: &'static str;

@@ -21,18 +21,21 @@
 //!   it (a skew's offset steps it; nothing else ever moves it back); timers wait for a
 //!   reading of it, and a skew moves them with the clock.
 
-use crate::history::{Event as HistoryEvent, EventKind as Outcome, History};
+use crate::client::{self, ClientSettings, Clients, Wake};
+use crate::history::{Event as HistoryEvent, History};
+use crate::lin::Verdict;
 use crate::net::{DropReason, Network, parse_rate_ppm};
 use crate::protocol::{
-    ClientReply, ClientRequest, Ctx, Effects, Monitor, Note, Op, Params, Protocol, TimerKind, Violation,
+    ClientReply, ClientRequest, Ctx, Effects, Monitor, Note, Params, Protocol, TimerKind, Violation,
 };
 use crate::rng::SimRng;
 use crate::script::{Action, MAX_LATENCY_US, Script, TimedAction};
-use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within, parse_range_within};
+use crate::time::{MAX_SETTING_US, parse_duration_within, parse_range_within};
 use crate::trace::{Event, EventKind, Fnv64, MsgId, MsgRecord, Trace};
-use crate::{ClientId, Key, NodeId, SimTime, Value};
+use crate::workload::Workload;
+use crate::{NodeId, SimTime};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 /// Events between checkpoints: a seek replays at most this many, about 10 ms in wasm at the
 /// measured rate (docs/benchmarks.md), while a 10-minute run keeps only tens of copies.
@@ -40,9 +43,6 @@ pub const CHECKPOINT_EVERY_EVENTS: u64 = 10_000;
 
 /// Number of timer kinds a protocol may use.
 const TIMER_KINDS: usize = 8;
-
-/// Client ids from here up belong to the random load generator.
-pub const LOAD_CLIENT_BASE: ClientId = 100;
 
 /// A node as the stage shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,27 +117,6 @@ pub struct InFlight {
     pub lost: bool,
 }
 
-/// Engine settings read from `set` lines, next to the protocol's own.
-#[derive(Clone, Debug)]
-struct EngineSettings {
-    client_timeout_us: u64,
-    client_max_attempts: u32,
-    client_backoff_us: u64,
-}
-
-impl Default for EngineSettings {
-    fn default() -> Self {
-        EngineSettings {
-            client_timeout_us: 600_000,
-            client_max_attempts: 10,
-            client_backoff_us: 50_000,
-        }
-    }
-}
-
-/// Most tries of one client operation a `set client-attempts` line may ask for.
-pub const MAX_CLIENT_ATTEMPTS: u32 = 100;
-
 /// Keys of `set` lines the engine itself reads.
 /// `duration` is for the command-line tool and tests (how long to run); the engine ignores it.
 pub const ENGINE_KEYS: &[&str] = &[
@@ -178,21 +157,10 @@ enum Ev<M> {
         req: ClientRequest,
         reply: ClientReply,
     },
-    ClientTimeout {
-        client: ClientId,
-        seq: u64,
-        attempt: u32,
-    },
-    ClientRetry {
-        client: ClientId,
-        seq: u64,
-        attempt: u32,
-    },
+    /// A timed event of the clients.
+    Client(Wake),
     Resume {
         node: NodeId,
-        generation: u32,
-    },
-    LoadTick {
         generation: u32,
     },
 }
@@ -205,6 +173,31 @@ impl<M> Ev<M> {
             Ev::Timer { node, .. } | Ev::ClientArrive { node, .. } => Some(node),
             _ => None,
         }
+    }
+}
+
+/// The event queue, ordered by (time, sequence number).
+#[derive(Clone, Debug)]
+struct Agenda<M> {
+    seq: u64,
+    queue: BinaryHeap<Queued<M>>,
+}
+
+impl<M> Default for Agenda<M> {
+    fn default() -> Self {
+        Agenda {
+            seq: 0,
+            queue: BinaryHeap::new(),
+        }
+    }
+}
+
+impl<M> Agenda<M> {
+    /// Queues `ev` at `time`, after everything queued for that time before.
+    fn push(&mut self, time: SimTime, ev: Ev<M>) {
+        let seq = self.seq;
+        self.seq += 1;
+        self.queue.push(Queued { time, seq, ev });
     }
 }
 
@@ -313,55 +306,16 @@ impl Clock {
     }
 }
 
-#[derive(Clone, Debug)]
-struct Pending {
-    req: ClientRequest,
-    attempt: u32,
-    target: NodeId,
-    /// The history process the operation was invoked under.
-    process: ClientId,
-}
-
-#[derive(Clone, Debug, Default)]
-struct Client {
-    next_seq: u64,
-    /// The client's process in the history (Jepsen's), `None` until it next invokes. It is
-    /// dropped when the client gives up on an operation: like a crashed Jepsen process, the
-    /// client continues under a new process, because the abandoned operation may still take
-    /// effect at any later time.
-    process: Option<ClientId>,
-    pending: Option<Pending>,
-    leader: Option<NodeId>,
-    queue: VecDeque<(Op, Option<NodeId>)>,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Load {
-    per_sec: u32,
-    clients: u32,
-    keys: u32,
-    generation: u32,
-}
-
 /// The state of a run that checkpoints copy.
 #[derive(Clone, Debug)]
 struct World<P: Protocol> {
     now: SimTime,
-    seq: u64,
-    queue: BinaryHeap<Queued<P::Msg>>,
+    agenda: Agenda<P::Msg>,
     nodes: Vec<Option<P>>,
     slots: Vec<Slot<P>>,
     net: Network,
     net_rng: SimRng,
-    clients: BTreeMap<ClientId, Client>,
-    /// The next history process to hand out. Processes are numbered on their own, never from
-    /// client ids, so that no two clients can ever share one.
-    next_process: ClientId,
-    client_rng: SimRng,
-    load: Option<Load>,
-    load_generation: u32,
-    next_value: Value,
-    last_written: BTreeMap<Key, Value>,
+    clients: Clients<P::Workload>,
     monitor: P::Monitor,
     liveness: Liveness,
     next_action: usize,
@@ -382,7 +336,6 @@ pub struct Sim<P: Protocol> {
     world: World<P>,
     script: Script,
     params: P::Params,
-    settings: EngineSettings,
     trace: Trace<P::Msg>,
     history: History,
     found: Vec<Found>,
@@ -409,7 +362,7 @@ impl<P: Protocol> Sim<P> {
         let n = header.nodes;
         let mut net = Network::new(n);
         let mut params = P::Params::default();
-        let mut settings = EngineSettings::default();
+        let mut client_settings = ClientSettings::default();
         for (key, value) in &header.settings {
             let value = value.as_str();
             let result = match key.as_str() {
@@ -419,24 +372,18 @@ impl<P: Protocol> Sim<P> {
                 }),
                 "loss" => parse_rate_ppm(value).map(|ppm| net.loss_ppm = ppm),
                 "dup" => parse_rate_ppm(value).map(|ppm| net.dup_ppm = ppm),
-                "client-timeout" => {
-                    parse_duration_within(value, MIN_TIMER_US, MAX_SETTING_US).map(|us| settings.client_timeout_us = us)
-                }
                 "duration" => parse_duration_within(value, 0, MAX_SETTING_US).map(drop),
-                "client-attempts" => value
-                    .parse::<u32>()
-                    .map_err(|_| format!("\"{value}\" is not a number of attempts"))
-                    .and_then(|a| match a {
-                        0..=MAX_CLIENT_ATTEMPTS => Ok(a),
-                        _ => Err(format!("{a} is above the maximum {MAX_CLIENT_ATTEMPTS}")),
-                    })
-                    .map(|a| settings.client_max_attempts = a.max(1)),
-                other if P::Params::keys().contains(&other) => params.set(other, value),
-                other => Err(format!(
-                    "unknown setting \"{other}\"; expected one of {}, {}",
-                    ENGINE_KEYS.join(", "),
-                    P::Params::keys().join(", ")
-                )),
+                other => client_settings.set(other, value).unwrap_or_else(|| {
+                    if P::Params::keys().contains(&other) {
+                        params.set(other, value)
+                    } else {
+                        Err(format!(
+                            "unknown setting \"{other}\"; expected one of {}, {}",
+                            ENGINE_KEYS.join(", "),
+                            P::Params::keys().join(", ")
+                        ))
+                    }
+                }),
             };
             result.map_err(|e| format!("set {key}: {e}"))?;
         }
@@ -455,19 +402,12 @@ impl<P: Protocol> Sim<P> {
             .collect();
         let world = World {
             now: SimTime::ZERO,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            agenda: Agenda::default(),
             nodes: vec![None; usize::from(n)],
             slots,
             net,
             net_rng: SimRng::for_network(seed),
-            clients: BTreeMap::new(),
-            next_process: 1,
-            client_rng: SimRng::for_clients(seed),
-            load: None,
-            load_generation: 0,
-            next_value: 1,
-            last_written: BTreeMap::new(),
+            clients: Clients::new(client_settings, SimRng::for_clients(seed)),
             monitor: P::Monitor::default(),
             liveness: Liveness::default(),
             next_action: 0,
@@ -477,7 +417,6 @@ impl<P: Protocol> Sim<P> {
             world,
             script: script.clone(),
             params,
-            settings,
             trace: Trace {
                 enabled: trace,
                 ..Trace::default()
@@ -554,6 +493,11 @@ impl<P: Protocol> Sim<P> {
     pub fn history(&self) -> &History {
         &self.history
     }
+    /// Checks the client history against the chapter's sequential specification (for
+    /// registers, linearizability), within `budget` steps of search.
+    pub fn check_history(&self, budget: u64) -> Result<Verdict, String> {
+        P::Workload::check(&self.history, budget)
+    }
     /// Safety violations found so far, in order.
     pub fn violations(&self) -> &[Found] {
         &self.found
@@ -578,6 +522,7 @@ impl<P: Protocol> Sim<P> {
     pub fn in_flight(&self) -> Vec<InFlight> {
         let mut out: Vec<(SimTime, u64, InFlight)> = self
             .world
+            .agenda
             .queue
             .iter()
             .filter_map(|q| {
@@ -608,7 +553,7 @@ impl<P: Protocol> Sim<P> {
     /// When the next thing happens, and whether it is a script action rather than a queued
     /// event (an action due at the same instant as an event comes after it).
     fn next_due(&self) -> Option<(SimTime, bool)> {
-        let queued = self.world.queue.peek().map(|q| q.time);
+        let queued = self.world.agenda.queue.peek().map(|q| q.time);
         let action = self
             .script
             .actions
@@ -676,7 +621,7 @@ impl<P: Protocol> Sim<P> {
             let index = self.world.next_action;
             self.world.next_action += 1;
             self.apply_action(index);
-        } else if let Some(q) = self.world.queue.pop() {
+        } else if let Some(q) = self.world.agenda.queue.pop() {
             self.dispatch(q.ev);
         }
         true
@@ -737,15 +682,26 @@ impl<P: Protocol> Sim<P> {
     }
 
     fn schedule(&mut self, time: SimTime, ev: Ev<P::Msg>) {
-        let seq = self.world.seq;
-        self.world.seq += 1;
-        self.world.queue.push(Queued { time, seq, ev });
+        self.world.agenda.push(time, ev);
     }
 
     fn latency(&mut self) -> u64 {
-        let net = &self.world.net;
-        let (lo, hi) = (net.latency_min_us, net.latency_max_us);
-        self.world.net_rng.range_inclusive(lo, hi)
+        self.world.net.latency(&mut self.world.net_rng)
+    }
+
+    /// Lets the clients act, through the parts of the run they may touch.
+    fn clients<R>(&mut self, f: impl FnOnce(&mut Clients<P::Workload>, &mut ClientIo<P::Msg>) -> R) -> R {
+        let world = &mut self.world;
+        let mut io = ClientIo {
+            now: world.now,
+            nodes: world.nodes.len() as u8,
+            agenda: &mut world.agenda,
+            net: &world.net,
+            net_rng: &mut world.net_rng,
+            trace: &mut self.trace,
+            history: &mut self.history,
+        };
+        f(&mut world.clients, &mut io)
     }
 
     fn trace_event(&mut self, node: NodeId, kind: EventKind) {
@@ -978,26 +934,13 @@ impl<P: Protocol> Sim<P> {
                     self.step_node(node, |p, ctx| p.on_client(req, ctx));
                 }
             }
-            Ev::ClientReplyArrive { node, req, reply } => self.client_reply(node, req, reply),
-            Ev::ClientTimeout { client, seq, attempt } => {
-                if let Some(p) = self.pending(client, seq, attempt) {
-                    self.trace_event(p.target, EventKind::ClientTimeout { client });
-                    let next = self.next_node(p.target);
-                    self.retry(client, next);
-                }
-            }
-            Ev::ClientRetry { client, seq, attempt } => {
-                if let Some(p) = self.pending(client, seq, attempt) {
-                    let next = self.next_node(p.target);
-                    self.retry(client, next);
-                }
-            }
+            Ev::ClientReplyArrive { node, req, reply } => self.clients(|c, io| c.on_reply(io, node, req, reply)),
+            Ev::Client(wake) => self.clients(|c, io| c.wake(io, wake)),
             Ev::Resume { node, generation } => {
                 if self.world.slots[usize::from(node) - 1].pause_generation == generation {
                     self.resume(node);
                 }
             }
-            Ev::LoadTick { generation } => self.load_tick(generation),
         }
     }
 
@@ -1093,23 +1036,11 @@ impl<P: Protocol> Sim<P> {
                 self.world.net.latency_min_us = min_us.min(max_us);
                 self.world.net.latency_max_us = max_us.max(min_us);
             }
-            Action::Request { client, op, node } => self.request(client, op, node.filter(|&n| n != 0)),
-            Action::Load { per_sec, clients, keys } => {
-                self.world.load_generation = self.world.load_generation.wrapping_add(1);
-                let generation = self.world.load_generation;
-                self.world.load = (per_sec > 0 && clients > 0 && keys > 0).then_some(Load {
-                    per_sec,
-                    clients,
-                    keys,
-                    generation,
-                });
-                if let Some(load) = self.world.load {
-                    self.schedule(
-                        now.saturating_add_us(load_interval_us(load)),
-                        Ev::LoadTick { generation },
-                    );
-                }
+            Action::Request { client, op, node } => {
+                let node = node.filter(|&n| n != 0);
+                self.clients(|c, io| c.request(io, client, op, node));
             }
+            Action::Load { per_sec, clients, keys } => self.clients(|c, io| c.set_load(io, per_sec, clients, keys)),
             Action::Timeout(_) => {
                 if self.status(node) == NodeStatus::Up {
                     self.trace_event(node, EventKind::ForcedTimeout);
@@ -1118,192 +1049,45 @@ impl<P: Protocol> Sim<P> {
             }
         }
     }
-
-    // ----- Clients -------------------------------------------------------------------------
-
-    fn request(&mut self, client: ClientId, op: Op, node: Option<NodeId>) {
-        let c = self.world.clients.entry(client).or_default();
-        c.queue.push_back((op, node));
-        if c.pending.is_none() {
-            self.invoke_next(client);
-        }
-    }
-
-    fn invoke_next(&mut self, client: ClientId) {
-        let n = self.node_count();
-        let Some(c) = self.world.clients.get_mut(&client) else {
-            return;
-        };
-        let Some((op, node)) = c.queue.pop_front() else { return };
-        let process = *c.process.get_or_insert_with(|| {
-            let process = self.world.next_process;
-            self.world.next_process = process.wrapping_add(1);
-            process
-        });
-        let seq = c.next_seq;
-        c.next_seq += 1;
-        // First try: the node asked for, else the leader the client last heard of, else a
-        // node chosen by client number so that clients spread out.
-        let target = node.or(c.leader).unwrap_or((client % u32::from(n)) as NodeId + 1);
-        let req = ClientRequest { client, seq, op };
-        c.pending = Some(Pending {
-            req,
-            attempt: 0,
-            target,
-            process,
-        });
-        self.history.events.push(HistoryEvent {
-            time_us: self.world.now.as_us(),
-            client: process,
-            kind: Outcome::Invoke,
-            op,
-            read: None,
-        });
-        self.trace_event(0, EventKind::Invoke { client, op });
-        self.retry(client, target);
-    }
-
-    /// Sends the client's pending request (again) to `target`, or gives up when out of tries.
-    fn retry(&mut self, client: ClientId, target: NodeId) {
-        let max = self.settings.client_max_attempts;
-        let Some(p) = self.world.clients.get_mut(&client).and_then(|c| c.pending.as_mut()) else {
-            return;
-        };
-        if p.attempt >= max {
-            self.complete(client, Outcome::Info, None);
-            return;
-        }
-        p.attempt += 1;
-        p.target = target;
-        let (req, attempt) = (p.req, p.attempt);
-        let now = self.world.now;
-        self.trace_event(target, EventKind::ClientSend { client, attempt });
-        let lost = self.world.net_rng.chance_ppm(self.world.net.loss_ppm);
-        let latency = self.latency();
-        if lost {
-            self.trace_event(target, EventKind::ClientDrop { client });
-        } else {
-            self.schedule(now.saturating_add_us(latency), Ev::ClientArrive { node: target, req });
-        }
-        let timeout = self.settings.client_timeout_us;
-        self.schedule(
-            now.saturating_add_us(timeout),
-            Ev::ClientTimeout {
-                client,
-                seq: req.seq,
-                attempt,
-            },
-        );
-    }
-
-    /// The client's pending request if it is still operation `seq` at attempt `attempt`.
-    fn pending(&self, client: ClientId, seq: u64, attempt: u32) -> Option<Pending> {
-        let p = self.world.clients.get(&client)?.pending.as_ref()?;
-        (p.req.seq == seq && p.attempt == attempt).then(|| p.clone())
-    }
-
-    fn next_node(&self, after: NodeId) -> NodeId {
-        after % self.node_count() + 1
-    }
-
-    fn client_reply(&mut self, node: NodeId, req: ClientRequest, reply: ClientReply) {
-        let Some(c) = self.world.clients.get_mut(&req.client) else {
-            return;
-        };
-        let Some(p) = c.pending.as_ref() else { return };
-        if p.req.seq != req.seq {
-            return;
-        }
-        match reply {
-            ClientReply::Ok { value } => {
-                c.leader = Some(node);
-                let read = matches!(req.op, Op::Read { .. }).then_some(value).flatten();
-                self.complete(req.client, Outcome::Ok, read);
-            }
-            ClientReply::CasFailed { .. } => {
-                c.leader = Some(node);
-                self.complete(req.client, Outcome::Fail, None);
-            }
-            ClientReply::NotLeader { leader } => {
-                c.leader = leader;
-                let attempt = p.attempt;
-                match leader {
-                    Some(l) if l != node => self.retry(req.client, l),
-                    _ => {
-                        let at = self.world.now.saturating_add_us(self.settings.client_backoff_us);
-                        self.schedule(
-                            at,
-                            Ev::ClientRetry {
-                                client: req.client,
-                                seq: req.seq,
-                                attempt,
-                            },
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    fn complete(&mut self, client: ClientId, outcome: Outcome, read: Option<Value>) {
-        let Some(c) = self.world.clients.get_mut(&client) else {
-            return;
-        };
-        let Some(p) = c.pending.take() else { return };
-        if outcome == Outcome::Info {
-            c.process = None;
-            c.leader = None;
-        }
-        if let (Outcome::Ok, Op::Write { key, value } | Op::Cas { key, to: value, .. }) = (outcome, p.req.op) {
-            self.world.last_written.insert(key, value);
-        }
-        self.history.events.push(HistoryEvent {
-            time_us: self.world.now.as_us(),
-            client: p.process,
-            kind: outcome,
-            op: p.req.op,
-            read,
-        });
-        self.trace_event(0, EventKind::Return { client, outcome });
-        self.invoke_next(client);
-    }
-
-    fn load_tick(&mut self, generation: u32) {
-        let Some(load) = self.world.load.filter(|l| l.generation == generation) else {
-            return;
-        };
-        let rng = &mut self.world.client_rng;
-        let first = u64::from(rng.range_inclusive(0, u64::from(load.clients - 1)) as u32);
-        let kind = rng.range_inclusive(0, 99);
-        let key = rng.range_inclusive(0, u64::from(load.keys - 1)) as Key;
-        // The first idle client at or after a random one takes the operation; when all are
-        // busy the tick is skipped, as a closed-loop client would.
-        let idle = (0..u64::from(load.clients))
-            .map(|k| LOAD_CLIENT_BASE + ((first + k) % u64::from(load.clients)) as ClientId)
-            .find(|id| self.world.clients.get(id).is_none_or(|c| c.pending.is_none()));
-        if let Some(client) = idle {
-            let value = self.world.next_value;
-            let op = match kind {
-                0..40 => Op::Read { key },
-                40..80 => Op::Write { key, value },
-                _ => Op::Cas {
-                    key,
-                    from: self.world.last_written.get(&key).copied().unwrap_or(0),
-                    to: value,
-                },
-            };
-            if !matches!(op, Op::Read { .. }) {
-                self.world.next_value += 1;
-            }
-            self.request(client, op, None);
-        }
-        let at = self.world.now.saturating_add_us(load_interval_us(load));
-        self.schedule(at, Ev::LoadTick { generation });
-    }
 }
 
-fn load_interval_us(load: Load) -> u64 {
-    (1_000_000 / u64::from(load.per_sec.max(1))).max(1)
+/// The engine as the clients see it while they act: the parts of the run they act through.
+struct ClientIo<'a, M> {
+    now: SimTime,
+    nodes: u8,
+    agenda: &'a mut Agenda<M>,
+    net: &'a Network,
+    net_rng: &'a mut SimRng,
+    trace: &'a mut Trace<M>,
+    history: &'a mut History,
+}
+
+impl<M: std::fmt::Display> client::Engine for ClientIo<'_, M> {
+    fn now(&self) -> SimTime {
+        self.now
+    }
+    fn node_count(&self) -> u8 {
+        self.nodes
+    }
+    fn trace(&mut self, node: NodeId, kind: EventKind) {
+        self.trace.push(self.now, node, kind);
+    }
+    fn record(&mut self, event: HistoryEvent) {
+        self.history.events.push(event);
+    }
+    fn send(&mut self, target: NodeId, req: ClientRequest) {
+        let lost = self.net_rng.chance_ppm(self.net.loss_ppm);
+        let latency = self.net.latency(self.net_rng);
+        if lost {
+            self.trace(target, EventKind::ClientDrop { client: req.client });
+        } else {
+            let at = self.now.saturating_add_us(latency);
+            self.agenda.push(at, Ev::ClientArrive { node: target, req });
+        }
+    }
+    fn wake(&mut self, at: SimTime, wake: Wake) {
+        self.agenda.push(at, Ev::Client(wake));
+    }
 }
 
 #[cfg(test)]
@@ -1312,7 +1096,9 @@ mod tests {
     //! pings it received (persisted); node 1 answers clients, the others redirect to it.
 
     use super::*;
-    use crate::protocol::{Role, Scenario};
+    use crate::ClientId;
+    use crate::history::EventKind as Outcome;
+    use crate::protocol::{Op, Role, Scenario};
     use crate::script::Header;
     use std::fmt;
 
@@ -1368,6 +1154,7 @@ mod tests {
         type Stable = u64;
         type Params = NoParams;
         type Monitor = CountNotes;
+        type Workload = crate::workload::Registers;
         const NAME: &'static str = "ping";
         const SCENARIOS: &'static [Scenario] = &[];
 

@@ -269,7 +269,8 @@ fn print_catch_table() {
                         _ => aimed(&pairs, nodes_of(seed), seed),
                     };
                     let lin_broken = matches!(
-                        lin::check(sim.history(), lin::DEFAULT_BUDGET).expect("the run's history is well formed"),
+                        sim.check_history(lin::DEFAULT_BUDGET)
+                            .expect("the run's history is well formed"),
                         Verdict::NotLinearizable { .. }
                     );
                     if !caught(&sim).is_empty() || lin_broken {

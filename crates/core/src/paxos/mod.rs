@@ -1079,6 +1079,7 @@ impl Protocol for Paxos {
     type Stable = Stable;
     type Params = PaxosParams;
     type Monitor = PaxosMonitor;
+    type Workload = crate::workload::Registers;
 
     const NAME: &'static str = "paxos";
     const SCENARIOS: &'static [Scenario] = &[

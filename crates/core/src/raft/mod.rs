@@ -915,6 +915,7 @@ impl Protocol for Raft {
     type Stable = Stable;
     type Params = RaftParams;
     type Monitor = RaftMonitor;
+    type Workload = crate::workload::Registers;
 
     const NAME: &'static str = "raft";
     const SCENARIOS: &'static [Scenario] = &[Scenario {

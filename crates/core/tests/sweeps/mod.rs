@@ -82,7 +82,7 @@ pub fn assert_correct<P: Protocol>(sim: &Sim<P>, seed: u64) {
         sim.violations(),
         sim.script()
     );
-    match lin::check(sim.history(), lin::DEFAULT_BUDGET) {
+    match sim.check_history(lin::DEFAULT_BUDGET) {
         Ok(Verdict::NotLinearizable { key, detail, .. }) => panic!(
             "seed {seed}: key {key} is not linearizable: {detail}\nscript:\n{}",
             sim.script()
