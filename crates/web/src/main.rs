@@ -8,6 +8,7 @@
 mod app;
 mod chapters;
 mod components;
+mod fixed;
 mod model;
 mod panic;
 #[cfg(test)]

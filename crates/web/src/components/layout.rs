@@ -13,6 +13,7 @@
 //! phones and tall frames, so that the drawing is as large as the space allows. Coordinates are
 //! in the SVG's viewBox units, y pointing down.
 
+use crate::fixed::push_fixed;
 use deepend_core::NodeId;
 use deepend_core::script::Action;
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
@@ -362,17 +363,24 @@ pub fn convex_hull(points: &[Point]) -> Vec<Point> {
 /// The SVG path of an island's blob: drawn with a thick round stroke, a path through the hull
 /// becomes a rounded shape [`ISLAND_PAD`] beyond the nodes (a dot or a capsule for small islands).
 pub fn hull_path(hull: &[Point]) -> String {
-    use std::fmt::Write as _;
+    // `M{x:.1} {y:.1}`: one point of the path.
+    fn point(d: &mut String, command: char, x: f64, y: f64) {
+        d.push(command);
+        push_fixed(d, x, 1);
+        d.push(' ');
+        push_fixed(d, y, 1);
+    }
     let mut d = String::with_capacity(hull.len() * 16 + 8);
     match hull {
         [] => {}
         [p] => {
-            let _ = write!(d, "M{:.1} {:.1}L{:.1} {:.1}", p.x, p.y, p.x + 0.01, p.y);
+            point(&mut d, 'M', p.x, p.y);
+            point(&mut d, 'L', p.x + 0.01, p.y);
         }
         [first, rest @ ..] => {
-            let _ = write!(d, "M{:.1} {:.1}", first.x, first.y);
+            point(&mut d, 'M', first.x, first.y);
             for p in rest {
-                let _ = write!(d, "L{:.1} {:.1}", p.x, p.y);
+                point(&mut d, 'L', p.x, p.y);
             }
             d.push('Z');
         }
