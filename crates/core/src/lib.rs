@@ -26,6 +26,7 @@ pub mod raft;
 pub mod rng;
 pub mod script;
 pub mod sim;
+pub mod sort;
 pub mod time;
 pub mod trace;
 

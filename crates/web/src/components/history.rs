@@ -104,7 +104,7 @@ const OPEN_TAIL: f64 = 0.06;
 /// Returns the clients of the lanes, the axis' start and end, and one bar per operation.
 pub fn layout(ops: &[OpView]) -> (Vec<ClientId>, SimTime, SimTime, Vec<Bar>) {
     let mut clients: Vec<ClientId> = ops.iter().map(|o| o.client).collect();
-    clients.sort_unstable();
+    deepend_core::sort::sort_by_key(&mut clients, |&c| u128::from(c));
     clients.dedup();
     let start = ops.iter().map(|o| o.invoked).min().unwrap_or(SimTime::ZERO);
     let end = ops

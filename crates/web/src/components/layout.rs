@@ -16,6 +16,7 @@
 use crate::fixed::push_fixed;
 use deepend_core::NodeId;
 use deepend_core::script::Action;
+use deepend_core::sort::sort_by_key;
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
 
 /// The stage's viewBox: its width and height.
@@ -174,14 +175,14 @@ pub fn normalize_islands(n: usize, islands: &[Vec<NodeId>]) -> Vec<Vec<NodeId>> 
             }
         }
         if !group.is_empty() {
-            group.sort_unstable();
+            sort_by_key(&mut group, |&id| u128::from(id));
             groups.push(group);
         }
     }
     for (i, _) in seen.iter().enumerate().skip(1).filter(|(_, s)| !**s) {
         groups.push(vec![i as NodeId]);
     }
-    groups.sort_by_key(|g| g[0]);
+    sort_by_key(&mut groups, |g| u128::from(g[0]));
     groups
 }
 
@@ -335,7 +336,12 @@ pub fn convex_hull(points: &[Point]) -> Vec<Point> {
         .copied()
         .filter(|q| q.x.is_finite() && q.y.is_finite())
         .collect();
-    p.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+    // By x, then y, in `total_cmp`'s order: the sign bit flips the rest for negatives.
+    let ordered = |v: f64| {
+        let bits = v.to_bits();
+        u128::from(if bits >> 63 == 1 { !bits } else { bits | 1 << 63 })
+    };
+    sort_by_key(&mut p, |q| ordered(q.x) << 64 | ordered(q.y));
     p.dedup_by(|a, b| a.distance(*b) < 1e-9);
     if p.len() < 3 {
         return p;
