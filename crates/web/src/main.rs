@@ -9,6 +9,7 @@ mod app;
 mod chapters;
 mod components;
 mod fixed;
+mod math;
 mod model;
 mod panic;
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use crate::chapters::{self, Toggle};
 use crate::fixed::{fixed, short};
+use crate::math;
 use crate::url;
 use deepend_core::script::{Action, Header};
 use std::rc::Rc;
@@ -64,7 +65,7 @@ pub fn format_speed(speed: f64) -> String {
     } else if speed >= 1.0 {
         1
     } else {
-        (1.0 - speed.log10().floor()) as u8
+        (1.0 - math::log10(speed).floor()) as u8
     };
     let text = fixed(speed, digits);
     let text = if text.contains('.') {
@@ -147,7 +148,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
         let on_control = props.on_control.clone();
         Callback::from(move |e: InputEvent| {
             if let Some(log) = input_number(&e) {
-                on_control.emit(Control::Speed(10f64.powf(log.clamp(SPEED_LOG_MIN, SPEED_LOG_MAX))));
+                on_control.emit(Control::Speed(math::pow(10.0, log.clamp(SPEED_LOG_MIN, SPEED_LOG_MAX))));
             }
         })
     };
@@ -171,7 +172,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
             <label class="speed">
                 <span class="label-text">{ "Speed" }</span>
                 <input type="range" min={short(SPEED_LOG_MIN)} max={short(SPEED_LOG_MAX)} step="0.05"
-                       list="speed-ticks" value={short(props.speed.log10())} oninput={on_speed} aria-label="Speed"
+                       list="speed-ticks" value={short(math::log10(props.speed))} oninput={on_speed} aria-label="Speed"
                        aria-valuetext={format!("{speed_text} real time")} />
                 <datalist id="speed-ticks">
                     <option value="-2"></option><option value="-1"></option><option value="0"></option>

@@ -14,6 +14,7 @@
 //! in the SVG's viewBox units, y pointing down.
 
 use crate::fixed::push_fixed;
+use crate::math;
 use deepend_core::NodeId;
 use deepend_core::script::Action;
 use deepend_core::sort::sort_by_key;
@@ -107,7 +108,7 @@ impl Point {
     }
 
     pub fn distance(self, other: Point) -> f64 {
-        (self.x - other.x).hypot(self.y - other.y)
+        math::hypot(self.x - other.x, self.y - other.y)
     }
 
     /// The point `t` of the way from `self` to `other`.
@@ -191,7 +192,7 @@ fn ring(m: usize, radius: f64) -> Vec<Point> {
     (0..m)
         .map(|i| {
             let angle = -FRAC_PI_2 + TAU * i as f64 / m as f64;
-            Point::new(radius * angle.cos(), radius * angle.sin())
+            Point::new(radius * math::cos(angle), radius * math::sin(angle))
         })
         .collect()
 }
@@ -202,7 +203,7 @@ fn island_ring(m: usize, spacing: f64) -> Vec<Point> {
     match m {
         0 | 1 => ring(m, 0.0),
         2 => vec![Point::new(-spacing / 2.0, 0.0), Point::new(spacing / 2.0, 0.0)],
-        _ => ring(m, spacing / (2.0 * (PI / m as f64).sin())),
+        _ => ring(m, spacing / (2.0 * math::sin(PI / m as f64))),
     }
 }
 
@@ -585,7 +586,7 @@ pub fn client_to_view(view: View, rect: Rect, client_x: f64, client_y: f64) -> O
 pub fn message_point(from: Point, to: Point, progress: f64) -> Point {
     let p = from.lerp(to, progress.clamp(0.0, 1.0));
     let (dx, dy) = (to.x - from.x, to.y - from.y);
-    let len = dx.hypot(dy);
+    let len = math::hypot(dx, dy);
     if len < 1e-9 {
         return p;
     }

@@ -16,6 +16,7 @@
 use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
 use crate::fixed::{fixed, short};
+use crate::math;
 use crate::model::{DropView, MessageView, NodeView};
 use deepend_core::NodeId;
 use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Role};
@@ -255,7 +256,7 @@ pub fn Stage(props: &StageProps) -> Html {
                 f64::from(e.client_x()) - d.start_client.0,
                 f64::from(e.client_y()) - d.start_client.1,
             );
-            d.moved |= dx.hypot(dy) > CLICK_SLOP_PX;
+            d.moved |= math::hypot(dx, dy) > CLICK_SLOP_PX;
             d.at = p;
             let moved = d.moved;
             drop(g);
@@ -715,7 +716,7 @@ fn Link(props: &LinkProps) -> Html {
     };
     let class = classes!("st-link", format!("st-{}", props.state.as_str()));
     let mid = a.lerp(b, 0.5);
-    let angle = (b.y - a.y).atan2(b.x - a.x).to_degrees();
+    let angle = math::atan2(b.y - a.y, b.x - a.x).to_degrees();
     let line = |p: Point, q: Point| html! { <line x1={f(p.x)} y1={f(p.y)} x2={f(q.x)} y2={f(q.y)} /> };
     match props.state {
         LinkState::Whole => html! { <g {class}>{ line(a, b) }</g> },
@@ -963,7 +964,7 @@ fn message_mark(m: &MessageView, positions: &[Point], selected: Option<u32>, poi
             "translate({} {}) rotate({})",
             f(p.x),
             f(p.y),
-            fixed((b.y - a.y).atan2(b.x - a.x).to_degrees(), 0)
+            fixed(math::atan2(b.y - a.y, b.x - a.x).to_degrees(), 0)
         )
     } else {
         format!("translate({} {})", f(p.x), f(p.y))
@@ -1107,7 +1108,7 @@ fn Legend(props: &LegendProps) -> Html {
     let bottom = props.view.h - if portrait { 39.0 } else { 17.0 };
     html! {
         <g class="st-legend" aria-hidden="true">
-            <g transform={format!("translate(14 {bottom})")}>{ marks }</g>
+            <g transform={format!("translate(14 {})", short(bottom))}>{ marks }</g>
             <text class="st-hint" x="14" y="18" dy="0.35em">{ hint }</text>
         </g>
     }
