@@ -29,6 +29,7 @@ pub mod sim;
 pub mod sort;
 pub mod time;
 pub mod trace;
+pub mod vecmap;
 
 pub use protocol::{Ctx, Protocol};
 pub use time::SimTime;
