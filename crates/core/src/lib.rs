@@ -27,8 +27,10 @@ pub mod raft;
 pub mod rng;
 pub mod script;
 pub mod sim;
+pub mod sort;
 pub mod time;
 pub mod trace;
+pub mod vecmap;
 pub mod workload;
 
 pub use protocol::{Ctx, Protocol};

@@ -542,7 +542,7 @@ impl<P: Protocol> Sim<P> {
                 Some((q.time, q.seq, flight))
             })
             .collect();
-        out.sort_by_key(|(t, s, _)| (*t, *s));
+        crate::sort::sort_by_key(&mut out, |(t, s, _)| u128::from(t.as_us()) << 64 | u128::from(*s));
         out.into_iter().map(|(_, _, f)| f).collect()
     }
     /// The time of the next queued event or script action.

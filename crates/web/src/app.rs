@@ -19,6 +19,7 @@ use crate::components::invariants::Invariants;
 use crate::components::logs::Logs;
 use crate::components::scrubber::Scrubber;
 use crate::components::stage::Stage;
+use crate::fixed::seconds;
 use crate::model::{Lab, Marker, Part, Snapshot};
 use crate::url;
 use deepend_core::protocol::Op;
@@ -955,7 +956,7 @@ pub fn App() -> Html {
         <p class="clock">
             <span class="label-text">{ "simulated time " }</span>
             <output data-sim-time-us={snapshot.now.as_us().to_string()}>
-                { format!("{:.3} s", snapshot.now.as_us() as f64 / 1e6) }
+                { seconds(snapshot.now.as_us()) }
             </output>
             <span class="muted">{ format!(" at {}", format_speed(s.speed)) }</span>
         </p>
@@ -972,7 +973,7 @@ pub fn App() -> Html {
     let branched = s.branched_at.map(|t| {
         html! {
             <p class="branched" role="status">
-                { format!("Branched at {:.3} s: the old future was discarded.", t.as_us() as f64 / 1e6) }
+                { format!("Branched at {}: the old future was discarded.", seconds(t.as_us())) }
                 <button type="button" onclick={dismiss_branched} aria-label="Dismiss">{ "✕" }</button>
             </p>
         }

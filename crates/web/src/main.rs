@@ -8,6 +8,8 @@
 mod app;
 mod chapters;
 mod components;
+mod fixed;
+mod math;
 mod model;
 mod panic;
 #[cfg(test)]

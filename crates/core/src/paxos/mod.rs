@@ -89,7 +89,7 @@ use crate::protocol::{
     TimerKind,
 };
 use crate::trace::write_elided;
-use std::collections::BTreeMap;
+use crate::vecmap::VecMap;
 use std::fmt;
 
 /// A position in the sequence of chosen values; single-decree Paxos uses slot 1 only.
@@ -258,10 +258,10 @@ pub struct Paxos {
     /// Phase 1: the first slot asked about, and per slot the highest-numbered proposal the
     /// promises reported.
     from_slot: Slot,
-    prepared: BTreeMap<Slot, (Ballot, Command)>,
+    prepared: VecMap<Slot, (Ballot, Command)>,
     /// Phase 2: the values proposed under `ballot` and not learned yet, with the local time
     /// their Accept was last sent.
-    proposals: BTreeMap<Slot, (Command, u64)>,
+    proposals: VecMap<Slot, (Command, u64)>,
     /// A leader's next free slot (Multi-Paxos).
     next_slot: Slot,
     /// No leader: the value this proposer wants chosen (its first waiting client's).
@@ -277,14 +277,14 @@ pub struct Paxos {
 
     // The learner.
     /// Accepted messages counted, per (slot, ballot): the value and who accepted it.
-    tally: BTreeMap<(Slot, Ballot), (Command, u16)>,
+    tally: VecMap<(Slot, Ballot), (Command, u16)>,
     /// Slots applied to `kv`, in order, from 1.
     applied: Slot,
     kv: KvStore,
 
     // Clients.
     /// Multi-Paxos: requests this leader will answer once their slot is applied.
-    pending: BTreeMap<Slot, ClientRequest>,
+    pending: VecMap<Slot, ClientRequest>,
     /// Single-decree: requests waiting for the decree.
     waiting: Vec<ClientRequest>,
     /// Every client request this node took on as a proposer, in order (for Validity).
@@ -324,18 +324,18 @@ impl Paxos {
             max_seen,
             promises: 0,
             from_slot: 1,
-            prepared: BTreeMap::new(),
-            proposals: BTreeMap::new(),
+            prepared: VecMap::new(),
+            proposals: VecMap::new(),
             next_slot: 1,
             own_value: None,
             preemptions: 0,
             leader: None,
             leader_chosen: 0,
             election_deadline_us: None,
-            tally: BTreeMap::new(),
+            tally: VecMap::new(),
             applied: 0,
             kv: KvStore::default(),
-            pending: BTreeMap::new(),
+            pending: VecMap::new(),
             waiting: Vec::new(),
             taken: Chunked::new(),
             noted: (Role::FOLLOWER, max_seen),
@@ -419,7 +419,7 @@ impl Paxos {
         &self.kv
     }
     /// Multi-Paxos: client requests this leader will answer once applied, by slot.
-    pub fn pending(&self) -> &BTreeMap<Slot, ClientRequest> {
+    pub fn pending(&self) -> &VecMap<Slot, ClientRequest> {
         &self.pending
     }
     /// Single-decree: client requests waiting for the decree.
@@ -622,7 +622,7 @@ impl Paxos {
             return;
         }
         let quorum = self.quorum();
-        let entry = self.tally.entry((slot, ballot)).or_insert((value, 0));
+        let entry = self.tally.get_or_insert((slot, ballot), (value, 0));
         entry.1 |= bit(from);
         if entry.1.count_ones() >= quorum {
             let value = entry.0;
@@ -638,14 +638,7 @@ impl Paxos {
         }
         self.learned.insert(slot, (ballot, value));
         ctx.note(Note::Commit { index: slot });
-        let stale: Vec<(Slot, Ballot)> = self
-            .tally
-            .range((slot, Ballot::ZERO)..=(slot, Ballot::MAX))
-            .map(|(k, _)| *k)
-            .collect();
-        for key in stale {
-            self.tally.remove(&key);
-        }
+        self.tally.retain(|&(s, _), _| s != slot);
         self.proposals.remove(&slot);
         if !self.single() && self.phase == Phase::Accepting {
             let chosen = Message::Chosen {

@@ -171,7 +171,7 @@ impl PaxosMonitor {
         }
         let mut nodes = first.how.nodes();
         nodes.extend(how.nodes());
-        nodes.sort_unstable();
+        crate::sort::sort_by_key(&mut nodes, |&n| u128::from(n));
         nodes.dedup();
         out.push(Violation {
             property: AGREEMENT,

@@ -70,7 +70,7 @@ pub(crate) fn quorum(n: u8) -> usize {
 /// The highest index stored on at least `quorum` of the nodes whose last stored indexes are
 /// `stored` (reordered in place): the `quorum`-th largest.
 pub(crate) fn quorum_index(stored: &mut [u64], quorum: usize) -> u64 {
-    stored.sort_unstable_by(|a, b| b.cmp(a));
+    crate::sort::sort_by_key(stored, |&i| u128::from(u64::MAX - i));
     stored.get(quorum.wrapping_sub(1)).copied().unwrap_or(0)
 }
 

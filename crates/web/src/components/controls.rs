@@ -3,6 +3,8 @@
 //! it into a core action at the current time, a seek, or a new run.
 
 use crate::chapters::{self, Toggle};
+use crate::fixed::{fixed, short};
+use crate::math;
 use crate::url;
 use deepend_core::script::{Action, Header};
 use std::rc::Rc;
@@ -63,9 +65,9 @@ pub fn format_speed(speed: f64) -> String {
     } else if speed >= 1.0 {
         1
     } else {
-        (1.0 - speed.log10().floor()) as usize
+        (1.0 - math::log10(speed).floor()) as u8
     };
-    let text = format!("{speed:.digits$}");
+    let text = fixed(speed, digits);
     let text = if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.')
     } else {
@@ -114,6 +116,15 @@ fn input_value(e: &Event) -> String {
         .unwrap_or_default()
 }
 
+/// A number or range input's value as a number (the browser's parse, so the page carries no
+/// float parser of its own); `None` when it holds no number.
+fn input_number(e: &Event) -> Option<f64> {
+    e.target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        .map(|i| i.value_as_number())
+        .filter(|v| !v.is_nan())
+}
+
 fn input_checked(e: &Event) -> bool {
     e.target()
         .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
@@ -136,8 +147,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let on_speed = {
         let on_control = props.on_control.clone();
         Callback::from(move |e: InputEvent| {
-            if let Ok(log) = input_value(&e).parse::<f64>() {
-                on_control.emit(Control::Speed(10f64.powf(log.clamp(SPEED_LOG_MIN, SPEED_LOG_MAX))));
+            if let Some(log) = input_number(&e) {
+                on_control.emit(Control::Speed(math::pow(10.0, log.clamp(SPEED_LOG_MIN, SPEED_LOG_MAX))));
             }
         })
     };
@@ -160,8 +171,8 @@ pub fn Controls(props: &ControlsProps) -> Html {
             </button>
             <label class="speed">
                 <span class="label-text">{ "Speed" }</span>
-                <input type="range" min={SPEED_LOG_MIN.to_string()} max={SPEED_LOG_MAX.to_string()} step="0.05"
-                       list="speed-ticks" value={props.speed.log10().to_string()} oninput={on_speed} aria-label="Speed"
+                <input type="range" min={short(SPEED_LOG_MIN)} max={short(SPEED_LOG_MAX)} step="0.05"
+                       list="speed-ticks" value={short(math::log10(props.speed))} oninput={on_speed} aria-label="Speed"
                        aria-valuetext={format!("{speed_text} real time")} />
                 <datalist id="speed-ticks">
                     <option value="-2"></option><option value="-1"></option><option value="0"></option>
@@ -234,7 +245,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
     let on_latency = |which: u8| {
         let on_control = props.on_control.clone();
         Callback::from(move |e: Event| {
-            let Ok(ms) = input_value(&e).trim().parse::<f64>() else {
+            let Some(ms) = input_number(&e) else {
                 return;
             };
             let us = (ms.clamp(0.0, 10_000.0) * 1000.0).round() as u64;
@@ -248,11 +259,11 @@ pub fn Controls(props: &ControlsProps) -> Html {
             }
         })
     };
-    let loss_percent = f64::from(props.loss_ppm) / 10_000.0;
+    let loss_percent = short(f64::from(props.loss_ppm) / 10_000.0);
     let on_loss = {
         let (on_control, current) = (props.on_control.clone(), props.loss_ppm);
         Callback::from(move |e: Event| {
-            let Ok(percent) = input_value(&e).parse::<f64>() else {
+            let Some(percent) = input_number(&e) else {
                 return;
             };
             let ppm = (percent.clamp(0.0, 100.0) * 10_000.0).round() as u32;
@@ -287,7 +298,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
     if !node_counts.contains(&h.nodes) {
         node_counts.insert(0, h.nodes);
     }
-    let ms = |us: u64| format!("{}", us as f64 / 1000.0);
+    let ms = |us: u64| short(us as f64 / 1000.0);
 
     html! {
         <div class="controls">
@@ -343,7 +354,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 </label>
                 <label>
                     <span class="label-text">{ "Loss" }</span>
-                    <input type="range" min="0" max="50" step="1" value={loss_percent.to_string()} onchange={on_loss} aria-label="Loss"
+                    <input type="range" min="0" max="50" step="1" value={loss_percent.clone()} onchange={on_loss} aria-label="Loss"
                            aria-valuetext={format!("{loss_percent}% of messages lost")} />
                     <output>{ format!("{loss_percent}%") }</output>
                 </label>

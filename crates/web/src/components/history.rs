@@ -3,6 +3,7 @@
 //! operation and its outcome; a pending operation runs open to the right; an `info` operation
 //! (the client never learned the outcome) is dashed. A table lists the same operations.
 
+use crate::fixed::fixed;
 use crate::model::{OpOutcome, OpView};
 use deepend_core::lin::Verdict;
 use deepend_core::protocol::Op;
@@ -103,7 +104,7 @@ const OPEN_TAIL: f64 = 0.06;
 /// Returns the clients of the lanes, the axis' start and end, and one bar per operation.
 pub fn layout(ops: &[OpView]) -> (Vec<ClientId>, SimTime, SimTime, Vec<Bar>) {
     let mut clients: Vec<ClientId> = ops.iter().map(|o| o.client).collect();
-    clients.sort_unstable();
+    deepend_core::sort::sort_by_key(&mut clients, |&c| u128::from(c));
     clients.dedup();
     let start = ops.iter().map(|o| o.invoked).min().unwrap_or(SimTime::ZERO);
     let end = ops
@@ -237,7 +238,7 @@ pub fn history_panel(props: &HistoryProps) -> Html {
                 let culprit = is_culprit(o).then_some("culprit");
                 html! {
                     <li class={classes!("op", outcome, b.open.then_some("open"), dim, culprit)}
-                        style={format!("left: {:.2}%; width: {:.2}%", b.left, b.width)} title={describe(o)}>
+                        style={format!("left: {}%; width: {}%", fixed(b.left, 2), fixed(b.width, 2))} title={describe(o)}>
                         <span class="op-label">{ label }</span>
                     </li>
                 }

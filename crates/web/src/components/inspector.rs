@@ -3,6 +3,7 @@
 //! clock, buttons for its faults; and the selected message with its arguments under their
 //! Figure 2 names.
 
+use crate::fixed::fixed;
 #[cfg(feature = "paxos")]
 use crate::model::SlotView;
 use crate::model::{Detail, MessageView, NodeView};
@@ -231,7 +232,7 @@ fn protocol_sections(n: &NodeView, crashed: bool) -> Html {
                             <td>{ matched }</td>
                             <td aria-hidden="true">
                                 <span class="match-bar">
-                                    <span style={format!("width: {:.0}%", share.clamp(0.0, 1.0) * 100.0)} />
+                                    <span style={format!("width: {}%", fixed(f64::from(share.clamp(0.0, 1.0) * 100.0), 0))} />
                                 </span>
                             </td>
                         </tr>

@@ -13,8 +13,11 @@
 //! phones and tall frames, so that the drawing is as large as the space allows. Coordinates are
 //! in the SVG's viewBox units, y pointing down.
 
+use crate::fixed::push_fixed;
+use crate::math;
 use deepend_core::NodeId;
 use deepend_core::script::Action;
+use deepend_core::sort::sort_by_key;
 use std::f64::consts::{FRAC_PI_2, PI, TAU};
 
 /// The stage's viewBox: its width and height.
@@ -105,7 +108,7 @@ impl Point {
     }
 
     pub fn distance(self, other: Point) -> f64 {
-        (self.x - other.x).hypot(self.y - other.y)
+        math::hypot(self.x - other.x, self.y - other.y)
     }
 
     /// The point `t` of the way from `self` to `other`.
@@ -173,14 +176,14 @@ pub fn normalize_islands(n: usize, islands: &[Vec<NodeId>]) -> Vec<Vec<NodeId>> 
             }
         }
         if !group.is_empty() {
-            group.sort_unstable();
+            sort_by_key(&mut group, |&id| u128::from(id));
             groups.push(group);
         }
     }
     for (i, _) in seen.iter().enumerate().skip(1).filter(|(_, s)| !**s) {
         groups.push(vec![i as NodeId]);
     }
-    groups.sort_by_key(|g| g[0]);
+    sort_by_key(&mut groups, |g| u128::from(g[0]));
     groups
 }
 
@@ -189,7 +192,7 @@ fn ring(m: usize, radius: f64) -> Vec<Point> {
     (0..m)
         .map(|i| {
             let angle = -FRAC_PI_2 + TAU * i as f64 / m as f64;
-            Point::new(radius * angle.cos(), radius * angle.sin())
+            Point::new(radius * math::cos(angle), radius * math::sin(angle))
         })
         .collect()
 }
@@ -200,7 +203,7 @@ fn island_ring(m: usize, spacing: f64) -> Vec<Point> {
     match m {
         0 | 1 => ring(m, 0.0),
         2 => vec![Point::new(-spacing / 2.0, 0.0), Point::new(spacing / 2.0, 0.0)],
-        _ => ring(m, spacing / (2.0 * (PI / m as f64).sin())),
+        _ => ring(m, spacing / (2.0 * math::sin(PI / m as f64))),
     }
 }
 
@@ -334,7 +337,12 @@ pub fn convex_hull(points: &[Point]) -> Vec<Point> {
         .copied()
         .filter(|q| q.x.is_finite() && q.y.is_finite())
         .collect();
-    p.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+    // By x, then y, in `total_cmp`'s order: the sign bit flips the rest for negatives.
+    let ordered = |v: f64| {
+        let bits = v.to_bits();
+        u128::from(if bits >> 63 == 1 { !bits } else { bits | 1 << 63 })
+    };
+    sort_by_key(&mut p, |q| ordered(q.x) << 64 | ordered(q.y));
     p.dedup_by(|a, b| a.distance(*b) < 1e-9);
     if p.len() < 3 {
         return p;
@@ -362,17 +370,24 @@ pub fn convex_hull(points: &[Point]) -> Vec<Point> {
 /// The SVG path of an island's blob: drawn with a thick round stroke, a path through the hull
 /// becomes a rounded shape [`ISLAND_PAD`] beyond the nodes (a dot or a capsule for small islands).
 pub fn hull_path(hull: &[Point]) -> String {
-    use std::fmt::Write as _;
+    // `M{x:.1} {y:.1}`: one point of the path.
+    fn point(d: &mut String, command: char, x: f64, y: f64) {
+        d.push(command);
+        push_fixed(d, x, 1);
+        d.push(' ');
+        push_fixed(d, y, 1);
+    }
     let mut d = String::with_capacity(hull.len() * 16 + 8);
     match hull {
         [] => {}
         [p] => {
-            let _ = write!(d, "M{:.1} {:.1}L{:.1} {:.1}", p.x, p.y, p.x + 0.01, p.y);
+            point(&mut d, 'M', p.x, p.y);
+            point(&mut d, 'L', p.x + 0.01, p.y);
         }
         [first, rest @ ..] => {
-            let _ = write!(d, "M{:.1} {:.1}", first.x, first.y);
+            point(&mut d, 'M', first.x, first.y);
             for p in rest {
-                let _ = write!(d, "L{:.1} {:.1}", p.x, p.y);
+                point(&mut d, 'L', p.x, p.y);
             }
             d.push('Z');
         }
@@ -571,7 +586,7 @@ pub fn client_to_view(view: View, rect: Rect, client_x: f64, client_y: f64) -> O
 pub fn message_point(from: Point, to: Point, progress: f64) -> Point {
     let p = from.lerp(to, progress.clamp(0.0, 1.0));
     let (dx, dy) = (to.x - from.x, to.y - from.y);
-    let len = dx.hypot(dy);
+    let len = math::hypot(dx, dy);
     if len < 1e-9 {
         return p;
     }

@@ -3,9 +3,9 @@
 //! bar) so that a long run's thousands of markers stay a few hundred elements, and they are
 //! placed with CSS variables so that the bar growing every frame does not re-render them.
 
+use crate::fixed::{fixed, push_fixed, seconds};
 use crate::model::{Marker, MarkerKind};
 use deepend_core::SimTime;
-use std::fmt::Write as _;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
@@ -79,13 +79,15 @@ fn commit_path(commits: &[&Mark], width_us: u64) -> String {
     let mut d = String::new();
     for m in commits {
         let at = m.time.as_us() as f64 / width_us as f64;
-        let _ = write!(d, "M{at:.2} 0V1");
+        d.push('M');
+        push_fixed(&mut d, at, 2);
+        d.push_str(" 0V1");
     }
     d
 }
 
 fn title(mark: &Mark) -> String {
-    let at = format!("{:.3} s", mark.time.as_us() as f64 / 1e6);
+    let at = seconds(mark.time.as_us());
     match mark.count {
         1 => format!("{at}: {}", mark.label),
         n => format!("{at}: {} and {} more", mark.label, n - 1),
@@ -109,7 +111,7 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
         let on_seek = props.on_seek.clone();
         Callback::from(move |e: InputEvent| {
             let input: Option<HtmlInputElement> = e.target().and_then(|t| t.dyn_into().ok());
-            if let Some(us) = input.and_then(|i| i.value().parse::<f64>().ok()) {
+            if let Some(us) = input.map(|i| i.value_as_number()).filter(|us| !us.is_nan()) {
                 on_seek.emit(SimTime::from_us(us.max(0.0) as u64));
             }
         })
@@ -134,7 +136,6 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
             on_seek.emit(SimTime::from_us(target.min(horizon_us)));
         })
     };
-    let seconds = |us: u64| format!("{:.3} s", us as f64 / 1e6);
     let now_us = props.now.as_us().min(horizon_us);
     let marks_horizon = props.markers_horizon.min(props.horizon);
     html! {
@@ -143,7 +144,7 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
                 // The marks sit at their share of the bucketed span (a power of two at least
                 // their horizon, so it changes rarely); this one width stretches that span over
                 // the track, and changes only when the marks do: a playing frame moves no mark.
-                <div class="marks-span" style={format!("width:{:.4}%", span_us(marks_horizon) as f64 * 100.0 / marks_horizon.as_us().max(1) as f64)}>
+                <div class="marks-span" style={format!("width:{}%", fixed(span_us(marks_horizon) as f64 * 100.0 / marks_horizon.as_us().max(1) as f64, 4))}>
                     <MarkLayer markers={props.markers.clone()} width_us={bucket_width_us(marks_horizon)}
                                on_seek={props.on_seek.clone()} />
                 </div>
@@ -231,7 +232,7 @@ fn MarkLayer(props: &MarkLayerProps) -> Html {
             { for others.iter().map(|m| html! {
                 <span key={m.time.as_us() * KINDS.len() as u64 + m.kind as u64}
                       class={classes!("mark", m.kind.as_str(), (m.count > 1).then_some("many"))}
-                      style={format!("left:{:.4}%", m.time.as_us() as f64 * 100.0 / span)}
+                      style={format!("left:{}%", fixed(m.time.as_us() as f64 * 100.0 / span, 4))}
                       data-t={m.time.as_us().to_string()} title={title(m)}></span>
             }) }
         </div>

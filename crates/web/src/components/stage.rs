@@ -15,6 +15,8 @@
 
 use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
+use crate::fixed::{fixed, short};
+use crate::math;
 use crate::model::{DropView, MessageView, NodeView};
 use deepend_core::NodeId;
 use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Role};
@@ -177,7 +179,7 @@ pub fn Stage(props: &StageProps) -> Html {
     // Islands fade in as their nodes arrive.
     let islands_opacity = {
         let g = glide.borrow();
-        g.from.as_ref().map(|_| format!("{:.2}", ease(g.progress)))
+        g.from.as_ref().map(|_| fixed(ease(g.progress), 2))
     };
     {
         // Ask for the glide's next frame after this render, if it is still under way.
@@ -254,7 +256,7 @@ pub fn Stage(props: &StageProps) -> Html {
                 f64::from(e.client_x()) - d.start_client.0,
                 f64::from(e.client_y()) - d.start_client.1,
             );
-            d.moved |= dx.hypot(dy) > CLICK_SLOP_PX;
+            d.moved |= math::hypot(dx, dy) > CLICK_SLOP_PX;
             d.at = p;
             let moved = d.moved;
             drop(g);
@@ -444,7 +446,7 @@ pub fn Stage(props: &StageProps) -> Html {
             let p = layout.position(v.id)?;
             let side = if p.x > view.w * 0.58 { "st-left" } else { "st-right" };
             let vertical = if p.y > view.h * 0.55 { "st-above" } else { "st-below" };
-            let style = format!("--x:{:.1};--y:{:.1}", p.x, p.y);
+            let style = format!("--x:{};--y:{}", f(p.x), f(p.y));
             Some(html! {
                 <div class={classes!("st-menu-anchor", side, vertical)} {style}>
                     <NodeMenu
@@ -467,14 +469,14 @@ pub fn Stage(props: &StageProps) -> Html {
     html! {
         <div
             class={classes!("raft-stage", view.is_portrait().then_some("st-portrait"), drag.is_some().then_some("st-dragging"))}
-            style={format!("--vw:{};--vh:{}", view.w, view.h)}
+            style={format!("--vw:{};--vh:{}", short(view.w), short(view.h))}
             data-stage="raft"
             ref={root_ref}
         >
             <svg
                 ref={svg_ref}
                 class="st-svg"
-                viewBox={format!("0 0 {} {}", view.w, view.h)}
+                viewBox={format!("0 0 {} {}", short(view.w), short(view.h))}
                 role="group"
                 aria-label={aria}
                 {onpointerdown}
@@ -485,7 +487,7 @@ pub fn Stage(props: &StageProps) -> Html {
                 {onclick}
                 {onkeydown}
             >
-                <rect class="st-bg" width={view.w.to_string()} height={view.h.to_string()} />
+                <rect class="st-bg" width={short(view.w)} height={short(view.h)} />
                 // Links across islands first, so that the islands' blobs cover them: they show
                 // only in the water between the islands.
                 <Links layer={LinkLayer::Across} layout={layout.clone()} positions={positions.clone()}
@@ -665,7 +667,7 @@ fn rim_segment(a: Point, b: Point) -> Option<(Point, Point)> {
 }
 
 fn f(v: f64) -> String {
-    format!("{v:.1}")
+    fixed(v, 1)
 }
 
 // ----- Islands ---------------------------------------------------------------------------
@@ -690,7 +692,7 @@ fn IslandBlob(props: &IslandBlobProps) -> Html {
     );
     html! {
         <g class={classes!("st-island", majority.then_some("st-majority"), props.target.then_some("st-target"))}>
-            <path class="st-island-blob" d={props.d.to_string()} style={format!("stroke-width:{}", 2.0 * layout::ISLAND_PAD)} />
+            <path class="st-island-blob" d={props.d.to_string()} style={format!("stroke-width:{}", short(2.0 * layout::ISLAND_PAD))} />
             <text class="st-island-caption" x={f(props.anchor.x)} y={f(props.anchor.y)}>{ caption }</text>
         </g>
     }
@@ -714,7 +716,7 @@ fn Link(props: &LinkProps) -> Html {
     };
     let class = classes!("st-link", format!("st-{}", props.state.as_str()));
     let mid = a.lerp(b, 0.5);
-    let angle = (b.y - a.y).atan2(b.x - a.x).to_degrees();
+    let angle = math::atan2(b.y - a.y, b.x - a.x).to_degrees();
     let line = |p: Point, q: Point| html! { <line x1={f(p.x)} y1={f(p.y)} x2={f(q.x)} y2={f(q.y)} /> };
     match props.state {
         LinkState::Whole => html! { <g {class}>{ line(a, b) }</g> },
@@ -739,7 +741,7 @@ fn Link(props: &LinkProps) -> Html {
                 <g {class}>
                     { line(a, p) }
                     { line(q, b) }
-                    <g class="st-cut-mark" transform={format!("translate({} {}) rotate({:.1})", f(mid.x), f(mid.y), angle)}>
+                    <g class="st-cut-mark" transform={format!("translate({} {}) rotate({})", f(mid.x), f(mid.y), f(angle))}>
                         <line x1="-12" y1="-9" x2="-12" y2="9" />
                         <line x1="12" y1="-9" x2="12" y2="9" />
                     </g>
@@ -754,7 +756,7 @@ fn Link(props: &LinkProps) -> Html {
             html! {
                 <g {class}>
                     { line(a, b) }
-                    <g class="st-cut-mark" transform={format!("translate({} {}) rotate({:.1})", f(mid.x), f(mid.y), angle)}>
+                    <g class="st-cut-mark" transform={format!("translate({} {}) rotate({})", f(mid.x), f(mid.y), f(angle))}>
                         <line class="st-cut-shaft" x1="-26" y1={f(layout::LANE)} x2="-8" y2={f(layout::LANE)} />
                         <path class="st-cut-arrow" d={format!("M-1 {}L-12 {}L-12 {}Z", f(layout::LANE), f(layout::LANE - 7.0), f(layout::LANE + 7.0))} />
                         <line x1="3" y1={f(layout::LANE - 11.0)} x2="3" y2={f(layout::LANE + 11.0)} />
@@ -861,7 +863,7 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
             html! {
                 <g class="st-timer">
                     <circle class="st-timer-track" r={f(r + 11.0)} />
-                    <circle class="st-timer-left" r={f(r + 11.0)} pathLength="100" stroke-dasharray={format!("{left:.1} 100")} transform="rotate(-90)" />
+                    <circle class="st-timer-left" r={f(r + 11.0)} pathLength="100" stroke-dasharray={format!("{} 100", f(left))} transform="rotate(-90)" />
                 </g>
             }
         }
@@ -959,10 +961,10 @@ fn message_mark(m: &MessageView, positions: &[Point], selected: Option<u32>, poi
     } = m.style;
     let transform = if shape == MsgShape::Triangle {
         format!(
-            "translate({} {}) rotate({:.0})",
+            "translate({} {}) rotate({})",
             f(p.x),
             f(p.y),
-            (b.y - a.y).atan2(b.x - a.x).to_degrees()
+            fixed(math::atan2(b.y - a.y, b.x - a.x).to_degrees(), 0)
         )
     } else {
         format!("translate({} {})", f(p.x), f(p.y))
@@ -1007,8 +1009,8 @@ fn drop_mark(d: &DropView, positions: &[Point]) -> Option<Html> {
         <g
             key={d.id}
             class="st-drop"
-            transform={format!("translate({} {}) scale({scale:.2})", f(p.x), f(p.y))}
-            opacity={format!("{fade:.2}")}
+            transform={format!("translate({} {}) scale({})", f(p.x), f(p.y), fixed(f64::from(scale), 2))}
+            opacity={fixed(f64::from(fade), 2)}
             data-drop={d.id.to_string()}
         >
             <title>{ format!("{} n{} → n{} lost ({})", d.kind, d.from, d.to, d.reason.as_str()) }</title>
@@ -1088,7 +1090,7 @@ fn Legend(props: &LegendProps) -> Html {
             let at = (x, y);
             x += width;
             html! {
-                <g transform={format!("translate({} {})", at.0, at.1)}>
+                <g transform={format!("translate({} {})", short(at.0), short(at.1))}>
                     <g class={classes!("st-msg", class, small.then_some("st-heartbeat"))} transform="translate(8 0)">{ shape_html(shape, small) }</g>
                     <text x="21" dy="0.35em">{ text }</text>
                 </g>
@@ -1106,7 +1108,7 @@ fn Legend(props: &LegendProps) -> Html {
     let bottom = props.view.h - if portrait { 39.0 } else { 17.0 };
     html! {
         <g class="st-legend" aria-hidden="true">
-            <g transform={format!("translate(14 {bottom})")}>{ marks }</g>
+            <g transform={format!("translate(14 {})", short(bottom))}>{ marks }</g>
             <text class="st-hint" x="14" y="18" dy="0.35em">{ hint }</text>
         </g>
     }
