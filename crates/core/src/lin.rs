@@ -1352,8 +1352,10 @@ mod tests {
             let key = h.events[i].op.key();
             let caught = |v: Verdict| matches!(v, Verdict::NotLinearizable { key: k, .. } if k == key);
             prop_assert!(caught(check(&h, DEFAULT_BUDGET).expect("a well-formed history")));
-            // The search alone reaches the same verdict as the early pass.
-            prop_assert!(caught(check_with(&h, DEFAULT_BUDGET, false)));
+            // The search alone reaches the same verdict as the early pass, or runs out of its
+            // budget on a long history; it never calls the history linearizable.
+            let alone = check_with(&h, DEFAULT_BUDGET, false);
+            prop_assert!(caught(alone.clone()) || matches!(alone, Verdict::Unknown { .. }), "{alone:?}");
         }
 
         /// Against the definition, on small histories with reads perturbed so that many are
