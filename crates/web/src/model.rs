@@ -331,6 +331,8 @@ pub trait AnyRun {
     /// The time of the trace event `index`.
     fn event_time(&self, index: usize) -> Option<SimTime>;
     fn history(&self) -> &History;
+    /// The chapter's own check of the client history (linearizability for registers).
+    fn check_history(&self) -> Checked;
     #[cfg(test)]
     fn trace_digest(&self) -> u64;
     /// Moves to `t` (backwards replays from a checkpoint).
@@ -369,6 +371,9 @@ impl<P: Shown> AnyRun for Sim<P> {
     }
     fn history(&self) -> &History {
         Sim::history(self)
+    }
+    fn check_history(&self) -> Checked {
+        Sim::check_history(self, lin::DEFAULT_BUDGET)
     }
     #[cfg(test)]
     fn trace_digest(&self) -> u64 {
@@ -581,14 +586,13 @@ impl Lab {
     /// The linearizability verdict, recomputed when the history grew (when not `exact`, only
     /// once it grew by a tenth: the check reads the whole history).
     fn verdict(&mut self, exact: bool) -> Rc<Checked> {
-        let history = self.run.history();
-        let len = history.events.len();
+        let len = self.run.history().events.len();
         if let Some((at, verdict)) = &self.verdict_cache
             && (*at == len || (!exact && len >= *at && len - *at < (*at / 10).max(20)))
         {
             return verdict.clone();
         }
-        let verdict = Rc::new(lin::check(history, lin::DEFAULT_BUDGET));
+        let verdict = Rc::new(self.run.check_history());
         self.verdict_cache = Some((len, verdict.clone()));
         verdict
     }

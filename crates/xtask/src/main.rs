@@ -413,7 +413,8 @@ impl Xtask {
             let page = format!("{name}.html");
             pages.push((page.clone(), self.build_page(name, title, &page, &dist)?));
         }
-        write(&dist.join("index.html"), &index_page(&chapters))?;
+        let template = fs::read_to_string(self.root.join("index.html")).map_err(|e| format!("index.html: {e}"))?;
+        write(&dist.join("index.html"), &index_page(&template, &chapters))?;
         let icon = self.root.join("www/favicon.svg");
         fs::copy(&icon, dist.join("favicon.svg")).map_err(|e| format!("cannot copy {}: {e}", icon.display()))?;
         self.report_sizes(&dist, &pages)
@@ -766,7 +767,13 @@ fn chapter_page(template: &str, features: &str, title: &str) -> Result<String> {
 /// The index page: the chapters as links, and a few lines of script that send an old link
 /// (`/?c=paxos&s=...`, or one whose script names its chapter) on to that chapter's page. A
 /// link for an unknown chapter gets a message and the list, never a silent fallback.
-fn index_page(chapters: &[(String, String, String)]) -> String {
+fn index_page(template: &str, chapters: &[(String, String, String)]) -> String {
+    // The head's metadata (charset, viewport, title, description) is the chapter pages' own.
+    let meta: String = template
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<meta") || l.trim_start().starts_with("<title"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
     let items: String = chapters
         .iter()
@@ -784,12 +791,7 @@ fn index_page(chapters: &[(String, String, String)]) -> String {
         r#"<!doctype html>
 <html lang="en">
   <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>Deep End: distributed systems you can poke</title>
-    <meta name="description" content="Deterministic, in-browser simulations of clocks, consensus and failure: Raft, Paxos, split brain, sagas.">
-    <meta name="color-scheme" content="light dark">
-    <link rel="icon" href="favicon.svg">
+{meta}    <link rel="icon" href="favicon.svg">
     <script>
       // An old link (from when one page ran every chapter) opens its chapter's page.
       (function () {{
