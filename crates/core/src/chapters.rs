@@ -22,6 +22,8 @@ macro_rules! chapters {
                 "Leader election with randomized timeouts, log replication and the commit rule.";
             paxos => $crate::paxos::Paxos = "paxos", "Paxos",
                 "Single-decree Paxos and dueling proposers, then Multi-Paxos with a stable leader.";
+            txn => $crate::txn::Txn = "txn", "Doing it once across services",
+                "Two-phase commit blocks, sagas compensate, idempotency keys stop double charges.";
             #[cfg(feature = "echo")]
             echo => $crate::echo::Echo = "echo", "Echo",
                 "A heartbeat echo: the smallest chapter, used to test the registry.";

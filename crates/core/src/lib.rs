@@ -30,6 +30,7 @@ pub mod sim;
 pub mod sort;
 pub mod time;
 pub mod trace;
+pub mod txn;
 pub mod vecmap;
 pub mod workload;
 
