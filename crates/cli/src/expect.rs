@@ -49,6 +49,9 @@ pub enum Expectation {
     Committed(u64, Nodes),
     /// `kv k1=6 k2=3 on all`, `kv empty on n2`: each node's key-value map is exactly this.
     Kv(Vec<(Key, Value)>, Nodes),
+    /// `state n2 has "prepared=[t1]"`: the node is up and its one-line state (the run
+    /// summary's, `Protocol::describe`) contains the text.
+    State(NodeId, String),
 }
 
 /// An expectation with the line it was written on.
@@ -63,7 +66,8 @@ const PREFIX: &str = "expect:";
 
 const VOCABULARY: &str = "violations none, violation \"PROPERTY\", linearizable, operations N, \
                           leader nI term T, leader none, status nI up|crashed|paused, \
-                          committed N on NODES, kv kK=V ... on NODES, kv empty on NODES";
+                          committed N on NODES, kv kK=V ... on NODES, kv empty on NODES, \
+                          state nI has \"TEXT\"";
 
 /// The expectations of a script's text: every whole-line comment `# expect: ...`. The error
 /// names the line of the first one that is not in the vocabulary.
@@ -113,6 +117,17 @@ fn parse_one(body: &str) -> Result<Expectation, String> {
             Expectation::Status(node_id(node)?, (*status).to_string())
         }
         ("committed", [n, "on", nodes @ ..]) => Expectation::Committed(number(n)?, node_list(nodes)?),
+        ("state", [node, "has", ..]) => {
+            let text = rest.split_once("has").map_or("", |(_, t)| t.trim());
+            let text = text
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .filter(|t| !t.is_empty() && !t.contains('"'))
+                .ok_or_else(|| {
+                    format!("a state names its text in quotes, like state n2 has \"prepared=[]\", not {text:?}")
+                })?;
+            Expectation::State(node_id(node)?, text.to_string())
+        }
         ("kv", _) if words.contains(&"on") => {
             let on = words.iter().position(|&w| w == "on").unwrap_or(words.len());
             Expectation::Kv(kv_pairs(&words[..on])?, node_list(&words[on + 1..])?)
@@ -227,6 +242,10 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
             let got = p.committed();
             (got != *want).then(|| format!("has committed {got}"))
         }),
+        Expectation::State(id, want) => each_node(sim, &Nodes::These(vec![*id]), |p| {
+            let got = p.describe();
+            (!got.contains(want.as_str())).then(|| format!("is {got}"))
+        }),
         Expectation::Kv(want, nodes) => each_node(sim, nodes, |p| {
             let Some(kv) = p.state_machine() else {
                 return Some("has no key-value store".to_string());
@@ -320,6 +339,18 @@ mod tests {
                    #expect: leader n3 term 1\n# expect: status n2 up\n# expect: committed 1 on all\n\
                    # expect: kv empty on n1 n2 n3\n";
         assert_eq!(failures(all), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_state_expectation_reads_the_node_summary() {
+        assert_eq!(failures("# expect: state n3 has \"log=[1@1]\"\n"), Vec::<String>::new());
+        let unmet = failures("# expect: state n3 has \"log=[1@2]\"\n");
+        assert_eq!(unmet.len(), 1);
+        assert!(
+            unmet[0].starts_with(r#"line 4: expected "state n3 has "log=[1@2]"", but n3 is "#),
+            "{unmet:?}"
+        );
+        assert!(parse("# expect: state n3 has log").is_err());
     }
 
     #[test]

@@ -40,8 +40,8 @@ pub use twopc::{Prepared, RowState, Running, Waiter};
 
 use crate::NodeId;
 use crate::protocol::{
-    ClientReply, ClientRequest, Ctx, Fact, MsgFamily, MsgShape, MsgStyle, Note, Protocol, Role, Scenario, TimerInfo,
-    TimerKind,
+    ClientReply, ClientRequest, Command, CommandArg, Ctx, Fact, MsgFamily, MsgShape, MsgStyle, Note, Protocol, Role,
+    Scenario, TimerInfo, TimerKind,
 };
 use std::fmt;
 
@@ -66,6 +66,8 @@ pub mod facts {
     pub const DECIDES_COMMIT: &str = "decides commit";
     pub const DECIDES_ABORT: &str = "decides abort";
     pub const RELEASES_LOCK: &str = "releases lock of";
+    /// A participant restarted with this many prepared transactions.
+    pub const RECOVERS: &str = "recovers prepared transactions:";
     pub const RESERVES: &str = "reserves stock for";
     pub const RELEASES: &str = "releases stock for";
     pub const CHARGES: &str = "charges order";
@@ -389,16 +391,6 @@ impl Txn {
         }
     }
 
-    /// The reader's command `verb` on this node: `begin` (the client starts a transaction,
-    /// an order or a payment; 2PC takes the row, 1 to 3, as its argument) or `fail`.
-    pub fn command(&mut self, verb: &str, arg: Option<u64>, ctx: &mut Ctx<Msg>) {
-        match verb {
-            "begin" => self.begin(arg, ctx),
-            "fail" => self.fail_next = true,
-            _ => {}
-        }
-    }
-
     fn begin(&mut self, arg: Option<u64>, ctx: &mut Ctx<Msg>) {
         let now = ctx.local_now_us();
         let params = self.params.clone();
@@ -431,6 +423,29 @@ impl Txn {
             Some(due) => ctx.set_timer(DUE_TIMER, due.saturating_sub(ctx.local_now_us()).max(1)),
             None => ctx.cancel_timer(DUE_TIMER),
         }
+    }
+}
+
+impl Txn {
+    /// Starts a node with `state`: new, or what it persisted.
+    fn boot(id: NodeId, params: &TxnParams, state: State, restarted: bool, ctx: &mut Ctx<Msg>) -> Txn {
+        let mut node = Txn {
+            id,
+            n: ctx.cluster_size(),
+            params: params.clone(),
+            fail_next: false,
+            state,
+        };
+        if let (State::Participant(p), true) = (&mut node.state, restarted) {
+            p.recover(ctx.local_now_us());
+            // Noted even when nothing was prepared, so that the checker looks at its locks.
+            fact(ctx, facts::RECOVERS, p.prepared.len() as TxId);
+        }
+        if let (Part::Client, Some(every)) = (node.part(), params.auto_us) {
+            ctx.set_timer(AUTO_TIMER, every);
+        }
+        node.arm(ctx);
+        node
     }
 }
 
@@ -555,6 +570,23 @@ impl Protocol for Txn {
         ),
     ];
     const TIMERS: &'static [TimerInfo] = &[TimerInfo::new("due", false), TimerInfo::new("auto", false)];
+    const COMMANDS: &'static [Command] = &[
+        Command {
+            verb: "begin",
+            arg: CommandArg::None,
+            label: "Client: begin (a transaction on row 1, an order, a payment)",
+        },
+        Command {
+            verb: "begin-row",
+            arg: CommandArg::Number { max: ROWS as u64 },
+            label: "Client: begin a transaction on row",
+        },
+        Command {
+            verb: "fail",
+            arg: CommandArg::None,
+            label: "Fail this node's next step",
+        },
+    ];
 
     fn start(id: NodeId, params: &TxnParams, ctx: &mut Ctx<Msg>) -> Self {
         let n = ctx.cluster_size();
@@ -574,25 +606,11 @@ impl Protocol for Txn {
             Part::Processor => State::Processor(pay::Processor::default()),
             Part::Spare => State::Spare,
         };
-        Txn::restart(id, params, state, ctx)
+        Txn::boot(id, params, state, false, ctx)
     }
 
     fn restart(id: NodeId, params: &TxnParams, stable: State, ctx: &mut Ctx<Msg>) -> Self {
-        let mut node = Txn {
-            id,
-            n: ctx.cluster_size(),
-            params: params.clone(),
-            fail_next: false,
-            state: stable,
-        };
-        if let State::Participant(p) = &mut node.state {
-            p.recover(ctx.local_now_us());
-        }
-        if let (Part::Client, Some(every)) = (node.part(), params.auto_us) {
-            ctx.set_timer(AUTO_TIMER, every);
-        }
-        node.arm(ctx);
-        node
+        Txn::boot(id, params, stable, true, ctx)
     }
 
     fn stable(&self) -> State {
@@ -646,6 +664,15 @@ impl Protocol for Txn {
 
     fn on_client(&mut self, req: ClientRequest, ctx: &mut Ctx<Msg>) {
         ctx.reply(req, ClientReply::NotLeader { leader: None });
+    }
+
+    /// `begin` and `begin-row` start a transaction, an order or a payment at the client;
+    /// `fail` makes this participant's or service's next step fail.
+    fn on_command(&mut self, verb: &'static str, arg: Option<u64>, ctx: &mut Ctx<Msg>) {
+        match verb {
+            "fail" => self.fail_next = true,
+            _ => self.begin(Some(arg.unwrap_or(1)), ctx),
+        }
     }
 
     fn force_timeout(&mut self, ctx: &mut Ctx<Msg>) {
