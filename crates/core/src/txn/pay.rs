@@ -193,7 +193,12 @@ impl PayService {
                     }
                     (Stage::Claiming, DbResult::Duplicate { done: false }) => Some(PayAnswer::InProgress),
                     (Stage::Recording, DbResult::Duplicate { .. }) => Some(PayAnswer::Error),
-                    _ => Some(PayAnswer::Paid),
+                    (Stage::Selecting, DbResult::Found { .. })
+                    | (Stage::Claiming, DbResult::Duplicate { done: true })
+                    | (Stage::Recording, DbResult::Inserted)
+                    | (Stage::Finishing, DbResult::Updated) => Some(PayAnswer::Paid),
+                    // A duplicated reply to a query this request is past.
+                    _ => return,
                 };
                 (i, answer)
             }
@@ -202,6 +207,9 @@ impl PayService {
                     return;
                 };
                 let handler = &mut self.handlers[i];
+                if handler.stage != Stage::Charging {
+                    return;
+                }
                 let answer = match params.design {
                     Design::None => Some(PayAnswer::Paid),
                     Design::SelectThenInsert => {

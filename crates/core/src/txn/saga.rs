@@ -15,6 +15,8 @@ pub const SHIPPING: NodeId = 4;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SagaRow {
     pub order: TxId,
+    /// When this service first heard of the order (its local clock).
+    pub since_us: u64,
     /// The orchestrator's command awaiting its reply.
     pub awaiting: Option<Step>,
     /// The orders service and the client: completed (`true`) or cancelled.
@@ -75,12 +77,13 @@ impl SagaNode {
     }
 
     /// The row of `order`, and whether it was new.
-    fn row_mut(&mut self, order: TxId) -> (&mut SagaRow, bool) {
+    fn row_mut(&mut self, order: TxId, now: u64) -> (&mut SagaRow, bool) {
         match self.rows.iter().position(|r| r.order == order) {
             Some(i) => (&mut self.rows[i], false),
             None => {
                 self.rows.push(SagaRow {
                     order,
+                    since_us: now,
                     ..SagaRow::default()
                 });
                 (self.rows.last_mut().expect("just pushed"), true)
@@ -117,7 +120,7 @@ impl SagaNode {
 
     pub(super) fn begin(&mut self, params: &TxnParams, now: u64, ctx: &mut Ctx<Msg>) {
         let order = self.rows.len() as TxId + 1;
-        self.row_mut(order);
+        self.row_mut(order, now);
         self.publish(ORDERS, order, Step::PlaceOrder, params, now, ctx);
     }
 
@@ -152,7 +155,7 @@ impl SagaNode {
         use Step::*;
         let orchestrated = params.style == Style::Orchestration;
         let service = self.service;
-        let (row, new) = self.row_mut(order);
+        let (row, new) = self.row_mut(order, now);
         let forward = |row: &mut SagaRow, ctx: &mut Ctx<Msg>, fail_next: &mut bool, fact_name, ok: Step, no: Step| {
             if fails(fail_next, params, ctx) {
                 row.failed = true;
@@ -225,7 +228,7 @@ impl SagaNode {
     }
 
     fn finish(&mut self, order: TxId, completed: bool, params: &TxnParams, now: u64, ctx: &mut Ctx<Msg>) {
-        let (row, _) = self.row_mut(order);
+        let (row, _) = self.row_mut(order, now);
         if row.done.is_some() {
             return;
         }
