@@ -477,19 +477,9 @@ impl Protocol for Txn {
             settings: &[("scenario", "2pc")],
         },
         Scenario {
-            value: "2pc-termination",
-            label: "2PC, cooperative termination",
-            settings: &[("scenario", "2pc"), ("termination", "on")],
-        },
-        Scenario {
             value: "saga",
-            label: "Saga, choreographed",
+            label: "Order saga",
             settings: &[("scenario", "saga")],
-        },
-        Scenario {
-            value: "saga-orchestration",
-            label: "Saga, orchestrated",
-            settings: &[("scenario", "saga"), ("style", "orchestration")],
         },
         Scenario {
             value: "pay-none",
