@@ -323,6 +323,18 @@ pub fn part(kind: Kind, id: NodeId, n: u8) -> Part {
     }
 }
 
+/// The role a node of `part` plays: the DOM contract's coordinator, participant, service or
+/// client (an orchestrating orders service coordinates).
+pub fn role(part: Part, style: Style) -> Role {
+    match part {
+        Part::Coordinator => Role::new("coordinator", true),
+        Part::Orders if style == Style::Orchestration => Role::new("coordinator", true),
+        Part::Participant => Role::new("participant", false),
+        Part::Client => Role::new("client", false),
+        _ => Role::new("service", false),
+    }
+}
+
 /// What the stage labels node `id` with.
 pub fn node_name(kind: Kind, id: NodeId, n: u8) -> &'static str {
     match part(kind, id, n) {
@@ -670,13 +682,7 @@ impl Protocol for Txn {
     }
 
     fn role(&self) -> Role {
-        match self.part() {
-            Part::Coordinator => Role::new("coordinator", true),
-            Part::Orders if self.params.style == Style::Orchestration => Role::new("coordinator", true),
-            Part::Participant => Role::new("participant", false),
-            Part::Client => Role::new("client", false),
-            _ => Role::new("service", false),
-        }
+        role(self.part(), self.params.style)
     }
 
     /// How many transactions, orders or payments this node has finished.

@@ -7,7 +7,6 @@ use super::Toggle;
 use crate::model::{Detail, NodeShape, NodeView, PanelHooks, Shown, common};
 use deepend_core::protocol::{Fact, Note, Protocol as _, TimerKind};
 use deepend_core::sim::Sim;
-use deepend_core::time::format_duration_us;
 use deepend_core::trace::EventKind;
 use deepend_core::txn::{self, Kind, Part, PayOutcome, State, Txn, TxnParams, facts};
 use deepend_core::{NodeId, SimTime};
@@ -53,13 +52,14 @@ impl Shown for Txn {
 
     fn node_view(sim: &Sim<Txn>, id: NodeId, full: bool) -> NodeView {
         let base = common(sim, id);
-        let kind = params(sim).kind;
+        let params = params(sim);
+        let kind = params.kind;
         let n = sim.node_count();
         let part = txn::part(kind, id, n);
         let name = txn::node_name(kind, id, n);
         let shape = match part {
             Part::Coordinator | Part::Participant | Part::Client => NodeShape::Circle,
-            Part::Orders if params(sim).style == txn::Style::Orchestration => NodeShape::Circle,
+            Part::Orders if params.style == txn::Style::Orchestration => NodeShape::Circle,
             _ => NodeShape::Square,
         };
         let mut marks = vec![("data-name", name.to_string())];
@@ -83,6 +83,7 @@ impl Shown for Txn {
                 ..base
             },
             None => NodeView {
+                role: txn::role(part, params.style),
                 election_left: None,
                 detail,
                 shape,
@@ -154,8 +155,9 @@ struct Data {
 /// The timeline keeps this many items, the newest.
 const ITEMS: usize = 12;
 
+/// A time or an age in whole milliseconds.
 fn ms(us: u64) -> String {
-    format_duration_us(us)
+    format!("{}ms", us / 1000)
 }
 
 fn panel_data(sim: &Sim<Txn>) -> Data {
@@ -317,7 +319,7 @@ fn add_steps(sim: &Sim<Txn>, items: &mut [Item]) {
             continue;
         }
         if let Some(item) = items.iter_mut().find(|i| i.id == value as u64) {
-            item.steps.push((event.time.as_us(), format!("n{} {what}", event.node)));
+            item.steps.push((event.time.as_us(), format!("n{} {what} {value}", event.node)));
         }
     }
 }
