@@ -167,3 +167,39 @@ test('payments: a captured "paid" charges twice without a key and once with one'
     assert.deepEqual(errors, [], 'no errors were logged');
   });
 });
+
+test('saga: a failed shipment is compensated, and the money is visibly taken meanwhile', { timeout: 300_000 }, async () => {
+  await withBrowser(async (browser, server) => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1300 } });
+    const page = await context.newPage();
+    const errors = watchForErrors(page);
+    await page.goto(`${server.url}txn.html?c=txn&s=txn.51~scenario.saga~latency.100ms..100ms`);
+    await page.locator('[data-txn-panel="saga"]').waitFor({ timeout: 30_000 });
+    await setPlaying(page, false);
+    await speed(page, 0);
+    assert.equal(await attr(page, '[data-stage] [data-node="3"]', 'data-role'), 'service');
+
+    // Shipping will fail its next step; the client places an order.
+    await menuAction(page, 4, "Fail this node's next step (n4)");
+    await menuAction(page, 5, 'Client: begin (a transaction on row 1, an order, a payment) (n5)');
+
+    // No isolation: the money is taken while the order is neither shipped nor cancelled.
+    const cells = () => page.locator('[data-tx="1"] td').allTextContents();
+    await stepUntil(page, async () => (await cells()).includes('money taken'), 'the payment is taken');
+    assert.equal(await attr(page, '[data-tx="1"]', 'data-outcome'), 'pending');
+    await shoot(page, 'txn-saga-money-taken');
+
+    // The shipment fails: refund, then release the stock; the order is compensated.
+    await playUntil(
+      page,
+      async () => (await attr(page, '[data-tx="1"]', 'data-outcome')) === 'compensated',
+      'the order is compensated',
+    );
+    const end = await cells();
+    for (const want of ['stock released', 'refunded', 'failed']) assert.ok(end.includes(want), `${want} in ${end}`);
+    await shoot(page, 'txn-saga-compensated');
+
+    assert.equal(await page.locator('[data-panic]').count(), 0, 'no panic overlay');
+    assert.deepEqual(errors, [], 'no errors were logged');
+  });
+});

@@ -11,7 +11,7 @@
 //! | `retry-after` | a duration: a paying client retries an unanswered payment | `500ms` |
 //! | `vote-timeout` | a duration: a coordinator aborts a transaction missing votes | `500ms` |
 //! | `ask` | a duration: a prepared participant asks for the decision | `300ms` |
-//! | `redeliver` | a duration: the saga bus redelivers an unacknowledged message | `200ms` |
+//! | `redeliver` | a duration: the saga bus redelivers an unacknowledged message | `500ms` |
 //! | `processor-delay` | a duration: the card processor takes this long to charge | `50ms` |
 //! | `lease` | a duration: a pending payment row older than this may be taken over | `1s` |
 //! | `variant` | `correct` or a broken variant (see [`Variant`]) | `correct` |
@@ -126,7 +126,7 @@ impl Default for TxnParams {
             retry_us: 500_000,
             vote_timeout_us: 500_000,
             ask_us: 300_000,
-            redeliver_us: 200_000,
+            redeliver_us: 500_000,
             processor_delay_us: 50_000,
             lease_us: 1_000_000,
             variant: Variant::Correct,
