@@ -40,6 +40,18 @@ for (const [label, bench] of [
   );
 }
 
+for (const [i, scenario] of ['2pc', 'saga', 'idempotency'].entries()) {
+  let events = 0n;
+  const rate = median(
+    [0, 1, 2, 3, 4].map(() => {
+      const [n, ms] = time(() => x.bench_txn(i, raftSecs, 3n));
+      events = n;
+      return Number(n) / (ms / 1000);
+    }),
+  );
+  console.log(`wasm txn ${scenario}, trace off: ${rate.toFixed(0).padStart(12)} events/s (median of 5; ${events} events in ${raftSecs} simulated s)`);
+}
+
 const [longEvents, longMs] = time(() => x.bench_long_run(600n, 20));
 console.log(`wasm 10-minute run:     ${longEvents} events built in ${(longMs / 1000).toFixed(2)} s`);
 let worst = 0;

@@ -4,7 +4,9 @@ use deepend_core::faults::{self, FaultPlan};
 use deepend_core::paxos::Paxos;
 use deepend_core::protocol::Protocol;
 use deepend_core::raft::Raft;
+use deepend_core::script::Action;
 use deepend_core::sim::Sim;
+use deepend_core::txn::Txn;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -78,6 +80,29 @@ pub fn multipaxos_run(sim_secs: u64, seed: u64, load_per_sec: u32, trace: bool) 
     protocol_run(&plan, seed, trace)
 }
 
+/// The transactions chapter's `scenario` (`2pc`, `saga`, `idempotency`) under the plan's
+/// faults, without its key-value load: the chapter's client begins a transaction, an order or
+/// a payment every 20ms instead.
+pub fn txn_run(scenario: &str, sim_secs: u64, seed: u64, trace: bool) -> (Sim<Txn>, Run) {
+    let plan = FaultPlan {
+        protocol: Txn::NAME.into(),
+        settings: vec![("scenario".into(), scenario.into()), ("auto".into(), "20ms".into())],
+        ..plan(sim_secs, 1)
+    };
+    let mut script = faults::random_script(&plan, seed);
+    script
+        .actions
+        .retain(|a| !matches!(a.action, Action::Load { .. } | Action::Request { .. }));
+    let mut sim = Sim::<Txn>::with_trace(&script, trace).expect("the fault plan is a valid script");
+    sim.run_until(deepend_core::SimTime(plan.duration_us));
+    let run = Run {
+        events: sim.events_processed(),
+        violations: sim.violations().len() as u64,
+        trace_events: sim.trace().events.len() as u64,
+    };
+    (sim, run)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     //! Exports for `run-wasm.mjs`. Plain numbers in and out, so no bindings are needed.
@@ -105,6 +130,13 @@ mod wasm {
     #[unsafe(no_mangle)]
     pub extern "C" fn bench_multipaxos(sim_secs: u64, seed: u64, load_per_sec: u32) -> u64 {
         multipaxos_run(sim_secs, seed, load_per_sec, false).1.events
+    }
+
+    /// The same for the transactions chapter: `scenario` 0 is 2PC, 1 the saga, 2 payments.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_txn(scenario: u32, sim_secs: u64, seed: u64) -> u64 {
+        let name = ["2pc", "saga", "idempotency"][scenario as usize % 3];
+        txn_run(name, sim_secs, seed, false).1.events
     }
 
     /// Builds the long run (trace on) that `bench_seek` seeks in; returns its event count.

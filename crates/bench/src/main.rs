@@ -1,9 +1,9 @@
 //! `cargo xtask bench` (native half): events per second of the engine against a bare queue,
 //! sweep throughput, seek time and memory of a long run, and what a checkpoint's copy of the
 //! protocol state costs. It measures and prints; nothing here passes or fails on a time.
-//! `--checkpoint` measures only the last.
+//! `--checkpoint` measures only the last; `--txn` only the transactions chapter's throughput.
 
-use deepend_bench::{Run, multipaxos_run, queue_baseline, raft_run};
+use deepend_bench::{Run, multipaxos_run, queue_baseline, raft_run, txn_run};
 use deepend_core::SimTime;
 use deepend_core::protocol::Protocol;
 use deepend_core::sim::Sim;
@@ -38,6 +38,29 @@ static ALLOC: Counting = Counting;
 /// Simulated seconds of the throughput run: 5 nodes, 50 client operations a second, random faults.
 const RAFT_SECS: u64 = 300;
 
+/// Events per second of the transactions chapter's three scenarios (trace off and on), the
+/// median of five runs of [`RAFT_SECS`] simulated seconds each.
+fn txn_throughput() {
+    for scenario in ["2pc", "saga", "idempotency"] {
+        for trace in [false, true] {
+            let mut rates: Vec<f64> = Vec::new();
+            let mut events = 0;
+            for _ in 0..5 {
+                let t = Instant::now();
+                let run = txn_run(scenario, RAFT_SECS, 3, trace).1;
+                events = run.events;
+                rates.push(run.events as f64 / t.elapsed().as_secs_f64());
+            }
+            rates.sort_by(f64::total_cmp);
+            let on = if trace { "on" } else { "off" };
+            println!(
+                "txn {scenario}, trace {on}: {:>12.0} events/s (median of 5; {events} events in {RAFT_SECS} simulated s)",
+                rates[2]
+            );
+        }
+    }
+}
+
 fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
@@ -46,6 +69,10 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let seeds: u64 = if quick { 200 } else { 10_000 };
+    if args.iter().any(|a| a == "--txn") {
+        txn_throughput();
+        return;
+    }
     if args.iter().any(|a| a == "--checkpoint") {
         checkpoint_copies();
         return;

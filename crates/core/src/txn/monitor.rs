@@ -50,11 +50,11 @@ pub struct TxnMonitor {
 impl TxnMonitor {
     /// The cards charged for `intent`.
     pub fn charges(&self, intent: TxId) -> u32 {
-        self.charges.iter().find(|c| c.0 == intent).map_or(0, |c| c.1)
+        self.charges.iter().rfind(|c| c.0 == intent).map_or(0, |c| c.1)
     }
 
     fn order(&mut self, order: TxId) -> &mut OrderCount {
-        match self.orders.iter().position(|o| o.order == order) {
+        match self.orders.iter().rposition(|o| o.order == order) {
             Some(i) => &mut self.orders[i],
             None => {
                 self.orders.push(OrderCount {
@@ -85,7 +85,7 @@ impl Monitor<Txn> for TxnMonitor {
                 PREPARES => self.prepared.push((node, id)),
                 COMMITS | ABORTS => {
                     self.prepared.retain(|&p| p != (node, id));
-                    let i = match self.outcomes.iter().position(|o| o.0 == id) {
+                    let i = match self.outcomes.iter().rposition(|o| o.0 == id) {
                         Some(i) => i,
                         None => {
                             self.outcomes.push((id, 0, 0, false));
@@ -159,7 +159,7 @@ impl Monitor<Txn> for TxnMonitor {
                     }
                 }
                 CARD_CHARGED => {
-                    let n = match self.charges.iter_mut().find(|c| c.0 == id) {
+                    let n = match self.charges.iter_mut().rfind(|c| c.0 == id) {
                         Some(c) => {
                             c.1 += 1;
                             c.1

@@ -349,7 +349,7 @@ impl Processor {
         let (due, rest): (Vec<Pending>, Vec<Pending>) = self.queue.drain(..).partition(|p| p.due_us <= now);
         self.queue = rest;
         for p in due {
-            let earlier = p.key.and_then(|k| self.charges.iter().position(|c| c.1 == Some(k)));
+            let earlier = p.key.and_then(|k| self.charges.iter().rposition(|c| c.1 == Some(k)));
             let (charge, new) = match earlier {
                 Some(i) => (i as u64 + 1, false),
                 None => {

@@ -73,12 +73,12 @@ impl SagaNode {
     }
 
     pub fn row(&self, order: TxId) -> Option<&SagaRow> {
-        self.rows.iter().find(|r| r.order == order)
+        self.rows.iter().rfind(|r| r.order == order)
     }
 
     /// The row of `order`, and whether it was new.
     fn row_mut(&mut self, order: TxId, now: u64) -> (&mut SagaRow, bool) {
-        match self.rows.iter().position(|r| r.order == order) {
+        match self.rows.iter().rposition(|r| r.order == order) {
             Some(i) => (&mut self.rows[i], false),
             None => {
                 self.rows.push(SagaRow {
@@ -184,7 +184,7 @@ impl SagaNode {
                     Refunded if params.variant != Variant::ForgetCompensation => (INVENTORY, Release),
                     _ => return self.finish(order, reply == Shipped, params, now, ctx),
                 };
-                if let Some(row) = self.rows.iter_mut().find(|r| r.order == order) {
+                if let Some(row) = self.rows.iter_mut().rfind(|r| r.order == order) {
                     row.awaiting = Some(next);
                 }
                 self.publish(to, order, next, params, now, ctx);

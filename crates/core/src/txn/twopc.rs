@@ -35,7 +35,7 @@ pub struct Coordinator {
 
 impl Coordinator {
     pub fn decision(&self, tx: TxId) -> Option<bool> {
-        self.log.iter().find(|d| d.0 == tx).map(|d| d.1)
+        self.log.iter().rfind(|d| d.0 == tx).map(|d| d.1)
     }
 
     pub(super) fn persisted(&self, variant: Variant) -> Coordinator {
@@ -182,7 +182,7 @@ impl Participant {
     }
 
     pub fn outcome(&self, tx: TxId) -> Option<bool> {
-        self.outcomes.iter().find(|o| o.0 == tx).map(|o| o.1)
+        self.outcomes.iter().rfind(|o| o.0 == tx).map(|o| o.1)
     }
 
     pub(super) fn persisted(&self, variant: Variant) -> Participant {
