@@ -67,6 +67,8 @@ pub struct NodeView {
     /// Extra attributes of the stage's node element, for a chapter's DOM contract
     /// (`("data-traitor", "true")`).
     pub marks: Vec<(&'static str, String)>,
+    /// What the stage writes under the node instead of its role (a service's name).
+    pub caption: Option<&'static str>,
 }
 
 /// A node's outline on the stage. A page whose chapter draws only circles (`raft.html`)
@@ -850,6 +852,7 @@ pub(crate) fn common<P: Shown>(sim: &Sim<P>, id: NodeId) -> NodeView {
         detail: Detail::Fields(Vec::new()),
         shape: NodeShape::Circle,
         marks: Vec::new(),
+        caption: None,
     }
 }
 

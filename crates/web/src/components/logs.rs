@@ -475,6 +475,7 @@ mod tests {
             kv: Vec::new(),
             shape: crate::model::NodeShape::Circle,
             marks: Vec::new(),
+            caption: None,
             clock_offset_us: 0,
             clock_drift_ppm: 0,
         }

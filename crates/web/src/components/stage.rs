@@ -541,6 +541,7 @@ pub fn Stage(props: &StageProps) -> Html {
                                 target={join_node == Some(v.id) || target_island.is_some_and(|i| layout.islands[i].members.contains(&v.id))}
                                 shape={v.shape}
                                 marks={v.marks.clone()}
+                                caption={v.caption}
                             />
                         })
                     }) }
@@ -846,6 +847,8 @@ struct NodeGlyphProps {
     shape: NodeShape,
     /// The chapter's extra attributes of the node's element.
     marks: Vec<(&'static str, String)>,
+    /// Written under the node instead of its role.
+    caption: Option<&'static str>,
 }
 
 #[function_component]
@@ -856,7 +859,11 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
     let crashed = props.status == NodeStatus::Crashed;
     // A pre-candidate (PreVote) counts as a candidate but has not raised its term yet.
     let shown_role = if props.pre_candidate { "pre-candidate" } else { role };
-    let caption = if up { shown_role } else { status };
+    let caption = if up {
+        props.caption.unwrap_or(shown_role)
+    } else {
+        status
+    };
     let aria = format!("n{id}, {shown_role}, {} {}, {status}", props.term_word, props.term);
     let halo = match (props.role, crashed) {
         (_, true) => html! {},
