@@ -80,6 +80,7 @@ impl Shown for Txn {
                 detail,
                 shape,
                 marks,
+                caption: Some(name),
                 ..base
             },
             None => NodeView {
