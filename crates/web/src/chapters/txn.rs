@@ -496,3 +496,53 @@ fn mark(tag: &mut Html, marks: &[(&'static str, String)]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deepend_core::script::parse;
+
+    fn run(text: &str, until_ms: u64) -> Sim<Txn> {
+        let mut sim = Sim::new(&parse(text).expect("a valid script")).expect("a valid run");
+        sim.run_until(SimTime::from_ms(until_ms));
+        sim
+    }
+
+    const TWO_PC: &str = "protocol txn\nnodes 5\nset scenario 2pc\nset latency 10ms..10ms\n\
+                          100ms do 5 begin\n105ms do 5 begin\n125ms crash 1\n";
+
+    #[test]
+    fn a_crashed_coordinator_leaves_the_transaction_blocked_and_the_next_one_waiting() {
+        let data = panel_data(&run(TWO_PC, 1_000));
+        let outcomes: Vec<&str> = data.items.iter().map(|i| i.outcome).collect();
+        assert_eq!(outcomes, ["blocked", "pending"]);
+        assert_eq!(data.items[1].cells, ["waiting for lock"; 3]);
+        assert!(data.items[0].steps.iter().any(|(_, s)| s == "n2 prepares 1"));
+        // Each participant's row 1 is locked by t1, with t2 waiting since 125ms.
+        let participants: Vec<&Table> = data.tables.iter().filter(|t| t.head[0] == "row").collect();
+        assert_eq!(participants.len(), 3);
+        for t in participants {
+            let (marks, cells) = &t.rows[0];
+            assert_eq!(marks[1], ("data-holder", "t1".to_string()));
+            assert_eq!(cells[3], "t2 (875ms)");
+        }
+        // After a restart the coordinator presumes abort.
+        let data = panel_data(&run(&format!("{TWO_PC}1.5s restart 1\n"), 3_000));
+        let outcomes: Vec<&str> = data.items.iter().map(|i| i.outcome).collect();
+        assert_eq!(outcomes, ["aborted", "aborted"]);
+    }
+
+    #[test]
+    fn a_failed_shipment_is_compensated_and_a_lost_reply_without_a_key_charges_twice() {
+        let saga = "protocol txn\nnodes 5\nset scenario saga\nset latency 10ms..10ms\n\
+                    100ms do 4 fail\n100ms do 5 begin\n";
+        let data = panel_data(&run(saga, 2_000));
+        assert_eq!(data.items[0].outcome, "compensated");
+        assert_eq!(data.items[0].cells, ["stock released", "refunded", "failed"]);
+        let pay = "protocol txn\nnodes 5\nset scenario idempotency\nset design none\n\
+                   set latency 10ms..10ms\n100ms do 5 begin\n185ms drop 3\n";
+        let data = panel_data(&run(pay, 2_000));
+        assert_eq!(data.items[0].outcome, "committed");
+        assert_eq!(data.items[0].marks, [("data-charges", "2".to_string())]);
+    }
+}
