@@ -55,6 +55,8 @@ pub const DUE_TIMER: TimerKind = 0;
 pub const AUTO_TIMER: TimerKind = 1;
 /// Rows per 2PC participant.
 pub const ROWS: u8 = 3;
+/// How long the card processor takes over a charge after the reader's `slow`.
+pub const SLOW_CHARGE_US: u64 = 1_500_000;
 /// Attempts a paying client makes before it gives up.
 pub const MAX_ATTEMPTS: u8 = 5;
 
@@ -588,6 +590,11 @@ impl Protocol for Txn {
             arg: CommandArg::None,
             label: "Fail this node's next step",
         },
+        Command {
+            verb: "slow",
+            arg: CommandArg::None,
+            label: "Card processor: take 1.5 s over the next charge",
+        },
     ];
 
     fn start(id: NodeId, params: &TxnParams, ctx: &mut Ctx<Msg>) -> Self {
@@ -669,10 +676,13 @@ impl Protocol for Txn {
     }
 
     /// `begin` and `begin-row` start a transaction, an order or a payment at the client;
-    /// `fail` makes this participant's or service's next step fail.
+    /// `fail` makes this participant's or service's next step fail; `slow` makes the card
+    /// processor's next charge take [`SLOW_CHARGE_US`], long enough for retries to race it.
     fn on_command(&mut self, verb: &'static str, arg: Option<u64>, ctx: &mut Ctx<Msg>) {
-        match verb {
-            "fail" => self.fail_next = true,
+        match (verb, &mut self.state) {
+            ("fail", _) => self.fail_next = true,
+            ("slow", State::Processor(p)) => p.slow_next = true,
+            ("slow", _) => {}
             _ => self.begin(Some(arg.unwrap_or(1)), ctx),
         }
     }

@@ -323,6 +323,8 @@ pub struct Processor {
     /// `(intent, key)` of every charge made; a charge's id is its position plus one.
     pub charges: Vec<(TxId, Option<TxId>)>,
     pub queue: Vec<Pending>,
+    /// The reader asked the next charge to be slow.
+    pub slow_next: bool,
 }
 
 impl Processor {
@@ -330,6 +332,7 @@ impl Processor {
         Processor {
             charges: self.charges.clone(),
             queue: Vec::new(),
+            slow_next: false,
         }
     }
 
@@ -340,7 +343,12 @@ impl Processor {
                 h,
                 intent,
                 key,
-                due_us: now + params.processor_delay_us,
+                due_us: now
+                    + if std::mem::take(&mut self.slow_next) {
+                        super::SLOW_CHARGE_US
+                    } else {
+                        params.processor_delay_us
+                    },
             });
         }
     }

@@ -114,3 +114,21 @@ fn every_scenario_lays_out_five_nodes() {
         ["payments-a", "payments-b", "database", "card processor", "client"]
     );
 }
+
+#[test]
+fn a_slow_charge_lets_retries_race_past_the_select_but_not_a_pending_row() {
+    let run = |design: &str| {
+        let mut sim = sim(&format!(
+            "protocol txn\nnodes 5\nset scenario idempotency\nset design {design}\n\
+             set latency 10ms..10ms\n50ms do 4 slow\n100ms do 5 begin\n"
+        ));
+        sim.run_until(SimTime::from_secs(4));
+        sim
+    };
+    let racy = run("select-then-insert");
+    assert_eq!(charges(&racy), 2, "attempts 1 and 2 both passed the SELECT");
+    assert!(racy.render_trace().contains("rejects duplicate key 1"));
+    let pending = run("pending-first");
+    assert_eq!(charges(&pending), 1);
+    assert!(pending.violations().is_empty());
+}
