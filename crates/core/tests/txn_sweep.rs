@@ -39,8 +39,8 @@ fn run(settings: &[(&str, &str)], seed: u64) -> Sim<Txn> {
 }
 
 /// What is still unsettled at the end of a run, two seconds after the faults stopped: a
-/// participant prepared for over a second, an order begun over two seconds ago that is not
-/// completed or cancelled. `None` when all is settled.
+/// participant prepared for over a second, a request waiting for a lock for over two, an
+/// order begun over two seconds ago that is not completed or cancelled. `None` when all is settled.
 fn unsettled(sim: &Sim<Txn>) -> Option<String> {
     for id in 1..=sim.node_count() {
         let Some(node) = sim.node(id) else {
@@ -51,6 +51,9 @@ fn unsettled(sim: &Sim<Txn>) -> Option<String> {
             State::Participant(p) => {
                 if let Some(p) = p.prepared.iter().find(|p| local.saturating_sub(p.since_us) > 1_000_000) {
                     return Some(format!("n{id} has been prepared for t{} since {}us", p.tx, p.since_us));
+                }
+                if let Some(w) = p.waiting.iter().find(|w| local.saturating_sub(w.since_us) > 2_000_000) {
+                    return Some(format!("t{} has waited for n{id}'s lock since {}us", w.tx, w.since_us));
                 }
             }
             State::Saga(s) if id == sim.node_count() => {
@@ -89,7 +92,9 @@ fn sweep(settings: &[(&str, &str)], check: impl Fn(&Sim<Txn>) -> Option<String> 
 }
 
 fn clean(settings: &[(&str, &str)]) {
+    let events = std::sync::atomic::AtomicU64::new(0);
     let failed = sweep(settings, |sim| {
+        events.fetch_add(sim.events_processed(), std::sync::atomic::Ordering::Relaxed);
         // Even a run whose client was down until the calm begins transactions in those two
         // seconds.
         if sim.events_processed() < 50 {
@@ -103,6 +108,7 @@ fn clean(settings: &[(&str, &str)]) {
         }
         unsettled(sim)
     });
+    println!("{settings:?}: {} events in {SEEDS} seeds", events.into_inner());
     if let Some((seed, why)) = failed.first() {
         panic!(
             "{} of {SEEDS} seeds failed; the first, seed {seed}: {why}\n{}",
