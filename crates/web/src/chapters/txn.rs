@@ -230,7 +230,9 @@ fn two_pc_item(sim: &Sim<Txn>, tx: u64, row: u8) -> Item {
                 }
                 (None, Some(p)) => {
                     blocked |= p.asks > 0 && sim.node(id).is_some();
-                    if p.asks > 0 {
+                    if p.uncertain != 0 {
+                        format!("prepared, asked {}×, peers uncertain", p.asks)
+                    } else if p.asks > 0 {
                         format!("prepared, asked {}×", p.asks)
                     } else {
                         "prepared".to_string()
