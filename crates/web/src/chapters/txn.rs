@@ -5,7 +5,7 @@
 
 use super::Toggle;
 use crate::model::{Detail, NodeShape, NodeView, PanelHooks, Shown, common};
-use deepend_core::protocol::{Fact, Note, Protocol as _, TimerKind};
+use deepend_core::protocol::{Fact, MsgFamily, MsgShape, MsgStyle, Note, Protocol as _, TimerKind};
 use deepend_core::sim::Sim;
 use deepend_core::trace::EventKind;
 use deepend_core::txn::{self, Kind, Part, PayOutcome, State, Txn, TxnParams, facts};
@@ -16,6 +16,15 @@ use yew::prelude::*;
 impl Shown for Txn {
     const ELECTION_TIMER: TimerKind = txn::DUE_TIMER;
     const TERM: &'static str = "done";
+    const LEGEND: &'static [(MsgStyle, &'static str)] = &[
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Diamond), "Begin, Pay"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Diamond), "Prepare"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Circle), "Vote"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square), "Decision, saga step"),
+        (MsgStyle::new(MsgFamily::Learning, MsgShape::Square), "database query"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Square), "Charge"),
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Circle).negative(true), "no, abort, compensation"),
+    ];
     const VARIANTS: &'static [(&'static str, &'static str)] = &[
         ("correct", "correct"),
         ("no-decision-log", "broken 2PC: decision not logged"),
