@@ -22,6 +22,8 @@ macro_rules! chapters {
                 "Leader election with randomized timeouts, log replication and the commit rule.";
             paxos => $crate::paxos::Paxos = "paxos", "Paxos",
                 "Single-decree Paxos and dueling proposers, then Multi-Paxos with a stable leader.";
+            generals => $crate::generals::General = "generals", "Two Generals and Byzantine generals",
+                "Agreement over a lossy valley is impossible; with traitors it needs n ≥ 3m+1, or signatures.";
             #[cfg(feature = "echo")]
             echo => $crate::echo::Echo = "echo", "Echo",
                 "A heartbeat echo: the smallest chapter, used to test the registry.";
