@@ -37,8 +37,8 @@ pub mod trial;
 
 use crate::NodeId;
 use crate::protocol::{
-    ClientReply, ClientRequest, Ctx, Fact, MsgFamily, MsgShape, MsgStyle, Note, Protocol, Role, Scenario, TimerInfo,
-    TimerKind,
+    ClientReply, ClientRequest, Command, CommandArg, Ctx, Fact, MsgFamily, MsgShape, MsgStyle, Note, Protocol, Role,
+    Scenario, TimerInfo, TimerKind,
 };
 pub use monitor::GeneralsMonitor;
 pub use params::{GeneralsParams, Mode, Order, Strategy, Variant};
@@ -575,6 +575,18 @@ impl Protocol for General {
         ("Signed", "SM(m): a signed order passed on with one more signature."),
     ];
     const TIMERS: &'static [TimerInfo] = &[TimerInfo::new("round", false)];
+    const COMMANDS: &'static [Command] = &[
+        Command {
+            verb: "traitor",
+            arg: CommandArg::None,
+            label: "Mark as traitor (from the next campaign)",
+        },
+        Command {
+            verb: "loyal",
+            arg: CommandArg::None,
+            label: "Make loyal again (from the next campaign)",
+        },
+    ];
 
     fn start(id: NodeId, params: &GeneralsParams, ctx: &mut Ctx<Message>) -> Self {
         let marked = params.traitors.contains(&id);
@@ -674,6 +686,9 @@ impl Protocol for General {
     }
     fn on_client(&mut self, req: ClientRequest, ctx: &mut Ctx<Message>) {
         ctx.reply(req, ClientReply::NotLeader { leader: None });
+    }
+    fn on_command(&mut self, verb: &'static str, _: Option<u64>, _: &mut Ctx<Message>) {
+        self.mark(verb == "traitor");
     }
     /// The rounds run on a fixed schedule: there is no timeout to force.
     fn force_timeout(&mut self, _: &mut Ctx<Message>) {}

@@ -131,3 +131,19 @@ fn a_traitor_mark_takes_effect_at_the_next_campaign_and_survives_a_crash() {
     assert!(sim.node(3).unwrap().is_traitor());
     assert_eq!(properties(&sim), [IC2]);
 }
+
+#[test]
+fn the_readers_traitor_command_turns_a_lieutenant_at_the_next_campaign() {
+    let text = "protocol generals\nnodes 3\nset mode om\nset order attack\nset strategy retreat\n500ms do 3 traitor\n";
+    let sim = run(text, 1_000);
+    assert!(sim.violations().is_empty(), "campaign 1 ran with n3 loyal");
+    assert!(sim.node(3).unwrap().is_marked() && !sim.node(3).unwrap().is_traitor());
+    let sim = run(text, 1_300);
+    assert!(sim.node(3).unwrap().is_traitor());
+    assert_eq!(properties(&sim), [IC2]);
+    let sim = run(&format!("{text}1.5s do 3 loyal\n"), 3_300);
+    assert!(!sim.node(3).unwrap().is_traitor());
+    assert_eq!(sim.violations().len(), 1, "only campaign 2 broke");
+    let err = Sim::<General>::new(&parse("protocol generals\nnodes 3\n0s do 3 lie\n").unwrap()).err();
+    assert!(err.is_some_and(|e| e.contains("traitor")));
+}
