@@ -413,7 +413,7 @@ mod tests {
 
     #[test]
     fn a_fact_is_read_from_the_trace() {
-        let text = "protocol generals\nnodes 2\nset k 1\n";
+        let text = "protocol generals\nnodes 2\nset mode two-generals\nset k 1\n";
         let script = script::parse(text).expect("a valid script");
         let check = |e: &str| {
             run_checked(&format!("{text}{e}"), &script, SimTime::from_ms(1_100))
@@ -423,7 +423,7 @@ mod tests {
         assert!(check("# expect: fact n2 \"attacks in campaign\" 1\n").is_empty());
         assert_eq!(
             check("# expect: fact n2 \"retreats in campaign\" 1\n"),
-            [r#"line 4: expected "fact n2 "retreats in campaign" 1", but n2 never noted it"#]
+            [r#"line 5: expected "fact n2 "retreats in campaign" 1", but n2 never noted it"#]
         );
         assert_eq!(
             parse("# expect: fact n2 attacks 1").unwrap_err(),

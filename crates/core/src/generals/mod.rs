@@ -544,11 +544,6 @@ impl Protocol for General {
     const NAME: &'static str = "generals";
     const SCENARIOS: &'static [Scenario] = &[
         Scenario {
-            value: "two-generals",
-            label: "Two Generals",
-            settings: &[("mode", "two-generals")],
-        },
-        Scenario {
             value: "om",
             label: "Byzantine generals: OM(m)",
             settings: &[("mode", "om")],
@@ -557,6 +552,11 @@ impl Protocol for General {
             value: "sm",
             label: "Byzantine generals: SM(m)",
             settings: &[("mode", "sm")],
+        },
+        Scenario {
+            value: "two-generals",
+            label: "Two Generals",
+            settings: &[("mode", "two-generals")],
         },
     ];
     const MESSAGE_KINDS: &'static [(&'static str, &'static str)] = &[

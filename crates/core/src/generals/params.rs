@@ -2,7 +2,7 @@
 //!
 //! | key | value | default |
 //! |---|---|---|
-//! | `mode` | `two-generals`, `om` (Oral Messages) or `sm` (Signed Messages) | `two-generals` |
+//! | `mode` | `two-generals`, `om` (Oral Messages) or `sm` (Signed Messages) | `om` |
 //! | `k` | Two Generals: acknowledgements before a general attacks, 0 to 5 | `1` |
 //! | `messengers` | Two Generals: messengers sent for each step of the chain, 1 to 9 | `1` |
 //! | `m` | OM(m) and SM(m): the traitors the algorithm is built to survive, 0 to 3 | `1` |
@@ -42,9 +42,9 @@ pub const MAX_M: u8 = 3;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Two generals, one valley that loses messengers.
-    #[default]
     TwoGenerals,
     /// Lamport, Shostak and Pease's Oral Messages algorithm OM(m).
+    #[default]
     Om,
     /// Their Signed Messages algorithm SM(m).
     Sm,
@@ -132,7 +132,7 @@ pub struct GeneralsParams {
 impl Default for GeneralsParams {
     fn default() -> Self {
         GeneralsParams {
-            mode: Mode::TwoGenerals,
+            mode: Mode::Om,
             k: 1,
             messengers: 1,
             m: 1,
@@ -267,6 +267,7 @@ mod tests {
     #[test]
     fn a_short_period_is_stretched_to_the_rounds() {
         let mut p = GeneralsParams::default();
+        p.set("mode", "two-generals").unwrap();
         p.set("period", "10ms").unwrap();
         p.set("k", "3").unwrap();
         assert_eq!(p.campaign_us(), 5 * 50_000);

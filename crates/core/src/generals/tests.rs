@@ -38,7 +38,7 @@ fn paths_and_majority_follow_the_paper() {
 
 #[test]
 fn two_generals_agree_on_a_reliable_valley() {
-    let sim = run("protocol generals\nnodes 2\nset k 3\n", 3_000);
+    let sim = run("protocol generals\nnodes 2\nset mode two-generals\nset k 3\n", 3_000);
     assert!(sim.violations().is_empty());
     assert_eq!(decisions(&sim), [Some((3, true)), Some((3, true))]);
 }
@@ -46,11 +46,17 @@ fn two_generals_agree_on_a_reliable_valley() {
 #[test]
 fn two_generals_disagree_when_the_last_messenger_is_lost() {
     // k = 1: the order reaches general 2, its acknowledgement never reaches general 1.
-    let sim = run("protocol generals\nnodes 2\nset k 1\n0s cut 2 -> 1\n", 1_100);
+    let sim = run(
+        "protocol generals\nnodes 2\nset mode two-generals\nset k 1\n0s cut 2 -> 1\n",
+        1_100,
+    );
     assert_eq!(properties(&sim), [AGREEMENT]);
     assert_eq!(decisions(&sim), [Some((1, false)), Some((1, true))]);
     // An earlier loss leaves both at home: they agree.
-    let sim = run("protocol generals\nnodes 2\nset k 2\n0s cut 2 -> 1\n", 1_100);
+    let sim = run(
+        "protocol generals\nnodes 2\nset mode two-generals\nset k 2\n0s cut 2 -> 1\n",
+        1_100,
+    );
     assert!(sim.violations().is_empty());
     assert_eq!(decisions(&sim), [Some((1, false)), Some((1, false))]);
 }
