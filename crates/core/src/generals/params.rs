@@ -85,33 +85,19 @@ pub enum Variant {
     SmNoRelay,
 }
 
-fn pick<T: Copy>(key: &str, value: &str, table: &[(&str, T)]) -> Result<T, String> {
-    table
+/// The index of `value` among `names`, or the error naming them.
+fn pick(key: &str, value: &str, names: &[&str]) -> Result<usize, String> {
+    names
         .iter()
-        .find(|(name, _)| *name == value)
-        .map(|&(_, v)| v)
-        .ok_or_else(|| {
-            let names: Vec<&str> = table.iter().map(|(name, _)| *name).collect();
-            format!("{key}: expected one of {}, got {value:?}", names.join(", "))
-        })
+        .position(|name| *name == value)
+        .ok_or_else(|| format!("{key}: expected one of {}, got {value:?}", names.join(", ")))
 }
 
-pub const MODES: &[(&str, Mode)] = &[("two-generals", Mode::TwoGenerals), ("om", Mode::Om), ("sm", Mode::Sm)];
-pub const STRATEGIES: &[(&str, Strategy)] = &[
-    ("random", Strategy::Random),
-    ("split", Strategy::Split),
-    ("retreat", Strategy::Retreat),
-];
-const ORDERS: &[(&str, Order)] = &[
-    ("random", Order::Random),
-    ("attack", Order::Attack),
-    ("retreat", Order::Retreat),
-];
-pub const VARIANTS: &[(&str, Variant)] = &[
-    ("correct", Variant::Correct),
-    ("no-recursion", Variant::NoRecursion),
-    ("sm-no-relay", Variant::SmNoRelay),
-];
+/// The settings' words, in the order of their enums' variants.
+pub const MODES: [&str; 3] = ["two-generals", "om", "sm"];
+pub const STRATEGIES: [&str; 3] = ["random", "split", "retreat"];
+const ORDERS: [&str; 3] = ["random", "attack", "retreat"];
+pub const VARIANTS: [&str; 3] = ["correct", "no-recursion", "sm-no-relay"];
 
 /// The generals chapter's parameters. Durations are microseconds of the node's local clock.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,15 +150,14 @@ impl GeneralsParams {
         self.round_us + u64::from(c.saturating_sub(1)) * self.campaign_us()
     }
     pub fn mode_name(&self) -> &'static str {
-        name_of(MODES, self.mode)
+        MODES[self.mode as usize]
     }
     pub fn strategy_name(&self) -> &'static str {
-        name_of(STRATEGIES, self.strategy)
+        STRATEGIES[self.strategy as usize]
     }
-}
-
-fn name_of<T: PartialEq>(table: &[(&'static str, T)], value: T) -> &'static str {
-    table.iter().find(|(_, v)| *v == value).map_or("?", |(name, _)| name)
+    pub fn variant_name(&self) -> &'static str {
+        VARIANTS[self.variant as usize]
+    }
 }
 
 fn small(key: &str, value: &str, lo: u8, hi: u8) -> Result<u8, String> {
@@ -195,14 +180,13 @@ pub fn parse_nodes(value: &str) -> Result<Vec<NodeId>, String> {
             .ok()
             .filter(|id| (1..=9).contains(id))
             .ok_or_else(|| format!("traitors: expected none or node ids 1 to 9 like 2,3, got {part:?}"))?;
-        if !ids.contains(&id) {
-            ids.push(id);
+        if let Err(i) = ids.binary_search(&id) {
+            ids.insert(i, id);
         }
     }
     if ids.is_empty() {
         return Err("traitors: expected none or node ids like 2,3".into());
     }
-    ids.sort_unstable();
     Ok(ids)
 }
 
@@ -211,16 +195,21 @@ impl crate::protocol::Params for GeneralsParams {
         let duration =
             |what: &str| parse_duration_within(value, MIN_TIMER_US, MAX_SETTING_US).map_err(|e| format!("{what}: {e}"));
         match key {
-            "mode" => self.mode = pick(key, value, MODES)?,
+            "mode" => self.mode = [Mode::TwoGenerals, Mode::Om, Mode::Sm][pick(key, value, &MODES)?],
             "k" => self.k = small(key, value, 0, MAX_K)?,
             "messengers" => self.messengers = small(key, value, 1, MAX_MESSENGERS)?,
             "m" => self.m = small(key, value, 0, MAX_M)?,
             "traitors" => self.traitors = parse_nodes(value)?,
-            "strategy" => self.strategy = pick(key, value, STRATEGIES)?,
-            "order" => self.order = pick(key, value, ORDERS)?,
+            "strategy" => {
+                self.strategy = [Strategy::Random, Strategy::Split, Strategy::Retreat][pick(key, value, &STRATEGIES)?]
+            }
+            "order" => self.order = [Order::Random, Order::Attack, Order::Retreat][pick(key, value, &ORDERS)?],
             "round" => self.round_us = duration("round")?,
             "period" => self.period_us = duration("period")?,
-            "variant" => self.variant = pick(key, value, VARIANTS)?,
+            "variant" => {
+                self.variant =
+                    [Variant::Correct, Variant::NoRecursion, Variant::SmNoRelay][pick(key, value, &VARIANTS)?]
+            }
             _ => return Err(format!("unknown generals setting {key:?}")),
         }
         Ok(())

@@ -71,6 +71,7 @@ impl Trial {
             messengers: self.messengers,
             m: self.m,
             period_us: 1_000,
+            variant: self.variant,
             ..params::GeneralsParams::default()
         }
     }
@@ -82,11 +83,11 @@ impl Trial {
         let mut pool: Vec<NodeId> = (1..=self.nodes).collect();
         let mut traitors = Vec::new();
         for _ in 0..self.traitors.min(self.nodes) {
-            let i = rng.range_inclusive(0, pool.len() as u64 - 1) as usize;
-            traitors.push(pool.remove(i));
+            let id = pool.remove(rng.range_inclusive(0, pool.len() as u64 - 1) as usize);
+            let at = traitors.partition_point(|&t| t < id);
+            traitors.insert(at, id);
         }
-        traitors.sort_unstable();
-        let strategy = params::STRATEGIES[rng.range_inclusive(0, 2) as usize].0;
+        let strategy = params::STRATEGIES[rng.range_inclusive(0, 2) as usize];
         let list: Vec<String> = traitors.iter().map(|t| t.to_string()).collect();
         let p = self.params();
         let mut settings = vec![
@@ -94,14 +95,7 @@ impl Trial {
             ("period", "1ms".into()),
             ("strategy", strategy.into()),
             ("traitors", if list.is_empty() { "none".into() } else { list.join(",") }),
-            (
-                "variant",
-                params::VARIANTS
-                    .iter()
-                    .find(|v| v.1 == self.variant)
-                    .map_or("correct", |v| v.0)
-                    .into(),
-            ),
+            ("variant", p.variant_name().into()),
         ];
         match self.mode {
             Mode::TwoGenerals => {

@@ -73,7 +73,7 @@ impl Shown for General {
     }
 
     fn panel(sim: &Sim<General>) -> Option<Html> {
-        Some(html! { <GeneralsPanel data={Rc::new(PanelData::of(sim))} /> })
+        Some(panel(Rc::new(PanelData::of(sim))))
     }
 }
 
@@ -187,25 +187,23 @@ struct DataProps {
     data: Rc<PanelData>,
 }
 
-#[function_component]
-fn GeneralsPanel(props: &DataProps) -> Html {
-    let d = &props.data;
+fn panel(d: Rc<PanelData>) -> Html {
     let mode = d.params.mode;
     html! {
         <div class="generals" data-mode={d.params.mode_name()}>
             <section class="panel">
-                <div class="panel-head"><h2 class="panel-title">{ title(d) }</h2></div>
-                <Decisions data={d.clone()} />
+                <div class="panel-head"><h2 class="panel-title">{ title(&d) }</h2></div>
+                { decisions(&d) }
                 <Search data={d.clone()} />
             </section>
             if mode == Mode::TwoGenerals {
                 <TwoGenerals data={d.clone()} />
             } else {
                 <Layers data={d.clone()} />
-                <Count data={d.clone()} />
+                { count(&d) }
                 <BoundTable />
             }
-            <Assumptions />
+            { assumptions() }
         </div>
     }
 }
@@ -222,14 +220,12 @@ fn title(d: &PanelData) -> String {
 }
 
 /// Each general's last decision (a loyal commander's: its order), `data-decision`.
-#[function_component]
-fn Decisions(props: &DataProps) -> Html {
-    let d = &props.data;
+fn decisions(d: &PanelData) -> Html {
     html! {
         <ul class="gen-decisions" aria-label="Decisions">
             { for d.rows.iter().filter(|r| d.params.mode != Mode::TwoGenerals || r.id <= 2).map(|r| html! {
                 <li key={r.id} data-general={r.id.to_string()} data-decision={r.decision}
-                    data-traitor={r.traitor.to_string()} class={classes!("gen-decision", r.decision, r.traitor.then_some("traitor"))}>
+                    data-traitor={r.traitor.to_string()} class={if r.traitor { "gen-decision traitor" } else { "gen-decision" }}>
                     <span class="gen-who">{ format!("n{} {}", r.id, r.role) }</span>
                     <span class="gen-what">{
                         if !r.up { "crashed".to_string() }
@@ -332,7 +328,7 @@ fn Layers(props: &DataProps) -> Html {
     let rounds = d.params.rounds();
     let layers = (1..=rounds).map(|r| {
         let chips = row.received.iter().filter(|(p, _)| p.len() == r).map(|(p, a)| {
-            html! { <li class={classes!("gen-chip", word(*a))} data-path={p.to_string()}>{ format!("{p} {}", word(*a)) }</li> }
+            html! { <li class={if *a { "gen-chip attack" } else { "gen-chip retreat" }} data-path={p.to_string()}>{ format!("{p} {}", word(*a)) }</li> }
         });
         html! {
             <li class="gen-layer" data-round={r.to_string()}>
@@ -368,9 +364,7 @@ fn Layers(props: &DataProps) -> Html {
 }
 
 /// OM's message count against the formula.
-#[function_component]
-fn Count(props: &DataProps) -> Html {
-    let d = &props.data;
+fn count(d: &PanelData) -> Html {
     let (n, m) = (u64::from(d.n), u64::from(d.params.m));
     let formula = om_message_count(n, m);
     let growth = (0..=3u64).map(|m| {
@@ -453,7 +447,7 @@ fn BoundTable() -> Html {
             };
             html! {
                 <td key={c} data-cell={format!("{}-{n}-{m}", if mode == Mode::Om { "om" } else { "sm" })}
-                    data-result={result} class={classes!(result, (!theory).then_some("beyond"))}>
+                    data-result={result} class={if theory { "" } else { "beyond" }}>
                     <button {onclick} disabled={matches!(cell, Cell::Running(_))}
                         title={if theory { "the theory promises agreement" } else { "beyond the bound: traitors may win" }}>
                         { text }
@@ -608,15 +602,13 @@ fn Chart(props: &ChartProps) -> Html {
         let d: String = (0..=5u8)
             .map(|k| format!("{}{} {}", if k == 0 { "M" } else { "L" }, x(k), y(exact(loss, k))))
             .collect();
-        html! { <path class={classes!("gen-exact", class)} d={d} /> }
+        html! { <path class="gen-exact" data-loss={class} d={d} /> }
     });
     let dots = points.iter().map(|&(li, k, broken, of)| {
         let p = f64::from(broken) / f64::from(of.max(1));
         html! {
-            <circle class={classes!("gen-dot", CHART_LOSS[li].1)} cx={x(k).to_string()} cy={y(p).to_string()} r="4"
-                data-k={k.to_string()} data-loss={(CHART_LOSS[li].0 / 10_000).to_string()} data-disagree={broken.to_string()} data-of={of.to_string()}>
-                <title>{ format!("loss {}%, k = {k}: {broken} of {of} campaigns disagreed", CHART_LOSS[li].0 / 10_000) }</title>
-            </circle>
+            <circle class="gen-dot" data-loss={CHART_LOSS[li].1} cx={x(k).to_string()} cy={y(p).to_string()} r="4"
+                data-k={k.to_string()} data-disagree={broken.to_string()} />
         }
     });
     let ticks = (0..=5u8).map(|k| html! { <text class="gen-tick" x={x(k).to_string()} y={(H - 8).to_string()}>{ k }</text> });
@@ -653,8 +645,7 @@ fn Chart(props: &ChartProps) -> Html {
 }
 
 /// What each protocol assumes: the honest part of CFT versus BFT.
-#[function_component]
-fn Assumptions() -> Html {
+fn assumptions() -> Html {
     let raft = crate::url::page_of("raft");
     html! {
         <section class="panel gen-assume">
