@@ -634,7 +634,7 @@ fn Chart(props: &ChartProps) -> Html {
                 <line class="gen-axis" x1="40" y1="15" x2="40" y2={(H - 25).to_string()} />
                 <text class="gen-tick" x="4" y="20">{ format!("{}.{}%", per_mille / 10, per_mille % 10) }</text>
                 <text class="gen-tick" x="4" y={(H - 25).to_string()}>{ "0" }</text>
-                <text class="gen-tick" x={(W - 30).to_string()} y={(H - 8).to_string()}>{ "k" }</text>
+                <text class="gen-tick" x={(W - 12).to_string()} y={(H - 8).to_string()}>{ "k" }</text>
                 { for ticks }
                 { for curves }
                 { for dots }
