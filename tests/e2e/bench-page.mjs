@@ -4,6 +4,7 @@
 // nothing here passes or fails.
 
 import { DIST, launchBrowser, serveDir } from './browser.mjs';
+import { benchGenerals } from './bench-generals.mjs';
 
 // Each animation frame callback is timed from its start until a message posted at its end
 // arrives: that covers the simulation step and Yew's render, which runs in microtasks.
@@ -106,6 +107,9 @@ try {
     `seek in a ${(horizon / 1e6).toFixed(0)} s run, to the page showing it: median ${percentile(seeks, 0.5).toFixed(1)} ms, ` +
       `max ${Math.max(...seeks).toFixed(1)} ms over ${seeks.length} seeks`,
   );
+
+  // 5. The generals chapter's OM(2) among seven generals at 1x (when its page is built).
+  await benchGenerals(browser, server);
 } finally {
   await browser.close();
   await server.close();
