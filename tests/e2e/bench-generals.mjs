@@ -8,28 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIST, launchBrowser, serveDir } from './browser.mjs';
-
-const FRAME_TIMER = () => {
-  const durations = [];
-  window.__frameDurations = durations;
-  const raf = window.requestAnimationFrame.bind(window);
-  const channel = new MessageChannel();
-  const started = [];
-  channel.port1.onmessage = () => {
-    const t = started.shift();
-    if (t !== undefined) durations.push(performance.now() - t);
-  };
-  window.requestAnimationFrame = (cb) =>
-    raf((ts) => {
-      started.push(performance.now());
-      try {
-        cb(ts);
-      } finally {
-        channel.port2.postMessage(0);
-      }
-    });
-};
+import { DIST, FRAME_TIMER, launchBrowser, serveDir } from './browser.mjs';
 
 export async function benchGenerals(browser, server) {
   if (!fs.existsSync(path.join(DIST, 'generals.html'))) return;

@@ -3,31 +3,8 @@
 // and seek time. Run by `cargo xtask bench` after `cargo xtask dist`. It measures and prints;
 // nothing here passes or fails.
 
-import { DIST, launchBrowser, serveDir } from './browser.mjs';
+import { DIST, FRAME_TIMER, launchBrowser, serveDir } from './browser.mjs';
 import { benchGenerals } from './bench-generals.mjs';
-
-// Each animation frame callback is timed from its start until a message posted at its end
-// arrives: that covers the simulation step and Yew's render, which runs in microtasks.
-const FRAME_TIMER = () => {
-  const durations = [];
-  window.__frameDurations = durations;
-  const raf = window.requestAnimationFrame.bind(window);
-  const channel = new MessageChannel();
-  let started = [];
-  channel.port1.onmessage = () => {
-    const t = started.shift();
-    if (t !== undefined) durations.push(performance.now() - t);
-  };
-  window.requestAnimationFrame = (cb) =>
-    raf((ts) => {
-      started.push(performance.now());
-      try {
-        cb(ts);
-      } finally {
-        channel.port2.postMessage(0);
-      }
-    });
-};
 
 const percentile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
