@@ -77,8 +77,12 @@ fn main() {
         ("multi-paxos, trace on", true, |trace| {
             multipaxos_run(RAFT_SECS, 3, 50, trace).1
         }),
-        ("generals om(2) n=7, trace off", false, |trace| om_run(RAFT_SECS, 3, trace).1),
-        ("generals om(2) n=7, trace on", true, |trace| om_run(RAFT_SECS, 3, trace).1),
+        ("generals om(2) n=7, trace off", false, |trace| {
+            om_run(RAFT_SECS, 3, trace).1
+        }),
+        ("generals om(2) n=7, trace on", true, |trace| {
+            om_run(RAFT_SECS, 3, trace).1
+        }),
     ];
     for (label, trace, bench) in cases {
         let mut events = 0;

@@ -8,7 +8,6 @@
 
 use super::Toggle;
 use crate::model::{Detail, NodeShape, NodeView, PanelHooks, Shown, common};
-use deepend_core::generals::monitor::{AGREEMENT, IC1, IC2};
 use deepend_core::generals::trial::Trial;
 use deepend_core::generals::{self, General, GeneralsParams, Message, Mode, Path, Variant, om_message_count};
 use deepend_core::protocol::{Params as _, Protocol as _, TimerKind};
@@ -203,7 +202,7 @@ fn panel(d: Rc<PanelData>) -> Html {
                 { count(&d) }
                 <BoundTable />
             }
-            { assumptions() }
+            { Html::from_html_unchecked(ASSUMPTIONS.into()) }
         </div>
     }
 }
@@ -593,8 +592,8 @@ fn Chart(props: &ChartProps) -> Html {
         })
     };
     // The y axis: up to the largest exact probability, at k = 0 and the highest loss.
-    let q_of = |loss_ppm: u32| (loss_ppm as f64 / 1e6).powi(i32::from(messengers));
-    let exact = |loss_ppm: u32, k: u8| q_of(loss_ppm) * (1.0 - q_of(loss_ppm)).powi(i32::from(k));
+    let q_of = |loss_ppm: u32| crate::math::pow(loss_ppm as f64 / 1e6, f64::from(messengers));
+    let exact = |loss_ppm: u32, k: u8| q_of(loss_ppm) * crate::math::pow(1.0 - q_of(loss_ppm), f64::from(k));
     let top = exact(CHART_LOSS[2].0, 0).max(0.001) * 1.15;
     let x = |k: u8| 40 + i64::from(k) * (W - 60) / 5;
     let y = |p: f64| H - 25 - ((p / top) * (H - 40) as f64) as i64;
@@ -644,19 +643,13 @@ fn Chart(props: &ChartProps) -> Html {
     }
 }
 
-/// What each protocol assumes: the honest part of CFT versus BFT.
-fn assumptions() -> Html {
-    let raft = crate::url::page_of("raft");
-    html! {
-        <section class="panel gen-assume">
-            <div class="panel-head"><h2 class="panel-title">{ "What each protocol assumes" }</h2></div>
-            <ul>
-                <li><b>{ "Two Generals: " }</b>{ "a link that may lose any message. No protocol, with any number of acknowledgements, guarantees agreement; more messengers only make disagreement rarer." }</li>
-                <li><b>{ "OM(m): " }</b>{ "every message of a loyal general arrives (A1), its receiver knows the sender (A2), a missing message is detected at the end of its round (A3: synchrony). Then m traitors lose if and only if n ≥ 3m + 1. A crashed or paused general breaks A1 and counts as one more traitor." }</li>
-                <li><b>{ "SM(m): " }</b>{ "the same, plus signatures no traitor can forge (A4). Then any number of traitors up to m lose, with m + 2 generals." }</li>
-                <li><b>{ "Raft and Paxos (CFT): " }</b>{ "nodes may crash, pause and lose messages, but never lie; 2f + 1 nodes survive f crashes. One node that votes for every candidate breaks Raft's Election Safety: try the broken variant \"byzantine-voter\" on the " }<a href={raft}>{ "Raft page" }</a>{ ". Byzantine fault tolerant protocols (PBFT) pay for lies with 3f + 1 replicas, quorums of 2f + 1 and authenticated messages." }</li>
-            </ul>
-            <p class="gen-props">{ format!("Checkers: {AGREEMENT} (both generals attack or neither), {IC1} (all loyal lieutenants obey the same order), {IC2} (a loyal commander's order is obeyed by every loyal lieutenant).") }</p>
-        </section>
-    }
-}
+/// What each protocol assumes: the honest part of CFT versus BFT. Static text, so one raw
+/// HTML node rather than a tree of elements built in code.
+const ASSUMPTIONS: &str = concat!(
+    r#"<section class="panel gen-assume"><div class="panel-head"><h2 class="panel-title">What each protocol assumes</h2></div><ul>"#,
+    "<li><b>Two Generals:</b> a link that may lose any message. No protocol, with any number of acknowledgements, guarantees agreement; more messengers only make disagreement rarer.</li>",
+    "<li><b>OM(m):</b> every message of a loyal general arrives (A1), its receiver knows the sender (A2), a missing message is detected at the end of its round (A3: synchrony). Then m traitors lose if and only if n ≥ 3m + 1. A crashed or paused general breaks A1 and counts as one more traitor.</li>",
+    "<li><b>SM(m):</b> the same, plus signatures no traitor can forge (A4). Then any number of traitors up to m lose, with m + 2 generals.</li>",
+    r#"<li><b>Raft and Paxos (CFT):</b> nodes may crash, pause and lose messages, but never lie; 2f + 1 nodes survive f crashes. One node that votes for every candidate breaks Raft's Election Safety: try the broken variant "byzantine-voter" on the <a href="raft.html">Raft page</a>. Byzantine fault tolerant protocols (PBFT) pay for lies with 3f + 1 replicas, quorums of 2f + 1 and authenticated messages.</li></ul>"#,
+    r#"<p class="gen-props">Checkers: Agreement (both generals attack or neither), IC1 (all loyal lieutenants obey the same order), IC2 (a loyal commander's order is obeyed by every loyal lieutenant).</p></section>"#,
+);
