@@ -956,9 +956,10 @@ pub fn App() -> Html {
     } = (*handlers).clone();
 
     let (commands, clients) = chapters::menu(&s.header.protocol);
+    let words = chapters::stage_words(&s.header.protocol);
     let stage = html! {
         <Stage nodes={snapshot.nodes.clone()} islands={snapshot.islands.clone()} cuts={snapshot.cuts.clone()}
-               {commands} {clients}
+               {commands} {clients} {words}
                messages={snapshot.messages.clone()} drops={snapshot.drops.clone()}
                selected={s.selected} selected_message={s.selected_message}
                pointable={!s.playing || s.speed < POINTABLE_BELOW_SPEED}
