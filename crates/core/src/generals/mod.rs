@@ -722,8 +722,10 @@ impl Protocol for General {
             _ => MsgFamily::PreElection,
         };
         match *msg {
-            Message::Messenger { step: 0, .. } => MsgStyle::new(family, MsgShape::Square),
-            Message::Messenger { .. } => MsgStyle::new(family, MsgShape::Triangle),
+            // Two Generals' messengers are one exchange: one colour, the order square, acks
+            // triangles.
+            Message::Messenger { step: 0, .. } => MsgStyle::new(MsgFamily::Replication, MsgShape::Square),
+            Message::Messenger { .. } => MsgStyle::new(MsgFamily::Replication, MsgShape::Triangle),
             Message::Oral { path, attack, .. }
             | Message::Signed {
                 chain: path, attack, ..
