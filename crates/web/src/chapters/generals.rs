@@ -31,11 +31,11 @@ impl Shown for General {
     const STAGE: Option<StageWords> = Some(StageWords {
         term: "campaign",
         legend: &[
-            ("st-append", MsgShape::Square, false, "order (round 1)", 122.0),
-            ("st-vote", MsgShape::Diamond, false, "relay (round 2)", 120.0),
-            ("st-chosen", MsgShape::Diamond, false, "round 3", 74.0),
-            ("st-vote", MsgShape::Circle, false, "signed relay", 100.0),
-            ("st-append", MsgShape::Triangle, false, "ack", 48.0),
+            ("st-append", MsgShape::Square, false, "order (round 1)", 164.0),
+            ("st-vote", MsgShape::Diamond, false, "relay (round 2)", 162.0),
+            ("st-chosen", MsgShape::Diamond, false, "round 3", 90.0),
+            ("st-vote", MsgShape::Circle, false, "signed relay", 134.0),
+            ("st-append", MsgShape::Triangle, false, "ack", 56.0),
             ("st-hollow", MsgShape::Circle, false, "retreat", 0.0),
         ],
     });
