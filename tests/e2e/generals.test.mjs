@@ -103,11 +103,14 @@ test('the n >= 3m+1 table and the disagreement chart are computed in the page', 
     }
     await shoot(page, 'generals-bound-table');
 
-    // "Find a failing run" with three generals and a traitor plays a seed that breaks IC2.
-    await page.goto(`${server.url}generals.html?c=generals&s=generals.31~mode.om~strategy.random~traitors.3`);
+    // "Find a failing run" with three loyal generals tries a traitor per seed, and plays the
+    // first seed that breaks IC1 or IC2.
+    await page.goto(`${server.url}generals.html?c=generals&s=generals.31~mode.om~strategy.random`);
     await stageNode(page, 3).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Find a failing run' }).click();
     await page.locator('.gen-status', { hasText: /breaks IC/ }).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => /traitors\./.test(decodeURIComponent(location.search)), null, { timeout: 10_000 });
+    assert.equal(await page.locator('[data-stage] [data-traitor="true"]').count(), 1, 'the found run has one traitor');
     await speed(page, 1);
     await setPlaying(page, true);
     await page.locator('.prop.violated').first().waitFor({ timeout: 60_000 });

@@ -46,8 +46,9 @@ impl Shown for General {
 
     fn node_view(sim: &Sim<General>, id: NodeId, _full: bool) -> NodeView {
         let base = common(sim, id);
+        // Two Generals has no traitors: a mark there changes nothing, so the stage shows none.
         let marked = match sim.node(id) {
-            Some(g) => g.is_marked() || g.is_traitor(),
+            Some(g) => g.params().mode != Mode::TwoGenerals && (g.is_marked() || g.is_traitor()),
             None => sim.stable(id).copied().unwrap_or(false),
         };
         let shape = if marked { NodeShape::Diamond } else { NodeShape::Circle };
@@ -280,6 +281,10 @@ fn Search(props: &DataProps) -> Html {
     let status = use_state(|| None::<String>);
     let hooks = use_context::<PanelHooks>();
     let d = &props.data;
+    // Byzantine generals without a traitor cannot fail: the search then tries one traitor,
+    // a different node for each seed.
+    let no_traitors = d.params.mode != Mode::TwoGenerals && d.params.traitors.is_empty()
+        && !d.script.actions.iter().any(|a| matches!(&a.action, Action::Command { verb, .. } if verb == "traitor"));
     let onclick = {
         let (status, script, until) = (status.clone(), d.script.clone(), search_until(&d.params));
         Callback::from(move |_| {
@@ -294,6 +299,10 @@ fn Search(props: &DataProps) -> Html {
                     }
                     let mut candidate = (*script).clone();
                     candidate.header.seed = seed;
+                    if no_traitors {
+                        let traitor = 1 + seed % u64::from(candidate.header.nodes);
+                        candidate.header.settings.push(("traitors".into(), traitor.to_string()));
+                    }
                     if let Some(property) = breaks(&candidate, until) {
                         status.set(Some(format!("seed {seed} breaks {property}: playing it")));
                         if let Some(h) = &hooks {
