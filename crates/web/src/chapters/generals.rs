@@ -7,7 +7,7 @@
 //! them (a zero-delay timeout), so the page never freezes; each shows its progress.
 
 use super::Toggle;
-use crate::model::{Detail, NodeShape, NodeView, PanelHooks, Shown, StageWords, common};
+use crate::model::{Detail, NodeShape, NodeView, PanelHooks, Shown, common};
 use deepend_core::generals::trial::Trial;
 use deepend_core::generals::{self, General, GeneralsParams, Message, Mode, Path, Variant, om_message_count};
 use deepend_core::protocol::{MsgShape, Params as _, Protocol as _, TimerKind};
@@ -28,17 +28,6 @@ impl Shown for General {
     ];
     const TOGGLES: &'static [Toggle] = &[];
     const CLIENTS: bool = false;
-    const STAGE: Option<StageWords> = Some(StageWords {
-        term: "campaign",
-        legend: &[
-            ("st-append", MsgShape::Square, false, "order (round 1)", 164.0),
-            ("st-vote", MsgShape::Diamond, false, "relay (round 2)", 162.0),
-            ("st-chosen", MsgShape::Diamond, false, "round 3", 90.0),
-            ("st-vote", MsgShape::Circle, false, "signed relay", 134.0),
-            ("st-append", MsgShape::Triangle, false, "ack", 56.0),
-            ("st-hollow", MsgShape::Circle, false, "retreat", 0.0),
-        ],
-    });
 
     fn commit_label(campaign: u64) -> String {
         format!("campaign {campaign}")
