@@ -956,10 +956,9 @@ pub fn App() -> Html {
     } = (*handlers).clone();
 
     let (commands, clients) = chapters::menu(&s.header.protocol);
-    let words = chapters::stage_words(&s.header.protocol);
     let stage = html! {
         <Stage nodes={snapshot.nodes.clone()} islands={snapshot.islands.clone()} cuts={snapshot.cuts.clone()}
-               {commands} {clients} {words}
+               {commands} {clients}
                messages={snapshot.messages.clone()} drops={snapshot.drops.clone()}
                selected={s.selected} selected_message={s.selected_message}
                pointable={!s.playing || s.speed < POINTABLE_BELOW_SPEED}

@@ -12,7 +12,7 @@ use deepend_core::lin;
 use deepend_core::net::DropReason;
 #[cfg(feature = "paxos")]
 use deepend_core::paxos::Ballot;
-use deepend_core::protocol::{Monitor, MsgShape, MsgStyle, Note, Op, Role, TimerKind};
+use deepend_core::protocol::{Monitor, MsgStyle, Note, Op, Role, TimerKind};
 use deepend_core::script::{Action, Header, Script};
 use deepend_core::sim::{Found, NodeStatus, Sim};
 use deepend_core::trace::{Event, EventKind};
@@ -363,20 +363,6 @@ pub trait Shown: Protocol {
         let _ = sim;
         None
     }
-    /// The stage's words for this chapter: the caption of a node's term and the legend. `None`:
-    /// Raft's, or Paxos's for a chapter with slots.
-    const STAGE: Option<StageWords> = None;
-}
-
-/// A legend entry of the stage: stylesheet class (`st-vote`, `st-append`, `st-chosen`,
-/// `st-prevote`, `st-other`, `st-hollow`), shape, drawn small, label, width in viewBox units.
-pub type LegendItem = (&'static str, MsgShape, bool, &'static str, f64);
-
-/// How the stage names a chapter's term (`campaign 3`) and what its legend shows.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StageWords {
-    pub term: &'static str,
-    pub legend: &'static [LegendItem],
 }
 
 /// A run of any chapter, as the lab drives it: [`Sim`] with its protocol's type erased, so

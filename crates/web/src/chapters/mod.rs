@@ -68,14 +68,6 @@ macro_rules! lab_chapters {
             (&[], &[])
         }
 
-        /// The stage's words for chapter `name` ([`Shown::STAGE`]).
-        pub fn stage_words(name: &str) -> Option<crate::model::StageWords> {
-            $($(#[$attr])* #[cfg(feature = $name)] if name == $name {
-                return <$ty as Shown>::STAGE;
-            })*
-            None
-        }
-
         /// What the node menu of chapter `name` offers beyond the engine's actions: the
         /// chapter's commands, and whether its clients make key-value requests.
         pub fn menu(name: &str) -> (&'static [Command], bool) {

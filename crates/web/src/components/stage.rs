@@ -17,7 +17,7 @@ use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
 use crate::fixed::{fixed, short};
 use crate::math;
-use crate::model::{DropView, MessageView, NodeShape, NodeView, StageWords};
+use crate::model::{DropView, MessageView, NodeShape, NodeView};
 use deepend_core::NodeId;
 use deepend_core::protocol::{Command, MsgFamily, MsgShape, MsgStyle, Role};
 use deepend_core::script::Action;
@@ -56,9 +56,6 @@ pub struct StageProps {
     /// Whether the node menu offers key-value client requests.
     #[prop_or(true)]
     pub clients: bool,
-    /// The chapter's own term caption and legend, if it has them.
-    #[prop_or_default]
-    pub words: Option<StageWords>,
 }
 
 /// A node being pressed or dragged.
@@ -417,7 +414,7 @@ pub fn Stage(props: &StageProps) -> Html {
 
     // Paxos draws the same stage: the distinguished proposer leads, a ballot round is a term.
     let paxos = props.nodes.first().is_some_and(NodeView::has_slots);
-    let term_word = props.words.map_or(if paxos { "round" } else { "term" }, |w| w.term);
+    let term_word = if paxos { "round" } else { "term" };
     let leader = props
         .nodes
         .iter()
@@ -555,7 +552,7 @@ pub fn Stage(props: &StageProps) -> Html {
                     { for props.messages.iter().filter_map(|m| message_mark(m, &positions, props.selected_message, props.pointable)) }
                 </g>
                 { drag_overlay(view, target, &layout) }
-                <Legend split={layout.is_split()} {paxos} {view} words={props.words} />
+                <Legend split={layout.is_split()} {paxos} {view} />
             </svg>
             // One child whether or not the menu is open: Yew matches unkeyed children from the
             // end, so a child that comes and goes here would make it rebuild the whole SVG.
@@ -1090,7 +1087,6 @@ struct LegendProps {
     split: bool,
     paxos: bool,
     view: View,
-    words: Option<StageWords>,
 }
 
 #[function_component]
@@ -1116,11 +1112,7 @@ fn Legend(props: &LegendProps) -> Html {
         ("st-chosen", MsgShape::Diamond, false, "CatchUp", 84.0),
         ("st-hollow", MsgShape::Circle, false, "Nack", 0.0),
     ];
-    let items = match props.words {
-        Some(words) => words.legend,
-        None if props.paxos => paxos,
-        None => raft,
-    };
+    let items = if props.paxos { paxos } else { raft };
     let portrait = props.view.is_portrait();
     let (mut x, mut y) = (0.0, 0.0);
     let marks = items
