@@ -955,10 +955,9 @@ pub fn App() -> Html {
         start,
     } = (*handlers).clone();
 
-    let (commands, clients) = chapters::menu(&s.header.protocol);
     let stage = html! {
         <Stage nodes={snapshot.nodes.clone()} islands={snapshot.islands.clone()} cuts={snapshot.cuts.clone()}
-               {commands} {clients}
+               ui={chapters::stage_ui(&s.header.protocol)}
                messages={snapshot.messages.clone()} drops={snapshot.drops.clone()}
                selected={s.selected} selected_message={s.selected_message}
                pointable={!s.playing || s.speed < POINTABLE_BELOW_SPEED}

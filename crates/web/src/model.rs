@@ -356,6 +356,8 @@ pub trait Shown: Protocol {
     /// Whether the node menu offers key-value client requests (the chapter's clients read
     /// and write registers).
     const CLIENTS: bool = true;
+    /// The stage's legend: a message style and what it stands for, in order.
+    const LEGEND: &'static [(MsgStyle, &'static str)] = &[];
     /// The chapter's own panel under the stage (a diagram, a table, a chart), if it has one.
     /// Refreshed a few times a second while playing; its components reach the lab through
     /// the [`PanelHooks`] context.

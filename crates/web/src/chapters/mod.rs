@@ -8,7 +8,7 @@
 
 use crate::model::{AnyRun, Shown};
 use deepend_core::chapters::Chapter;
-use deepend_core::protocol::{Command, Protocol, Scenario};
+use deepend_core::protocol::{Command, MsgStyle, Protocol, Scenario};
 use deepend_core::script::Script;
 use deepend_core::sim::Sim;
 
@@ -25,6 +25,29 @@ pub struct Toggle {
     pub default_on: bool,
     /// The scenario it belongs to (`None`: every scenario of the chapter).
     pub scenario: Option<&'static str>,
+}
+
+/// What the stage needs of its chapter: the node menu's commands, whether it offers
+/// key-value requests, the message legend and the short word under each node ("term").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StageUi {
+    pub title: &'static str,
+    pub commands: &'static [Command],
+    pub clients: bool,
+    pub legend: &'static [(MsgStyle, &'static str)],
+    pub term_word: &'static str,
+}
+
+impl Default for StageUi {
+    fn default() -> Self {
+        StageUi {
+            title: "",
+            commands: &[],
+            clients: false,
+            legend: &[],
+            term_word: "term",
+        }
+    }
 }
 
 /// A chapter as every page knows it, whether the page runs it or not.
@@ -68,13 +91,19 @@ macro_rules! lab_chapters {
             (&[], &[])
         }
 
-        /// What the node menu of chapter `name` offers beyond the engine's actions: the
-        /// chapter's commands, and whether its clients make key-value requests.
-        pub fn menu(name: &str) -> (&'static [Command], bool) {
+        /// What the stage of chapter `name` shows and offers beyond the engine's own.
+        pub fn stage_ui(name: &str) -> StageUi {
             $($(#[$attr])* #[cfg(feature = $name)] if name == $name {
-                return (<$ty as Protocol>::COMMANDS, <$ty as Shown>::CLIENTS);
+                let term = <$ty as Shown>::TERM;
+                return StageUi {
+                    title: $title,
+                    commands: <$ty as Protocol>::COMMANDS,
+                    clients: <$ty as Shown>::CLIENTS,
+                    legend: <$ty as Shown>::LEGEND,
+                    term_word: term.rsplit(' ').next().unwrap_or(term),
+                };
             })*
-            (&[], false)
+            StageUi::default()
         }
     };
 }
@@ -160,11 +189,22 @@ mod tests {
     }
 
     #[test]
-    fn the_node_menu_offers_what_the_chapter_has() {
-        assert_eq!(menu("raft"), (&[][..], true), "raft: no commands, register clients");
+    fn the_stage_shows_and_offers_what_the_chapter_has() {
+        let raft = stage_ui("raft");
+        assert!(
+            raft.commands.is_empty() && raft.clients,
+            "raft: no commands, register clients"
+        );
+        assert_eq!(raft.legend.first().map(|l| l.1), Some("RequestVote"));
+        assert_eq!(raft.term_word, "term");
         assert_eq!(
-            menu("zab"),
-            (&[][..], false),
+            stage_ui("paxos").term_word,
+            "round",
+            "the short word of \"ballot round\""
+        );
+        assert_eq!(
+            stage_ui("zab"),
+            StageUi::default(),
             "a chapter this page lacks offers nothing"
         );
     }

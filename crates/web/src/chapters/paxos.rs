@@ -6,13 +6,23 @@ use crate::model::{Detail, EntryView, LOG_WINDOW, NodeView, Shown, SlotView, com
 use deepend_core::chunked::SlotMap;
 use deepend_core::kv::Command;
 use deepend_core::paxos::{self, Ballot, Paxos, PaxosParams, Phase};
-use deepend_core::protocol::{Params as _, Protocol as _, TimerKind};
+use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Params as _, Protocol as _, TimerKind};
 use deepend_core::sim::Sim;
 use deepend_core::NodeId;
 
 impl Shown for Paxos {
     const ELECTION_TIMER: TimerKind = paxos::ELECTION_TIMER;
     const TERM: &'static str = "ballot round";
+    const LEGEND: &'static [(MsgStyle, &'static str)] = &[
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Diamond), "Prepare"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Circle), "Promise"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square), "Accept"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Triangle), "Accepted"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square).heartbeat(true), "heartbeat"),
+        (MsgStyle::new(MsgFamily::Learning, MsgShape::Circle), "Chosen"),
+        (MsgStyle::new(MsgFamily::Learning, MsgShape::Diamond), "CatchUp"),
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Circle).negative(true), "Nack"),
+    ];
     const VARIANTS: &'static [(&'static str, &'static str)] = &[
         ("correct", "correct (Paxos Made Simple)"),
         ("ignore-promised-values", "broken: ignores values in promises"),

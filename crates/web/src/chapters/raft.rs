@@ -3,7 +3,7 @@
 
 use super::Toggle;
 use crate::model::{Detail, EntryView, LOG_WINDOW, NodeView, Shown, common, kv_view};
-use deepend_core::protocol::Protocol as _;
+use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Protocol as _};
 use deepend_core::raft::{self, Raft};
 use deepend_core::sim::Sim;
 use deepend_core::{NodeId, protocol::TimerKind};
@@ -11,6 +11,15 @@ use deepend_core::{NodeId, protocol::TimerKind};
 impl Shown for Raft {
     const ELECTION_TIMER: TimerKind = raft::ELECTION_TIMER;
     const TERM: &'static str = "term";
+    const LEGEND: &'static [(MsgStyle, &'static str)] = &[
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Diamond), "RequestVote"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Circle), "Vote"),
+        (MsgStyle::new(MsgFamily::PreElection, MsgShape::Diamond), "PreVote"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square), "AppendEntries"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square).heartbeat(true), "heartbeat"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Triangle), "reply"),
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Circle).negative(true), "denied / failed"),
+    ];
     const VARIANTS: &'static [(&'static str, &'static str)] = &[
         ("correct", "correct (Figure 2)"),
         ("commit-old-terms", "broken: commits old terms by counting"),

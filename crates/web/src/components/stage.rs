@@ -15,11 +15,12 @@
 
 use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
+use crate::chapters::StageUi;
 use crate::fixed::{fixed, short};
 use crate::math;
 use crate::model::{DropView, MessageView, NodeShape, NodeView};
 use deepend_core::NodeId;
-use deepend_core::protocol::{Command, MsgFamily, MsgShape, MsgStyle, Role};
+use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Role};
 use deepend_core::script::Action;
 use deepend_core::sim::NodeStatus;
 use gloo_events::EventListener;
@@ -50,12 +51,8 @@ pub struct StageProps {
     pub on_action: Callback<Action>,
     pub on_select: Callback<Option<NodeId>>,
     pub on_select_message: Callback<Option<u32>>,
-    /// The chapter's own commands, for the node menu.
-    #[prop_or_default]
-    pub commands: &'static [Command],
-    /// Whether the node menu offers key-value client requests.
-    #[prop_or(true)]
-    pub clients: bool,
+    /// What the chapter shows and offers on the stage (legend, menu commands).
+    pub ui: StageUi,
 }
 
 /// A node being pressed or dragged.
@@ -412,9 +409,9 @@ pub fn Stage(props: &StageProps) -> Html {
         })
     };
 
-    // Paxos draws the same stage: the distinguished proposer leads, a ballot round is a term.
-    let paxos = props.nodes.first().is_some_and(NodeView::has_slots);
-    let term_word = if paxos { "round" } else { "term" };
+    // Every chapter draws the same stage: the node that leads (Raft's leader, Paxos's
+    // distinguished proposer, a commander) is crowned, and its term has the chapter's word.
+    let term_word = props.ui.term_word;
     let leader = props
         .nodes
         .iter()
@@ -423,7 +420,7 @@ pub fn Stage(props: &StageProps) -> Html {
         .collect::<Vec<_>>();
     let aria = format!(
         "{} cluster of {n} nodes; {}; {}",
-        if paxos { "Paxos" } else { "Raft" },
+        props.ui.title,
         if leader.is_empty() {
             "no leader".to_string()
         } else {
@@ -465,8 +462,8 @@ pub fn Stage(props: &StageProps) -> Html {
                         clock={(v.clock_offset_us, v.clock_drift_ppm)}
                         islands={props.islands.clone()}
                         node_count={n}
-                        commands={props.commands}
-                        clients={props.clients}
+                        commands={props.ui.commands}
+                        clients={props.ui.clients}
                         on_action={props.on_action.clone()}
                         on_close={on_menu_close.clone()}
                     />
@@ -552,7 +549,7 @@ pub fn Stage(props: &StageProps) -> Html {
                     { for props.messages.iter().filter_map(|m| message_mark(m, &positions, props.selected_message, props.pointable)) }
                 </g>
                 { drag_overlay(view, target, &layout) }
-                <Legend split={layout.is_split()} {paxos} {view} />
+                <Legend split={layout.is_split()} items={props.ui.legend} {view} />
             </svg>
             // One child whether or not the menu is open: Yew matches unkeyed children from the
             // end, so a child that comes and goes here would make it rebuild the whole SVG.
@@ -1085,7 +1082,7 @@ fn drag_overlay(view: View, target: Option<(Drag, DropTarget)>, layout: &Layout)
 #[derive(Properties, PartialEq)]
 struct LegendProps {
     split: bool,
-    paxos: bool,
+    items: &'static [(MsgStyle, &'static str)],
     view: View,
 }
 
@@ -1093,40 +1090,35 @@ struct LegendProps {
 fn Legend(props: &LegendProps) -> Html {
     // The message shapes along the bottom (one line, or two on a portrait stage); the hint on
     // how to act along the top.
-    let raft: &[(&str, MsgShape, bool, &str, f64)] = &[
-        ("st-vote", MsgShape::Diamond, false, "RequestVote", 120.0),
-        ("st-vote", MsgShape::Circle, false, "Vote", 66.0),
-        ("st-prevote", MsgShape::Diamond, false, "PreVote", 90.0),
-        ("st-append", MsgShape::Square, false, "AppendEntries", 136.0),
-        ("st-append", MsgShape::Square, true, "heartbeat", 106.0),
-        ("st-append", MsgShape::Triangle, false, "reply", 74.0),
-        ("st-hollow", MsgShape::Circle, false, "denied / failed", 0.0),
-    ];
-    let paxos: &[(&str, MsgShape, bool, &str, f64)] = &[
-        ("st-vote", MsgShape::Diamond, false, "Prepare", 82.0),
-        ("st-vote", MsgShape::Circle, false, "Promise", 82.0),
-        ("st-append", MsgShape::Square, false, "Accept", 76.0),
-        ("st-append", MsgShape::Triangle, false, "Accepted", 90.0),
-        ("st-append", MsgShape::Square, true, "heartbeat", 94.0),
-        ("st-chosen", MsgShape::Circle, false, "Chosen", 78.0),
-        ("st-chosen", MsgShape::Diamond, false, "CatchUp", 84.0),
-        ("st-hollow", MsgShape::Circle, false, "Nack", 0.0),
-    ];
-    let items = if props.paxos { paxos } else { raft };
     let portrait = props.view.is_portrait();
     let (mut x, mut y) = (0.0, 0.0);
-    let marks = items
+    let marks = props
+        .items
         .iter()
         .enumerate()
-        .map(|(i, &(class, shape, small, text, width))| {
+        .map(|(i, &(style, text))| {
             if portrait && i == 3 {
                 (x, y) = (0.0, 22.0);
             }
             let at = (x, y);
-            x += width;
+            // The mark, a gap and the text at about 7 units a character.
+            x += 42.0 + 7.2 * text.chars().count() as f64;
+            let MsgStyle {
+                family,
+                shape,
+                negative,
+                heartbeat,
+                ..
+            } = style;
+            let class = classes!(
+                "st-msg",
+                family_class(family),
+                negative.then_some("st-no"),
+                heartbeat.then_some("st-heartbeat")
+            );
             html! {
                 <g transform={format!("translate({} {})", short(at.0), short(at.1))}>
-                    <g class={classes!("st-msg", class, small.then_some("st-heartbeat"))} transform="translate(8 0)">{ shape_html(shape, small) }</g>
+                    <g {class} transform="translate(8 0)">{ shape_html(shape, heartbeat) }</g>
                     <text x="21" dy="0.35em">{ text }</text>
                 </g>
             }
