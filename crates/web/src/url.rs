@@ -32,7 +32,7 @@ pub fn scenario_header(listed: &Listed, scenario: &Scenario, nodes: u8, seed: u6
 pub fn scenario_script(listed: &Listed, scenario: &Scenario) -> Script {
     let h = Header::default();
     let name = listed.chapter.name;
-    let clients = !crate::chapters::here(name) || crate::chapters::menu(name).1;
+    let clients = !crate::chapters::here(name) || crate::chapters::stage_ui(name).clients;
     let load = TimedAction {
         at: SimTime::ZERO,
         action: DEFAULT_LOAD,

@@ -10,7 +10,7 @@ use super::Toggle;
 use crate::model::{Detail, NodeShape, NodeView, PanelHooks, Shown, common};
 use deepend_core::generals::trial::Trial;
 use deepend_core::generals::{self, General, GeneralsParams, Message, Mode, Path, Variant, om_message_count};
-use deepend_core::protocol::{MsgShape, Params as _, Protocol as _, TimerKind};
+use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Params as _, Protocol as _, TimerKind};
 use deepend_core::script::{Action, Script, TimedAction};
 use deepend_core::sim::Sim;
 use deepend_core::trace::EventKind;
@@ -28,6 +28,14 @@ impl Shown for General {
     ];
     const TOGGLES: &'static [Toggle] = &[];
     const CLIENTS: bool = false;
+    const LEGEND: &'static [(MsgStyle, &'static str)] = &[
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square), "order (round 1)"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Diamond), "relay (round 2)"),
+        (MsgStyle::new(MsgFamily::Learning, MsgShape::Diamond), "round 3"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Circle), "signed relay"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Triangle), "ack"),
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Circle).negative(true), "retreat"),
+    ];
 
     fn commit_label(campaign: u64) -> String {
         format!("campaign {campaign}")

@@ -362,7 +362,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                         title="Remove every partition and cut">{ "Heal" }</button>
             </fieldset>
             // A chapter without key-value clients has no client controls.
-            if chapters::menu(&h.protocol).1 {
+            if chapters::stage_ui(&h.protocol).clients {
                 <fieldset class="control-group clients">
                     <legend>{ "Clients" }</legend>
                     <button type="button" onclick={emit(Control::ClientRequest)}
