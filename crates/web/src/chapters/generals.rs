@@ -212,6 +212,7 @@ fn panel(d: Rc<PanelData>) -> Html {
                 <BoundTable />
             }
             { Html::from_html_unchecked(ASSUMPTIONS.into()) }
+            { Html::from_html_unchecked(STYLE.into()) }
         </div>
     }
 }
@@ -659,6 +660,9 @@ fn Chart(props: &ChartProps) -> Html {
         </section>
     }
 }
+
+/// The chapter's styles, shipped with its panel so that no other page carries them.
+const STYLE: &str = r#"<style>.generals{display:grid;gap:var(--gap,1rem);}@media (min-width:60rem){.generals{grid-template-columns:repeat(2,minmax(0,1fr));}}.gen-decisions{display:flex;flex-wrap:wrap;gap:0.4rem;list-style:none;padding:0;margin:0.5rem 0;}.gen-decision{border:2px solid var(--pn-border);border-radius:0.4rem;padding:0.2rem 0.5rem;display:grid;}.gen-decision[data-decision="attack"]{border-color:var(--pn-bad);background:var(--pn-bad-bg);}.gen-decision[data-decision="retreat"]{border-style:dashed;}.gen-decision.traitor{border-color:var(--pn-info);border-style:dotted;}.gen-who{font-size:0.8em;color:var(--pn-muted);}.gen-status{margin-left:0.6rem;color:var(--pn-muted);}.gen-tabs button[aria-pressed="true"]{outline:2px solid var(--pn-focus);}.gen-rounds{list-style:none;padding:0;margin:0;display:grid;gap:0.3rem;}.gen-layer{display:grid;grid-template-columns:4.5rem 1fr;gap:0.4rem;align-items:start;}.gen-chips{display:flex;flex-wrap:wrap;gap:0.25rem;list-style:none;padding:0;margin:0;}.gen-chip{font:0.75rem/1.4 ui-monospace,monospace;border-radius:0.3rem;padding:0 0.3rem;border:1px solid var(--pn-border);}.gen-chip.attack{background:var(--pn-bad-bg);border-color:var(--pn-bad);}.gen-chip.retreat{border-style:dashed;}.gen-table{border-collapse:collapse;width:100%;}.gen-table th,.gen-table td{border:1px solid var(--pn-grid);padding:0.2rem;text-align:center;font-size:0.85em;}.gen-table td.beyond{background:var(--pn-sunken);}.gen-table td[data-result="holds"] button{color:var(--pn-ok);}.gen-table td[data-result="breaks"] button{color:var(--pn-bad);font-weight:600;}.gen-svg{width:100%;max-width:32rem;height:auto;}.gen-axis{stroke:var(--pn-muted);}.gen-tick{font-size:10px;fill:var(--pn-muted);}.gen-exact{fill:none;stroke-width:1.5;stroke-dasharray:4 3;}.gen-exact[data-loss="l10"]{stroke:#2f6fb0;} .gen-exact[data-loss="l20"]{stroke:#c76f16;} .gen-exact[data-loss="l30"]{stroke:#8e24aa;}.gen-dot[data-loss="l10"],.gen-legend .l10{fill:#2f6fb0;color:#2f6fb0;}.gen-dot[data-loss="l20"],.gen-legend .l20{fill:#c76f16;color:#c76f16;}.gen-dot[data-loss="l30"],.gen-legend .l30{fill:#8e24aa;color:#8e24aa;}.st-node[data-traitor="true"] .st-body{fill:var(--violation,#8e24aa);stroke:var(--violation,#8e24aa);}</style>"#;
 
 /// What each protocol assumes: the honest part of CFT versus BFT. Static text, so one raw
 /// HTML node rather than a tree of elements built in code.
