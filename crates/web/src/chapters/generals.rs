@@ -402,7 +402,7 @@ fn count(d: &PanelData) -> Html {
                 </p>
                 <ul class="gen-growth" aria-label="OM message counts for this n">{ for growth }</ul>
             } else {
-                <p>{ "SM(m) relays each order at most twice per lieutenant (V holds two values at most): far fewer messages than OM." }</p>
+                <p>{ "In SM(m) a lieutenant relays only the orders new to it, two at most (V holds two values): far fewer messages than OM." }</p>
             }
         </section>
     }
