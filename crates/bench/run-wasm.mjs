@@ -25,6 +25,7 @@ const raftSecs = 300n;
 for (const [label, bench] of [
   ['raft', x.bench_raft],
   ['multi-paxos', x.bench_multipaxos],
+  ['generals om(2) n=7', x.bench_generals],
 ]) {
   let events = 0n;
   const rate = median(

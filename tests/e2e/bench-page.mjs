@@ -3,30 +3,8 @@
 // and seek time. Run by `cargo xtask bench` after `cargo xtask dist`. It measures and prints;
 // nothing here passes or fails.
 
-import { DIST, launchBrowser, serveDir } from './browser.mjs';
-
-// Each animation frame callback is timed from its start until a message posted at its end
-// arrives: that covers the simulation step and Yew's render, which runs in microtasks.
-const FRAME_TIMER = () => {
-  const durations = [];
-  window.__frameDurations = durations;
-  const raf = window.requestAnimationFrame.bind(window);
-  const channel = new MessageChannel();
-  let started = [];
-  channel.port1.onmessage = () => {
-    const t = started.shift();
-    if (t !== undefined) durations.push(performance.now() - t);
-  };
-  window.requestAnimationFrame = (cb) =>
-    raf((ts) => {
-      started.push(performance.now());
-      try {
-        cb(ts);
-      } finally {
-        channel.port2.postMessage(0);
-      }
-    });
-};
+import { DIST, FRAME_TIMER, launchBrowser, serveDir } from './browser.mjs';
+import { benchGenerals } from './bench-generals.mjs';
 
 const percentile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -106,6 +84,9 @@ try {
     `seek in a ${(horizon / 1e6).toFixed(0)} s run, to the page showing it: median ${percentile(seeks, 0.5).toFixed(1)} ms, ` +
       `max ${Math.max(...seeks).toFixed(1)} ms over ${seeks.length} seeks`,
   );
+
+  // 5. The generals chapter's OM(2) among seven generals at 1x (when its page is built).
+  await benchGenerals(browser, server);
 } finally {
   await browser.close();
   await server.close();

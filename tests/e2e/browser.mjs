@@ -108,3 +108,26 @@ export function watchForErrors(page) {
   });
   return errors;
 }
+
+// Each animation frame callback is timed from its start until a message posted at its end
+// arrives: that covers the simulation step and Yew's render, which runs in microtasks.
+export const FRAME_TIMER = () => {
+  const durations = [];
+  window.__frameDurations = durations;
+  const raf = window.requestAnimationFrame.bind(window);
+  const channel = new MessageChannel();
+  let started = [];
+  channel.port1.onmessage = () => {
+    const t = started.shift();
+    if (t !== undefined) durations.push(performance.now() - t);
+  };
+  window.requestAnimationFrame = (cb) =>
+    raf((ts) => {
+      started.push(performance.now());
+      try {
+        cb(ts);
+      } finally {
+        channel.port2.postMessage(0);
+      }
+    });
+};

@@ -23,7 +23,7 @@ test('the index lists the chapters and old links open their chapter page', { tim
 
     await page.goto(server.url);
     const listed = await page.locator('[data-chapters] a').evaluateAll((as) => as.map((a) => a.dataset.chapter));
-    assert.deepEqual(listed, ['raft', 'paxos'], 'the index lists the registry');
+    assert.deepEqual(listed, ['raft', 'paxos', 'generals'], 'the index lists the registry');
     assert.equal(await page.locator('#problem').isVisible(), false, 'no problem without a link');
 
     // An old link to the one-page app lands on the Paxos page, the run intact.

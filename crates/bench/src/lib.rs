@@ -1,6 +1,8 @@
 //! What the benchmarks run, free of any clock so that native and wasm time the same code.
 
 use deepend_core::faults::{self, FaultPlan};
+use deepend_core::generals::trial::Trial;
+use deepend_core::generals::{General, Mode};
 use deepend_core::paxos::Paxos;
 use deepend_core::protocol::Protocol;
 use deepend_core::raft::Raft;
@@ -103,6 +105,32 @@ pub fn txn_run(scenario: &str, sim_secs: u64, seed: u64, trace: bool) -> (Sim<Tx
     (sim, run)
 }
 
+/// The generals chapter's heaviest configuration: OM(2) among seven generals, two traitors
+/// (the seed picks which, and their strategy), campaigns back to back for `sim_secs`.
+pub fn om_run(sim_secs: u64, seed: u64, trace: bool) -> (Sim<General>, Run) {
+    let probe = Trial {
+        mode: Mode::Om,
+        nodes: 7,
+        m: 2,
+        traitors: 2,
+        campaigns: 1,
+        ..Trial::default()
+    };
+    // One campaign of OM(2) takes four rounds of 50ms.
+    let trial = Trial {
+        campaigns: u32::try_from(sim_secs * 1_000_000 / 200_000).unwrap_or(u32::MAX),
+        ..probe
+    };
+    let mut sim = Sim::<General>::with_trace(&trial.script(seed), trace).expect("a trial is a valid script");
+    sim.run_until(trial.until());
+    let run = Run {
+        events: sim.events_processed(),
+        violations: sim.violations().len() as u64,
+        trace_events: sim.trace().events.len() as u64,
+    };
+    (sim, run)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     //! Exports for `run-wasm.mjs`. Plain numbers in and out, so no bindings are needed.
@@ -137,6 +165,12 @@ mod wasm {
     pub extern "C" fn bench_txn(scenario: u32, sim_secs: u64, seed: u64) -> u64 {
         let name = ["2pc", "saga", "idempotency"][scenario as usize % 3];
         txn_run(name, sim_secs, seed, false).1.events
+    }
+
+    /// The same for the generals chapter's OM(2) with seven generals (no client load).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_generals(sim_secs: u64, seed: u64, _load_per_sec: u32) -> u64 {
+        om_run(sim_secs, seed, false).1.events
     }
 
     /// Builds the long run (trace on) that `bench_seek` seeks in; returns its event count.

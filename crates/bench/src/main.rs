@@ -3,7 +3,7 @@
 //! protocol state costs. It measures and prints; nothing here passes or fails on a time.
 //! `--checkpoint` measures only the last; `--txn` only the transactions chapter's throughput.
 
-use deepend_bench::{Run, multipaxos_run, queue_baseline, raft_run, txn_run};
+use deepend_bench::{Run, multipaxos_run, om_run, queue_baseline, raft_run, txn_run};
 use deepend_core::SimTime;
 use deepend_core::protocol::Protocol;
 use deepend_core::sim::Sim;
@@ -95,7 +95,7 @@ fn main() {
     );
     println!("bare event queue:       {queue_rate:>12.0} events/s (median of 5)");
     type Bench = fn(bool) -> Run;
-    let cases: [(&str, bool, Bench); 4] = [
+    let cases: [(&str, bool, Bench); 6] = [
         ("raft, trace off", false, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("raft, trace on", true, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("multi-paxos, trace off", false, |trace| {
@@ -103,6 +103,12 @@ fn main() {
         }),
         ("multi-paxos, trace on", true, |trace| {
             multipaxos_run(RAFT_SECS, 3, 50, trace).1
+        }),
+        ("generals om(2) n=7, trace off", false, |trace| {
+            om_run(RAFT_SECS, 3, trace).1
+        }),
+        ("generals om(2) n=7, trace on", true, |trace| {
+            om_run(RAFT_SECS, 3, trace).1
         }),
     ];
     for (label, trace, bench) in cases {
@@ -137,6 +143,16 @@ fn main() {
         "sweep: {seeds} seeds x 10 simulated s on {threads} threads in {secs:.1} s ({:.0} seeds/s, {:.0} events/s, {failed} failed)",
         seeds as f64 / secs,
         events as f64 / secs
+    );
+    // The generals chapter's sweep (crates/core/tests/generals_sweep.rs), one thread: OM(1)
+    // among four generals with one traitor, three campaigns a seed.
+    let trial = deepend_core::generals::trial::Trial::default();
+    let t = Instant::now();
+    let broken = (0..seeds).filter(|&s| trial.run(s).broken > 0).count();
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "generals sweep: {seeds} seeds of OM(1), n = 4, one traitor, on 1 thread in {secs:.2} s ({:.0} seeds/s, {broken} broke)",
+        seeds as f64 / secs
     );
 
     // 3. A 10-minute run with the trace on: memory, then seeks to spread-out times.

@@ -14,10 +14,11 @@
 
 use crate::{Render, WithRun, operations, verdict_text};
 use deepend_core::lin::{self, Verdict};
-use deepend_core::protocol::Monitor;
 use deepend_core::protocol::Protocol;
+use deepend_core::protocol::{Monitor, Note};
 use deepend_core::script::Script;
 use deepend_core::sim::Sim;
+use deepend_core::trace::EventKind;
 use deepend_core::{Key, NodeId, SimTime, Value};
 use std::fmt::Write as _;
 
@@ -52,6 +53,9 @@ pub enum Expectation {
     /// `state n2 has "prepared=[t1]"`: the node is up and its one-line state (the run
     /// summary's, `Protocol::describe`) contains the text.
     State(NodeId, String),
+    /// `fact n2 "attacks in campaign" 3`: the node noted this chapter fact with this value
+    /// (read from the trace).
+    Fact(NodeId, String, i64),
 }
 
 /// An expectation with the line it was written on.
@@ -67,7 +71,7 @@ const PREFIX: &str = "expect:";
 const VOCABULARY: &str = "violations none, violation \"PROPERTY\", linearizable, operations N, \
                           leader nI term T, leader none, status nI up|crashed|paused, \
                           committed N on NODES, kv kK=V ... on NODES, kv empty on NODES, \
-                          state nI has \"TEXT\"";
+                          state nI has \"TEXT\", fact nI \"WHAT\" V";
 
 /// The expectations of a script's text: every whole-line comment `# expect: ...`. The error
 /// names the line of the first one that is not in the vocabulary.
@@ -127,6 +131,21 @@ fn parse_one(body: &str) -> Result<Expectation, String> {
                     format!("a state names its text in quotes, like state n2 has \"prepared=[]\", not {text:?}")
                 })?;
             Expectation::State(node_id(node)?, text.to_string())
+        }
+        ("fact", [node, ..]) => {
+            let quoted = rest[node.len()..].trim();
+            let (what, value) = quoted
+                .strip_prefix('"')
+                .and_then(|r| r.split_once('"'))
+                .filter(|(w, _)| !w.is_empty())
+                .ok_or_else(|| {
+                    format!("a fact names what in quotes, like fact n2 \"attacks in campaign\" 3, not {rest:?}")
+                })?;
+            let value = value
+                .trim()
+                .parse()
+                .map_err(|_| format!("expected a whole number after the fact, got \"{}\"", value.trim()))?;
+            Expectation::Fact(node_id(node)?, what.to_string(), value)
         }
         ("kv", _) if words.contains(&"on") => {
             let on = words.iter().position(|&w| w == "on").unwrap_or(words.len());
@@ -238,6 +257,15 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
                 (got != want).then(|| format!("n{id} is {got}"))
             }
         },
+        Expectation::Fact(id, what, value) => {
+            if let Err(why) = in_range(*id, n) {
+                return Some(why);
+            }
+            let noted = sim.trace().events.iter().any(|e| {
+                e.node == *id && matches!(e.kind, EventKind::Note(Note::Fact(f)) if f.what == what && f.value == *value)
+            });
+            (!noted).then(|| format!("n{id} never noted it"))
+        }
         Expectation::Committed(want, nodes) => each_node(sim, nodes, |p| {
             let got = p.committed();
             (got != *want).then(|| format!("has committed {got}"))
@@ -410,6 +438,26 @@ mod tests {
         assert_eq!(
             error("# expect: committed 1 on"),
             "line 1: expected the nodes after \"on\": all, or a list like n1 n2 n3"
+        );
+    }
+
+    #[test]
+    fn a_fact_is_read_from_the_trace() {
+        let text = "protocol generals\nnodes 2\nset mode two-generals\nset k 1\n";
+        let script = script::parse(text).expect("a valid script");
+        let check = |e: &str| {
+            run_checked(&format!("{text}{e}"), &script, SimTime::from_ms(1_100))
+                .expect("valid")
+                .1
+        };
+        assert!(check("# expect: fact n2 \"attacks in campaign\" 1\n").is_empty());
+        assert_eq!(
+            check("# expect: fact n2 \"retreats in campaign\" 1\n"),
+            [r#"line 5: expected "fact n2 "retreats in campaign" 1", but n2 never noted it"#]
+        );
+        assert_eq!(
+            parse("# expect: fact n2 attacks 1").unwrap_err(),
+            "line 1: a fact names what in quotes, like fact n2 \"attacks in campaign\" 3, not \"n2 attacks 1\""
         );
     }
 

@@ -24,6 +24,8 @@ macro_rules! chapters {
                 "Single-decree Paxos and dueling proposers, then Multi-Paxos with a stable leader.";
             txn => $crate::txn::Txn = "txn", "Doing it once across services",
                 "Two-phase commit blocks, sagas compensate, idempotency keys stop double charges.";
+            generals => $crate::generals::General = "generals", "Two Generals and Byzantine generals",
+                "Agreement over a lossy valley is impossible; with traitors it needs n ≥ 3m+1, or signatures.";
             #[cfg(feature = "echo")]
             echo => $crate::echo::Echo = "echo", "Echo",
                 "A heartbeat echo: the smallest chapter, used to test the registry.";

@@ -17,6 +17,7 @@ pub mod client;
 #[cfg(feature = "echo")]
 pub mod echo;
 pub mod faults;
+pub mod generals;
 pub mod history;
 pub mod kv;
 pub mod lin;

@@ -24,6 +24,9 @@
 //! | forget-term-on-restart | 0 | 161 (seed 0) | 9 (seed 6) |
 //! | commit-old-terms | 0 | 1 (seed 48) | 43 (seed 7) |
 //!
+//! `byzantine-voter` (node 1 lies in its votes: Raft is crash-fault tolerant, not Byzantine)
+//! is caught by churn within the first few seeds: every split vote lets two candidates count it.
+//!
 //! The correct protocol, with no extension, PreVote, CheckQuorum and both, showed no
 //! violation and only linearizable histories in all 3,600 runs of the same seeds. The tests
 //! below run fewer seeds and bound the first catching seed generously, so that a change which
@@ -181,5 +184,18 @@ fn broken_raft_forget_term_on_restart_is_caught() {
     eprintln!("forget-term-on-restart: caught at seed {seed}: {found:?}");
     assert!(seed < 20, "took {} seeds", seed + 1);
     // The bug lets a restarted node vote twice in one term, so two leaders share it.
+    assert!(found.contains(&monitor::ELECTION_SAFETY), "{found:?}");
+}
+
+#[test]
+fn broken_raft_byzantine_voter_is_caught() {
+    // CFT versus BFT: node 1 votes for every candidate of a term. Churn forces elections, and
+    // whenever two candidates share a term, the liar counts for both.
+    let (seed, found) = first_caught(0..1_000, |s| {
+        churn::<Raft>(&[("variant", "byzantine-voter")], nodes_of(s), s)
+    })
+    .expect("byzantine-voter survived 1,000 seeds of churn");
+    eprintln!("byzantine-voter: caught at seed {seed}: {found:?}");
+    assert!(seed < 100, "took {} seeds", seed + 1);
     assert!(found.contains(&monitor::ELECTION_SAFETY), "{found:?}");
 }

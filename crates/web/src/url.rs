@@ -27,15 +27,19 @@ pub fn scenario_header(listed: &Listed, scenario: &Scenario, nodes: u8, seed: u6
     }
 }
 
-/// A scenario as the lab opens it: five nodes, the scenario's settings, light client load.
+/// A scenario as the lab opens it: five nodes, the scenario's settings, light client load
+/// (unless this page runs the chapter and it has no clients).
 pub fn scenario_script(listed: &Listed, scenario: &Scenario) -> Script {
     let h = Header::default();
+    let name = listed.chapter.name;
+    let clients = !crate::chapters::here(name) || crate::chapters::stage_ui(name).clients;
+    let load = TimedAction {
+        at: SimTime::ZERO,
+        action: DEFAULT_LOAD,
+    };
     Script {
         header: scenario_header(listed, scenario, h.nodes, h.seed),
-        actions: vec![TimedAction {
-            at: SimTime::ZERO,
-            action: DEFAULT_LOAD,
-        }],
+        actions: if clients { vec![load] } else { Vec::new() },
     }
 }
 

@@ -701,8 +701,9 @@ impl Raft {
     ) {
         // A higher term has already been adopted by `on_message`, so `term` is now either
         // current or stale.
+        let byzantine = self.params.variant == Variant::ByzantineVoter && self.id == 1;
         let granted = term == self.current_term
-            && self.voted_for.is_none_or(|v| v == from)
+            && (byzantine || self.voted_for.is_none_or(|v| v == from))
             && self.log_allows_vote(last_log_index, last_log_term);
         if granted {
             self.voted_for = Some(from);

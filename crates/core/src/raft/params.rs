@@ -6,7 +6,7 @@
 //! | `heartbeat` | a duration, `50ms` | `50ms` |
 //! | `prevote` | `on` or `off` | `off` |
 //! | `checkquorum` | `on` or `off` | `off` |
-//! | `variant` | `correct`, `commit-old-terms`, `vote-without-log-check`, `forget-term-on-restart` | `correct` |
+//! | `variant` | `correct`, `commit-old-terms`, `vote-without-log-check`, `forget-term-on-restart`, `byzantine-voter` | `correct` |
 //!
 //! Durations are in the node's local clock. The paper asks for `broadcastTime <<
 //! electionTimeout << MTBF` (section 5.6); nothing here enforces it, so that a reader can set
@@ -36,14 +36,19 @@ pub enum Variant {
     /// A restarted node forgets `currentTerm` and `votedFor` (it keeps its log), so it can vote
     /// twice in one term and two leaders can win the same term.
     ForgetTermOnRestart,
+    /// Node 1 is Byzantine: it grants its vote to every candidate that asks in a term, not
+    /// to the first only. Raft tolerates crashes, not lies (it is crash-fault tolerant, not
+    /// Byzantine-fault tolerant), so two candidates can each count it in their majority.
+    ByzantineVoter,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 4] = [
+    pub const ALL: [Variant; 5] = [
         Variant::Correct,
         Variant::CommitOldTerms,
         Variant::VoteWithoutLogCheck,
         Variant::ForgetTermOnRestart,
+        Variant::ByzantineVoter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +57,7 @@ impl Variant {
             Variant::CommitOldTerms => "commit-old-terms",
             Variant::VoteWithoutLogCheck => "vote-without-log-check",
             Variant::ForgetTermOnRestart => "forget-term-on-restart",
+            Variant::ByzantineVoter => "byzantine-voter",
         }
     }
 

@@ -3,6 +3,7 @@
 
 use deepend_core::SimTime;
 use deepend_core::faults::{FaultPlan, random_script};
+use deepend_core::generals::General;
 use deepend_core::paxos::Paxos;
 use deepend_core::protocol::Protocol;
 use deepend_core::raft::Raft;
@@ -44,6 +45,13 @@ pub const REFERENCES: &[Reference] = &[
         digest: 0x4532_2330_df8d_a6a3,
         min_events: 5_000,
     },
+    Reference {
+        name: "generals om(1) with a random traitor",
+        protocol: "generals",
+        settings: &[("mode", "om"), ("traitors", "2"), ("strategy", "random")],
+        digest: 0x8944_b74c_bd12_2d8b,
+        min_events: 500,
+    },
 ];
 
 const SEED: u64 = 42;
@@ -56,6 +64,7 @@ impl Reference {
         match self.protocol {
             "raft" => self.run_as::<Raft>(),
             "paxos" => self.run_as::<Paxos>(),
+            "generals" => self.run_as::<General>(),
             other => panic!("reference {}: no protocol named {other}", self.name),
         }
     }

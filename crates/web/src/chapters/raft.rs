@@ -25,6 +25,7 @@ impl Shown for Raft {
         ("commit-old-terms", "broken: commits old terms by counting"),
         ("vote-without-log-check", "broken: votes without the log check"),
         ("forget-term-on-restart", "broken: forgets its term on restart"),
+        ("byzantine-voter", "broken: n1 lies, voting for every candidate"),
     ];
     const TOGGLES: &'static [Toggle] = &[
         Toggle {

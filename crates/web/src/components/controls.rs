@@ -361,15 +361,18 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 <button type="button" onclick={emit(Control::Act(Action::Heal))}
                         title="Remove every partition and cut">{ "Heal" }</button>
             </fieldset>
-            <fieldset class="control-group clients">
-                <legend>{ "Clients" }</legend>
-                <button type="button" onclick={emit(Control::ClientRequest)}
-                        title="A client writes a random key, sent to the leader">{ "Client write" }</button>
-                <label class="check">
-                    <input type="checkbox" checked={props.load_on} onchange={on_load} />
-                    <span class="label-text">{ "Steady load" }</span>
-                </label>
-            </fieldset>
+            // A chapter without key-value clients has no client controls.
+            if chapters::stage_ui(&h.protocol).clients {
+                <fieldset class="control-group clients">
+                    <legend>{ "Clients" }</legend>
+                    <button type="button" onclick={emit(Control::ClientRequest)}
+                            title="A client writes a random key, sent to the leader">{ "Client write" }</button>
+                    <label class="check">
+                        <input type="checkbox" checked={props.load_on} onchange={on_load} />
+                        <span class="label-text">{ "Steady load" }</span>
+                    </label>
+                </fieldset>
+            }
             <div class="control-group share" role="group" aria-label="Share">
                 <button type="button" onclick={emit(Control::CopyLink)}>{ "Copy link" }</button>
                 <button type="button" onclick={emit(Control::CopyEmbed)}>{ "Copy embed snippet" }</button>
