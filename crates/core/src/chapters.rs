@@ -22,6 +22,8 @@ macro_rules! chapters {
                 "Leader election with randomized timeouts, log replication and the commit rule.";
             paxos => $crate::paxos::Paxos = "paxos", "Paxos",
                 "Single-decree Paxos and dueling proposers, then Multi-Paxos with a stable leader.";
+            clocks => $crate::clocks::Clocks = "clocks", "Time and causality",
+                "Drifting clocks and NTP, Lamport and vector clocks, and conflicting writes in a Dynamo-style store.";
             #[cfg(feature = "echo")]
             echo => $crate::echo::Echo = "echo", "Echo",
                 "A heartbeat echo: the smallest chapter, used to test the registry.";
