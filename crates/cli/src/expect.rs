@@ -14,10 +14,11 @@
 
 use crate::{Render, WithRun, operations, verdict_text};
 use deepend_core::lin::{self, Verdict};
-use deepend_core::protocol::Monitor;
 use deepend_core::protocol::Protocol;
+use deepend_core::protocol::{Monitor, Note};
 use deepend_core::script::Script;
 use deepend_core::sim::Sim;
+use deepend_core::trace::EventKind;
 use deepend_core::{Key, NodeId, SimTime, Value};
 use std::fmt::Write as _;
 
@@ -40,6 +41,8 @@ pub enum Expectation {
     /// `count "wall-clock misorders" 3`, `count "..." at least 1`: a figure the monitor counts
     /// ([`Monitor::counts`]) is exactly, or at least, this.
     Count { name: String, at_least: bool, value: u64 },
+    /// `noted n2 "clock stepped by (us)"`: the node noted this fact of its chapter at least once.
+    Noted(NodeId, String),
     /// `linearizable`: the client history is linearizable.
     Linearizable,
     /// `operations 3`: the clients invoked this many operations.
@@ -67,7 +70,7 @@ pub struct Expect {
 const PREFIX: &str = "expect:";
 
 const VOCABULARY: &str = "violations none, violation \"PROPERTY\", holds \"PROPERTY\", \
-                          count \"NAME\" N, count \"NAME\" at least N, linearizable, operations N, \
+                          count \"NAME\" N, count \"NAME\" at least N, noted nI \"FACT\", linearizable, operations N, \
                           leader nI term T, leader none, status nI up|crashed|paused, \
                           committed N on NODES, kv kK=V ... on NODES, kv empty on NODES";
 
@@ -134,6 +137,17 @@ fn parse_one(body: &str) -> Result<Expectation, String> {
                 at_least,
                 value,
             }
+        }
+        ("noted", [node, ..]) => {
+            let what = rest[node.len()..]
+                .trim()
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .filter(|n| !n.is_empty() && !n.contains('"'))
+                .ok_or_else(|| {
+                    format!("noted names a node and a fact in quotes, like noted n2 \"decided\", not {rest:?}")
+                })?;
+            Expectation::Noted(node_id(node)?, what.to_string())
         }
         ("linearizable", []) => Expectation::Linearizable,
         ("operations", [n]) => Expectation::Operations(number(n)?),
@@ -243,6 +257,13 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
             };
             let holds = if *at_least { got >= *value } else { got == *value };
             (!holds).then(|| format!("the monitor counted {got}"))
+        }
+        Expectation::Noted(id, what) => {
+            let noted =
+                sim.trace().events.iter().any(|e| {
+                    e.node == *id && matches!(e.kind, EventKind::Note(Note::Fact(f)) if f.what == what.as_str())
+                });
+            (!noted).then(|| format!("n{id} never noted it"))
         }
         Expectation::Linearizable => match sim.check_history(lin::DEFAULT_BUDGET) {
             Ok(Verdict::Linearizable) => None,
@@ -406,6 +427,10 @@ mod tests {
                 r#"line 5: expected "count "lost writes" at least 1", but raft counts no figure named "lost writes"; its figures are: none"#
             ]
         );
+        assert_eq!(
+            failures("# expect: noted n3 \"decided\"\n"),
+            [r#"line 4: expected "noted n3 "decided"", but n3 never noted it"#]
+        );
     }
 
     #[test]
@@ -432,7 +457,9 @@ mod tests {
             error("# expect: violation Election Safety"),
             "line 1: violation names its property in quotes, like violation \"Election Safety\", not \"Election Safety\""
         );
-        assert!(error("# expect: count \"misorders\" some").starts_with("line 1: count names its figure in quotes"));
+        assert!(
+            error("# expect: count \"misorders\" at most 3").starts_with("line 1: count names its figure in quotes")
+        );
         assert!(error("# expect: count misorders 1").starts_with("line 1: count names its figure in quotes"));
         assert_eq!(
             error("# expect: committed 1 on"),

@@ -33,7 +33,7 @@ fn correct_vector_clocks_are_the_true_causal_past_and_clocks_step_only_at_ntp() 
         assert!(sim.violations().is_empty(), "seed {seed}: {:?}", sim.violations());
         let events = sim.monitor().events();
         assert!(events.len() > 20, "seed {seed}: only {} events", events.len());
-        let mut last_wall = vec![None; 9];
+        let mut last_wall = [None; 9];
         for e in events {
             assert_eq!(e.vc, e.truth, "seed {seed}: n{} event {}", e.node, e.seq);
             let last = &mut last_wall[usize::from(e.node) - 1];

@@ -37,8 +37,8 @@ pub use monitor::ClocksMonitor;
 pub use params::{ClocksParams, Store, Variant};
 
 use crate::protocol::{
-    ClientReply, ClientRequest, Ctx, Fact, MsgFamily, MsgShape, MsgStyle, Note, Protocol, Role, Scenario, TimerInfo,
-    TimerKind,
+    ClientReply, ClientRequest, Command, CommandArg, Ctx, Fact, MsgFamily, MsgShape, MsgStyle, Note, Protocol, Role,
+    Scenario, TimerInfo, TimerKind,
 };
 use crate::{NodeId, Value};
 use std::fmt;
@@ -99,6 +99,8 @@ impl Kind {
 /// (1, 2, ...), its Lamport time and its vector clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp {
+    /// The cluster's size, for showing the vector.
+    pub n: u8,
     pub seq: u32,
     pub lamport: u64,
     pub vc: Vc,
@@ -186,7 +188,7 @@ pub fn vc_merge(a: &mut Vc, b: &Vc) {
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Message::Hello { stamp } => write!(f, "Hello L={} vc=[{}]", stamp.lamport, vc_text(&stamp.vc, 9)),
+            Message::Hello { stamp } => write!(f, "Hello L={} vc=[{}]", stamp.lamport, vc_text(&stamp.vc, stamp.n)),
             Message::TimeRequest { t1 } => write!(f, "TimeRequest t1={t1}"),
             Message::TimeReply { t1, t2 } => write!(f, "TimeReply t1={t1} t2={t2}"),
             Message::Replicate { stamp, versions } => {
@@ -300,6 +302,7 @@ impl Clocks {
             }
         }
         let stamp = Stamp {
+            n: self.n,
             seq: self.seq,
             lamport: self.lamport,
             vc: self.vc,
@@ -496,6 +499,23 @@ impl Protocol for Clocks {
             "Register versions: a new write pushed to every replica, or a replica's store in anti-entropy.",
         ),
     ];
+    const COMMANDS: &'static [Command] = &[
+        Command {
+            verb: "local",
+            arg: CommandArg::None,
+            label: "Local event",
+        },
+        Command {
+            verb: "send",
+            arg: CommandArg::Node,
+            label: "Send a message to",
+        },
+        Command {
+            verb: "write",
+            arg: CommandArg::Number { max: 999 },
+            label: "Write to the register",
+        },
+    ];
     const TIMERS: &'static [TimerInfo] = &[
         TimerInfo::new("time sync", true),
         TimerInfo::new("workload", false),
@@ -609,6 +629,13 @@ impl Protocol for Clocks {
             }
         }
     }
+    fn on_command(&mut self, verb: &'static str, arg: Option<u64>, ctx: &mut Ctx<Message>) {
+        match (verb, arg) {
+            ("send", Some(to)) => self.send_to(to.min(u64::from(NodeId::MAX)) as NodeId, ctx),
+            ("write", Some(value)) => self.write(value, ctx),
+            _ => self.local(ctx),
+        }
+    }
     fn on_client(&mut self, req: ClientRequest, ctx: &mut Ctx<Message>) {
         ctx.reply(req, ClientReply::NotLeader { leader: None });
     }
@@ -651,14 +678,14 @@ impl Protocol for Clocks {
         match msg {
             Message::Hello { stamp } => vec![
                 ("Lamport", stamp.lamport.to_string()),
-                ("vector", vc_text(&stamp.vc, MAX_NODES as u8)),
+                ("vector", vc_text(&stamp.vc, stamp.n)),
             ],
             Message::TimeRequest { t1 } => vec![("t1", t1.to_string())],
             Message::TimeReply { t1, t2 } => vec![("t1", t1.to_string()), ("t2", t2.to_string())],
             Message::Replicate { stamp, versions } => {
                 let mut fields = vec![
                     ("Lamport", stamp.lamport.to_string()),
-                    ("vector", vc_text(&stamp.vc, MAX_NODES as u8)),
+                    ("vector", vc_text(&stamp.vc, stamp.n)),
                 ];
                 for v in versions {
                     fields.push(("version", format!("{} by n{} at {}", v.value, v.node, v.wall)));

@@ -12,8 +12,8 @@
 //! - Vector Characterization: V(A) < V(B) exactly when A happened before B;
 //!
 //! and counts, without calling them violations, the causally ordered pairs whose wall clocks
-//! say the opposite (wall-clock misorders) and the concurrent pairs that Lamport time orders
-//! anyway. The comparisons run against the latest [`WINDOW`] events and, beyond it, the new
+//! say the opposite (wall-clock misorders), the concurrent pairs (which the vectors, checked,
+//! tell apart) and those of them that Lamport time orders anyway. The comparisons run against the latest [`WINDOW`] events and, beyond it, the new
 //! event's two immediate predecessors; since both properties are transitive along chains of
 //! immediate predecessors, the "happened before" half of each is checked exactly, and the
 //! counts are of pairs at most [`WINDOW`] events apart.
@@ -35,7 +35,9 @@ pub const PROPERTIES: &[&str] = &[CLOCK_CONDITION, VECTOR, WRITES_SURVIVE];
 /// Counted figures ([`Monitor::counts`]).
 pub const MISORDERS: &str = "wall-clock misorders";
 pub const AMBIGUOUS: &str = "concurrent pairs in Lamport order";
+pub const CONCURRENT: &str = "concurrent pairs";
 pub const LOST: &str = "lost writes";
+pub const SIBLINGS: &str = "most siblings at a replica";
 
 /// How many recent events each new event is compared with.
 pub const WINDOW: usize = 1_000;
@@ -79,6 +81,8 @@ pub struct ClocksMonitor {
     by_node: Vec<Chunked<u32>>,
     misorders: u64,
     ambiguous: u64,
+    concurrent: u64,
+    most_siblings: u64,
     acked: Vec<Ack>,
     lost: Vec<Ack>,
 }
@@ -133,10 +137,10 @@ impl ClocksMonitor {
             value: ev.write.map(|(_, v)| v),
         };
         let start = self.events.len().saturating_sub(WINDOW);
-        let outside = [prev, from].into_iter().flatten().filter(|&p| (p as usize) < start);
         let mut lamport_bad = None;
         let mut vector_bad = None;
-        for a in outside.map(|p| self.events[p as usize]) {
+        // The immediate predecessors first, so that a violation names the direct cause.
+        for a in [from, prev].into_iter().flatten().map(|p| self.events[p as usize]) {
             if a.lamport >= b.lamport {
                 lamport_bad.get_or_insert(a);
             }
@@ -155,8 +159,11 @@ impl ClocksMonitor {
             if before && a.wall > b.wall {
                 self.misorders += 1;
             }
-            if !before && a.lamport < b.lamport {
-                self.ambiguous += 1;
+            if !before {
+                self.concurrent += 1;
+                if a.lamport < b.lamport {
+                    self.ambiguous += 1;
+                }
             }
         }
         let name = |e: &Recorded| format!("n{}'s event {}", e.node, e.seq);
@@ -207,6 +214,7 @@ impl ClocksMonitor {
         if me.store() == Store::Off {
             return;
         }
+        self.most_siblings = self.most_siblings.max(me.versions().len() as u64);
         for &(a, k, value) in &self.acked {
             let ai = usize::from(a) - 1;
             let heard = me.knows()[ai] >= k;
@@ -251,7 +259,9 @@ impl Monitor<Clocks> for ClocksMonitor {
         vec![
             (MISORDERS, self.misorders),
             (AMBIGUOUS, self.ambiguous),
+            (CONCURRENT, self.concurrent),
             (LOST, self.lost.len() as u64),
+            (SIBLINGS, self.most_siblings),
         ]
     }
 }
