@@ -430,8 +430,16 @@ impl Clocks {
         }
         self.arm_work(ctx);
         if self.params.store != Store::Off {
-            ctx.set_timer(GOSSIP_TIMER, self.params.gossip_period_us);
+            Self::arm_gossip(&self.params, ctx);
         }
+    }
+
+    /// The next anti-entropy round, within 10% of the period either way, so that replicas
+    /// do not all gossip at once.
+    fn arm_gossip(params: &ClocksParams, ctx: &mut Ctx<Message>) {
+        let p = params.gossip_period_us;
+        let after = ctx.rng().range_inclusive(p - p / 10, p + p / 10);
+        ctx.set_timer(GOSSIP_TIMER, after);
     }
 
     fn random_peer(&self, ctx: &mut Ctx<Message>) -> NodeId {
@@ -625,7 +633,7 @@ impl Protocol for Clocks {
                         },
                     );
                 }
-                ctx.set_timer(GOSSIP_TIMER, self.params.gossip_period_us);
+                Self::arm_gossip(&self.params, ctx);
             }
         }
     }

@@ -13,7 +13,7 @@
 //!
 //! and counts, without calling them violations, the causally ordered pairs whose wall clocks
 //! say the opposite (wall-clock misorders), the concurrent pairs (which the vectors, checked,
-//! tell apart) and those of them that Lamport time orders anyway. The comparisons run against the latest [`WINDOW`] events and, beyond it, the new
+//! tell apart) and those of them that Lamport time orders anyway (either way round). The comparisons run against the latest [`WINDOW`] events and, beyond it, the new
 //! event's two immediate predecessors; since both properties are transitive along chains of
 //! immediate predecessors, the "happened before" half of each is checked exactly, and the
 //! counts are of pairs at most [`WINDOW`] events apart.
@@ -161,7 +161,7 @@ impl ClocksMonitor {
             }
             if !before {
                 self.concurrent += 1;
-                if a.lamport < b.lamport {
+                if a.lamport != b.lamport {
                     self.ambiguous += 1;
                 }
             }

@@ -65,7 +65,15 @@ impl Shown for Clocks {
                 fields.push(("register", versions_text(c)));
             }
         }
+        let mut marks = vec![("data-lamport", c.lamport().to_string())];
+        if c.store() != Store::Off {
+            let mut values: Vec<u64> = c.versions().iter().map(|v| v.value).collect();
+            deepend_core::sort::sort_by_key(&mut values, |&v| u128::from(v));
+            let values: Vec<String> = values.iter().map(u64::to_string).collect();
+            marks.push(("data-versions", values.join(",")));
+        }
         NodeView {
+            marks,
             role: c.role(),
             term: c.term(),
             commit_index: c.lamport(),

@@ -194,7 +194,8 @@ pub fn clocks_panel(props: &PanelProps) -> Html {
         let picks = picks.clone();
         Callback::from(move |i: u32| {
             picks.set(match *picks {
-                (Some(a), None) if a != i => (Some(a), Some(i)),
+                (Some(a), None) if a == i => (None, None),
+                (Some(a), None) => (Some(a), Some(i)),
                 _ => (Some(i), None),
             })
         })
@@ -445,7 +446,7 @@ fn explain(a: &Recorded, b: &Recorded, n: u8) -> String {
 fn relation(a: Option<Dot>, b: Option<Dot>, n: u8) -> Html {
     let name = |d: &Dot| format!("n{} event {} (#{})", d.e.node, d.e.seq, d.index);
     let body = match (a, b) {
-        (None, _) => html! { <p class="ck-muted">{ "Click an event in the diagram: its causal past and future light up." }</p> },
+        (None, _) => html! { <p class="ck-muted">{ "Click an event in the diagram: its causal past and future light up (click it again to let go)." }</p> },
         (Some(a), None) => html! {
             <p>{ format!("A = {}: Lamport {}, vector [{}]. Its causal past is blue, its future orange; click another event.",
                 name(&a), a.e.lamport, vc_text(&a.e.vc, n)) }</p>
