@@ -361,6 +361,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                 <button type="button" onclick={emit(Control::Act(Action::Heal))}
                         title="Remove every partition and cut">{ "Heal" }</button>
             </fieldset>
+            if crate::chapters::menu(&props.header.protocol).1 {
             <fieldset class="control-group clients">
                 <legend>{ "Clients" }</legend>
                 <button type="button" onclick={emit(Control::ClientRequest)}
@@ -370,6 +371,7 @@ pub fn Controls(props: &ControlsProps) -> Html {
                     <span class="label-text">{ "Steady load" }</span>
                 </label>
             </fieldset>
+            }
             <div class="control-group share" role="group" aria-label="Share">
                 <button type="button" onclick={emit(Control::CopyLink)}>{ "Copy link" }</button>
                 <button type="button" onclick={emit(Control::CopyEmbed)}>{ "Copy embed snippet" }</button>
