@@ -25,6 +25,7 @@ const raftSecs = 300n;
 for (const [label, bench] of [
   ['raft', x.bench_raft],
   ['multi-paxos', x.bench_multipaxos],
+  ['clocks (9 nodes)', x.bench_clocks],
 ]) {
   let events = 0n;
   const rate = median(

@@ -3,7 +3,7 @@
 //! protocol state costs. It measures and prints; nothing here passes or fails on a time.
 //! `--checkpoint` measures only the last.
 
-use deepend_bench::{Run, multipaxos_run, queue_baseline, raft_run};
+use deepend_bench::{Run, clocks_run, multipaxos_run, queue_baseline, raft_run};
 use deepend_core::SimTime;
 use deepend_core::protocol::Protocol;
 use deepend_core::sim::Sim;
@@ -68,7 +68,7 @@ fn main() {
     );
     println!("bare event queue:       {queue_rate:>12.0} events/s (median of 5)");
     type Bench = fn(bool) -> Run;
-    let cases: [(&str, bool, Bench); 4] = [
+    let cases: [(&str, bool, Bench); 6] = [
         ("raft, trace off", false, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("raft, trace on", true, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("multi-paxos, trace off", false, |trace| {
@@ -76,6 +76,12 @@ fn main() {
         }),
         ("multi-paxos, trace on", true, |trace| {
             multipaxos_run(RAFT_SECS, 3, 50, trace).1
+        }),
+        ("clocks (9 nodes), trace off", false, |trace| {
+            clocks_run(RAFT_SECS, 3, trace).1
+        }),
+        ("clocks (9 nodes), trace on", true, |trace| {
+            clocks_run(RAFT_SECS, 3, trace).1
         }),
     ];
     for (label, trace, bench) in cases {
@@ -149,6 +155,7 @@ fn main() {
 fn checkpoint_copies() {
     checkpoint_copy("raft", &raft_run(600, 1, 20, false).0);
     checkpoint_copy("multi-paxos", &multipaxos_run(600, 1, 20, false).0);
+    checkpoint_copy("clocks", &clocks_run(600, 1, false).0);
 }
 
 fn checkpoint_copy<P: Protocol>(label: &str, sim: &Sim<P>) {

@@ -17,6 +17,7 @@ use deepend_core::{NodeId, SimTime};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
+use wasm_bindgen::JsCast as _;
 use web_sys::Element;
 use yew::prelude::*;
 
@@ -180,7 +181,30 @@ fn cone(a: &Recorded, e: &Recorded) -> &'static str {
 
 #[function_component(ClocksPanel)]
 pub fn clocks_panel(props: &PanelProps) -> Html {
-    let d = &props.data;
+    let drawn = use_mut_ref(Drawn::default);
+    let redraw = use_force_update();
+    let data = Shared(throttle(&drawn, &redraw, &props.data));
+    html! { <PanelBody {data} /> }
+}
+
+/// Panel data compared by identity: a body given the same data it drew skips rendering.
+#[derive(Clone)]
+struct Shared(Rc<PanelData>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct BodyProps {
+    data: Shared,
+}
+
+#[function_component(PanelBody)]
+fn panel_body(props: &BodyProps) -> Html {
+    let d = &props.data.0;
     let axis = use_state_eq(|| Axis::True);
     let zoom = use_state_eq(|| 3usize);
     let picks = use_state_eq(|| (None::<u32>, None::<u32>));
@@ -226,7 +250,7 @@ pub fn clocks_panel(props: &PanelProps) -> Html {
                 <p class="ck-muted">
                     { format!("{} events", d.total) }
                     if d.total > SHOWN { { format!("; the diagram shows the latest {}", d.total - d.first_shown) } }
-                    { ". Click an event, then another. Dots: local ○, send ●, receive ◆, write ■; labels: Lamport time and vector." }
+                    { ". Click an event, then another. Dots: local ○, send ●, receive ◆, write ■; labels: Lamport time and vector. Playing fast, the panel redraws once a second." }
                 </p>
             </div>
             <Diagram blocks={d.blocks.clone()} n={d.n} axis={*axis} {px_per_s} pick={a.map(|a| a.e)}
@@ -263,8 +287,55 @@ fn y_of(node: NodeId) -> i64 {
     TOP + i64::from(node - 1) * ROW_H
 }
 
+/// While a run plays fast, the panel redraws at most this often (real milliseconds): at
+/// 100x, nine nodes make some 6,000 events a real second, and redrawing 2,000 SVG events ten
+/// times a second would take the page's whole frame budget.
+const REDRAW_MS: f64 = 1_000.0;
+/// New events since the last redraw beyond which a redraw waits for [`REDRAW_MS`]: fewer
+/// (stepping, playing slowly) redraw at once.
+const FAST: usize = 300;
+/// The diagram's width grows in steps of this many pixels, so that its size rarely changes.
+const WIDTH_STEP: i64 = 4_000;
+
+/// The data the panel drew last, when, and whether a catch-up redraw is scheduled.
+#[derive(Default)]
+struct Drawn {
+    data: Option<Rc<PanelData>>,
+    at_ms: f64,
+    scheduled: bool,
+}
+
+/// The data to draw: the newest, unless the run is playing fast and the last redraw was less
+/// than [`REDRAW_MS`] ago, in which case a redraw is scheduled for then.
+fn throttle(drawn: &Rc<RefCell<Drawn>>, redraw: &UseForceUpdateHandle, fresh: &Rc<PanelData>) -> Rc<PanelData> {
+    let mut d = drawn.borrow_mut();
+    let now = js_sys::Date::now();
+    let fast = d.data.as_ref().is_some_and(|old| fresh.total > old.total + FAST);
+    if !fast || now - d.at_ms >= REDRAW_MS {
+        d.data = Some(fresh.clone());
+        d.at_ms = now;
+    } else if !d.scheduled {
+        d.scheduled = true;
+        let (drawn, redraw) = (drawn.clone(), redraw.clone());
+        let later = wasm_bindgen::closure::Closure::once_into_js(move || {
+            drawn.borrow_mut().scheduled = false;
+            redraw.force_update();
+        });
+        if let Some(window) = web_sys::window() {
+            let wait = (REDRAW_MS - (now - d.at_ms)).max(0.0) as i32 + 1;
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), wait);
+        }
+    }
+    d.data.clone().unwrap_or_else(|| fresh.clone())
+}
+
+fn last_index(blocks: &[Block]) -> Option<u32> {
+    blocks.last().and_then(|b| b.0.last()).map(|d| d.index)
+}
+
 #[function_component(Diagram)]
 fn diagram(props: &DiagramProps) -> Html {
+    let blocks = &props.blocks;
     let scroller = use_node_ref();
     let following = use_mut_ref(|| true);
     let onscroll = {
@@ -275,7 +346,7 @@ fn diagram(props: &DiagramProps) -> Html {
             }
         })
     };
-    let dots = props.blocks.iter().flat_map(|b| b.0.iter());
+    let dots = blocks.iter().flat_map(|b| b.0.iter());
     let (mut lo, mut hi) = (i64::MAX, 0);
     for d in dots.clone() {
         let x = x_of(props.axis, d.e.time, d.e.wall, props.px_per_s);
@@ -285,13 +356,13 @@ fn diagram(props: &DiagramProps) -> Html {
     if lo > hi {
         (lo, hi) = (0, 0);
     }
-    let x0 = (lo - LEFT).max(0);
-    let width = (hi - x0 + 2 * LEFT).max(600);
+    let x0 = (lo - LEFT).max(0) / WIDTH_STEP * WIDTH_STEP;
+    let width = ((hi - x0 + 2 * LEFT).max(600) + WIDTH_STEP - 1) / WIDTH_STEP * WIDTH_STEP;
     let height = TOP + i64::from(props.n) * ROW_H;
     {
         let scroller = scroller.clone();
         let following = following.clone();
-        use_effect_with((width, props.blocks.len()), move |_| {
+        use_effect_with((x0, width, last_index(blocks)), move |_| {
             if *following.borrow()
                 && let Some(el) = scroller.cast::<Element>()
             {
@@ -310,7 +381,7 @@ fn diagram(props: &DiagramProps) -> Html {
     let names = (1..=props.n).map(|id| html! {
         <div class="ck-name" style={format!("top:{}px", y_of(id) - 9)}>{ format!("n{id}") }</div>
     });
-    let blocks = props.blocks.iter().map(|b| {
+    let block_views = blocks.iter().map(|b| {
         let first = b.0.first().map_or(0, |d| d.index);
         html! {
             <DiagramBlock key={first} block={b.clone()} n={props.n} axis={props.axis} px_per_s={props.px_per_s}
@@ -320,7 +391,9 @@ fn diagram(props: &DiagramProps) -> Html {
     html! {
         <div class="ck-diagram">
             <div class="ck-names">{ for names }</div>
-            <div class="ck-scroll" ref={scroller} {onscroll}>
+            // Strict containment: what changes elsewhere on the page never lays the diagram out
+            // again, nor the diagram the page (its height is fixed by the node count).
+            <div class="ck-scroll" ref={scroller} {onscroll} style={format!("height:{}px", height + 16)}>
                 <svg data-diagram="" width={width.to_string()} height={height.to_string()}
                      viewBox={format!("{x0} 0 {width} {height}")} role="img"
                      aria-label="Space-time diagram: one line per node, events as dots, messages as arrows">
@@ -330,7 +403,7 @@ fn diagram(props: &DiagramProps) -> Html {
                         </marker>
                     </defs>
                     { for lines }
-                    { for blocks }
+                    { for block_views }
                 </svg>
             </div>
         </div>
@@ -391,21 +464,10 @@ fn diagram_block(props: &BlockProps) -> Html {
         };
         let index = d.index;
         let onclick = props.on_pick.reform(move |_: MouseEvent| index);
-        let title = format!(
-            "n{} event {} ({}): Lamport {}, vector [{vc}], wall {}, true time {}{}",
-            e.node,
-            e.seq,
-            e.kind.as_str(),
-            e.lamport,
-            wall_text(e.wall),
-            wall_text(e.time.as_us() as i64),
-            if e.stepped { ", just after an NTP step" } else { "" }
-        );
         html! {
             <g class={class} transform={format!("translate({cx} {cy})")} {onclick}
                data-event={index.to_string()} data-node={e.node.to_string()}
                data-lamport={e.lamport.to_string()} data-vc={vc.clone()}>
-                <title>{ title }</title>
                 { mark }
                 <text y="-9">{ e.lamport.to_string() }</text>
                 <text y="17" class="ck-vc">{ vc }</text>
@@ -448,8 +510,9 @@ fn relation(a: Option<Dot>, b: Option<Dot>, n: u8) -> Html {
     let body = match (a, b) {
         (None, _) => html! { <p class="ck-muted">{ "Click an event in the diagram: its causal past and future light up (click it again to let go)." }</p> },
         (Some(a), None) => html! {
-            <p>{ format!("A = {}: Lamport {}, vector [{}]. Its causal past is blue, its future orange; click another event.",
-                name(&a), a.e.lamport, vc_text(&a.e.vc, n)) }</p>
+            <p>{ format!("A = {}, a {}: Lamport {}, vector [{}], wall clock {} at true time {}{}. Its causal past is blue, its future orange; click another event.",
+                name(&a), a.e.kind.as_str(), a.e.lamport, vc_text(&a.e.vc, n), wall_text(a.e.wall),
+                wall_text(a.e.time.as_us() as i64), if a.e.stepped { ", just after an NTP step" } else { "" }) }</p>
         },
         (Some(a), Some(b)) => {
             let (rel, word) = if a.e.before(&b.e) {
@@ -493,10 +556,13 @@ fn relation(a: Option<Dot>, b: Option<Dot>, n: u8) -> Html {
     }
 }
 
-/// Up to eight concurrent pairs of shown events that Lamport time orders, the latest first
-/// (with the first pick, if any).
+/// How many of the latest events the pair list searches.
+const PAIRS_FROM: usize = 150;
+
+/// Up to eight concurrent pairs among the latest [`PAIRS_FROM`] events that Lamport time
+/// orders, the latest first (with the first pick, if any).
 fn lamport_pairs(d: &PanelData, a: Option<Dot>, picks: &UseStateHandle<(Option<u32>, Option<u32>)>) -> Html {
-    let recent: Vec<&Dot> = d.blocks.iter().rev().flat_map(|b| b.0.iter().rev()).take(300).collect();
+    let recent: Vec<&Dot> = d.blocks.iter().rev().flat_map(|b| b.0.iter().rev()).take(PAIRS_FROM).collect();
     let mut pairs = Vec::new();
     'outer: for (j, y) in recent.iter().enumerate() {
         if a.is_some_and(|a| a.index != y.index) {
@@ -585,9 +651,11 @@ fn offset_chart(d: &PanelData) -> Html {
     let (t0, t1) = (first.e.time.as_us() as i64, last.e.time.as_us().max(first.e.time.as_us() + 1) as i64);
     let off = |dot: &Dot| dot.e.wall - dot.e.time.as_us() as i64;
     let span = dots().map(|x| off(x).abs()).max().unwrap_or(0).max(1_000);
+    // At most about 600 points in all: every `stride`-th event.
+    let stride = (d.total - d.first_shown).div_ceil(600).max(1);
     let lines = (1..=d.n).map(|id| {
         let mut points = String::new();
-        for dot in dots().filter(|x| x.e.node == id) {
+        for dot in dots().step_by(stride).filter(|x| x.e.node == id) {
             let x = (dot.e.time.as_us() as i64 - t0) * W / (t1 - t0);
             let y = H / 2 - off(dot) * (H / 2 - 4) / span;
             let _ = write!(points, "{x},{y} ");
@@ -615,7 +683,7 @@ const STYLE: &str = "
 .ck-muted{color:var(--pn-muted);font-size:.85rem}
 .ck-diagram{position:relative;display:flex;border:1px solid var(--pn-grid);border-radius:4px;margin:6px 0}
 .ck-names{position:relative;width:30px;flex:none;font:600 12px system-ui}.ck-name{position:absolute;left:4px}
-.ck-scroll{overflow-x:auto;flex:1}.ck-scroll svg{display:block}
+.ck-scroll{overflow-x:auto;flex:1;contain:strict}.ck-scroll svg{display:block}
 .ck-row line{stroke:var(--pn-border);stroke-width:1.5}
 .ck-msg{stroke:var(--pn-muted);stroke-width:1;opacity:.7}.ck-msg.past{stroke:#1a66d9;opacity:1;stroke-width:2}.ck-msg.future{stroke:#c2410c;opacity:1;stroke-width:2}
 #ck-arrow path{fill:var(--pn-muted)}
@@ -624,6 +692,7 @@ const STYLE: &str = "
 .ck-write{fill:#1c7c3c}.ck-ev.past{fill:#1a66d9}.ck-ev.past .ck-hollow{stroke:#1a66d9}.ck-ev.future{fill:#c2410c}.ck-ev.future .ck-hollow{stroke:#c2410c}
 .ck-ev.picked circle,.ck-ev.picked path,.ck-ev.picked rect,.ck-ev.picked-b circle,.ck-ev.picked-b path,.ck-ev.picked-b rect{stroke:#b86a12;stroke-width:4;paint-order:stroke}
 .ck-ev.picked text,.ck-ev.picked-b text{font-weight:700}
+.ck-cols,.ck-clocks{content-visibility:auto;contain-intrinsic-size:auto 260px}
 .ck-cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
 .ck-box{border:1px solid var(--pn-grid);border-radius:6px;padding:8px;margin-top:8px}.ck-box p{margin:4px 0}
 .ck-relation{font-size:1rem}.ck-bad{color:var(--pn-bad)}
