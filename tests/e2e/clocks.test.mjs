@@ -52,6 +52,13 @@ test('clocks: pick two events and read happened-before; wall-clock axis', { time
     await setPlaying(page, false);
     const all = await events(page);
     assert.ok(all.length >= 40, `${all.length} events drawn`);
+    // The diagram follows the run: its newest event is in view.
+    const scroller = await page.locator('.ck-scroll').boundingBox();
+    const newest = await event(page, Math.max(...all.map((e) => e.index))).boundingBox();
+    assert.ok(
+      newest.x >= scroller.x && newest.x + newest.width <= scroller.x + scroller.width,
+      `the newest event (x ${newest.x}) is within the diagram's view (${scroller.x}..${scroller.x + scroller.width})`,
+    );
     for (const e of all) assert.match(e.vc, /^\d+(,\d+){3}$/, 'a vector has one entry per node');
 
     // Two events of the same node: the earlier happened before the later.

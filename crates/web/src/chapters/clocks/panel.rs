@@ -338,11 +338,13 @@ fn diagram(props: &DiagramProps) -> Html {
     let blocks = &props.blocks;
     let scroller = use_node_ref();
     let following = use_mut_ref(|| true);
+    // Where the newest event is, in the scroller's coordinates.
+    let end_at = use_mut_ref(|| 0i32);
     let onscroll = {
-        let following = following.clone();
+        let (following, end_at) = (following.clone(), end_at.clone());
         Callback::from(move |e: Event| {
             if let Some(el) = e.target_dyn_into::<Element>() {
-                *following.borrow_mut() = el.scroll_left() + el.client_width() + 24 >= el.scroll_width();
+                *following.borrow_mut() = el.scroll_left() + el.client_width() + 40 >= *end_at.borrow();
             }
         })
     };
@@ -362,11 +364,14 @@ fn diagram(props: &DiagramProps) -> Html {
     {
         let scroller = scroller.clone();
         let following = following.clone();
+        let end = hi - x0 + LEFT;
+        *end_at.borrow_mut() = end as i32;
         use_effect_with((x0, width, last_index(blocks)), move |_| {
             if *following.borrow()
                 && let Some(el) = scroller.cast::<Element>()
             {
-                el.set_scroll_left(el.scroll_width());
+                // The newest event at the right edge (the width runs on past it in steps).
+                el.set_scroll_left((end as i32 - el.client_width()).max(0));
             }
         });
     }
