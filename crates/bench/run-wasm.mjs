@@ -26,6 +26,7 @@ for (const [label, bench] of [
   ['raft', x.bench_raft],
   ['multi-paxos', x.bench_multipaxos],
   ['generals om(2) n=7', x.bench_generals],
+  ['clocks (9 nodes)', x.bench_clocks],
 ]) {
   let events = 0n;
   const rate = median(

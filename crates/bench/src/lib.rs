@@ -1,5 +1,6 @@
 //! What the benchmarks run, free of any clock so that native and wasm time the same code.
 
+use deepend_core::clocks::Clocks;
 use deepend_core::faults::{self, FaultPlan};
 use deepend_core::generals::trial::Trial;
 use deepend_core::generals::{General, Mode};
@@ -131,6 +132,18 @@ pub fn om_run(sim_secs: u64, seed: u64, trace: bool) -> (Sim<General>, Run) {
     (sim, run)
 }
 
+/// The clocks chapter: 9 nodes doing an event every 150ms or so each, NTP on, under the same
+/// random faults (its workload is its own: no client load).
+pub fn clocks_run(sim_secs: u64, seed: u64, trace: bool) -> (Sim<Clocks>, Run) {
+    let plan = FaultPlan {
+        protocol: Clocks::NAME.into(),
+        nodes: 9,
+        settings: vec![("event-period".into(), "150ms".into())],
+        ..plan(sim_secs, 0)
+    };
+    protocol_run(&plan, seed, trace)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     //! Exports for `run-wasm.mjs`. Plain numbers in and out, so no bindings are needed.
@@ -171,6 +184,12 @@ mod wasm {
     #[unsafe(no_mangle)]
     pub extern "C" fn bench_generals(sim_secs: u64, seed: u64, _load_per_sec: u32) -> u64 {
         om_run(sim_secs, seed, false).1.events
+    }
+
+    /// The same for the clocks chapter (9 nodes).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_clocks(sim_secs: u64, seed: u64, _load_per_sec: u32) -> u64 {
+        clocks_run(sim_secs, seed, false).1.events
     }
 
     /// Builds the long run (trace on) that `bench_seek` seeks in; returns its event count.

@@ -3,7 +3,7 @@
 //! protocol state costs. It measures and prints; nothing here passes or fails on a time.
 //! `--checkpoint` measures only the last; `--txn` only the transactions chapter's throughput.
 
-use deepend_bench::{Run, multipaxos_run, om_run, queue_baseline, raft_run, txn_run};
+use deepend_bench::{Run, clocks_run, multipaxos_run, om_run, queue_baseline, raft_run, txn_run};
 use deepend_core::SimTime;
 use deepend_core::protocol::Protocol;
 use deepend_core::sim::Sim;
@@ -95,7 +95,7 @@ fn main() {
     );
     println!("bare event queue:       {queue_rate:>12.0} events/s (median of 5)");
     type Bench = fn(bool) -> Run;
-    let cases: [(&str, bool, Bench); 6] = [
+    let cases: [(&str, bool, Bench); 8] = [
         ("raft, trace off", false, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("raft, trace on", true, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("multi-paxos, trace off", false, |trace| {
@@ -109,6 +109,12 @@ fn main() {
         }),
         ("generals om(2) n=7, trace on", true, |trace| {
             om_run(RAFT_SECS, 3, trace).1
+        }),
+        ("clocks (9 nodes), trace off", false, |trace| {
+            clocks_run(RAFT_SECS, 3, trace).1
+        }),
+        ("clocks (9 nodes), trace on", true, |trace| {
+            clocks_run(RAFT_SECS, 3, trace).1
         }),
     ];
     for (label, trace, bench) in cases {
@@ -192,6 +198,7 @@ fn main() {
 fn checkpoint_copies() {
     checkpoint_copy("raft", &raft_run(600, 1, 20, false).0);
     checkpoint_copy("multi-paxos", &multipaxos_run(600, 1, 20, false).0);
+    checkpoint_copy("clocks", &clocks_run(600, 1, false).0);
 }
 
 fn checkpoint_copy<P: Protocol>(label: &str, sim: &Sim<P>) {

@@ -36,6 +36,13 @@ pub enum Expectation {
     NoViolation,
     /// `violation "Leader Completeness"`: the monitor reported this property broken.
     Violation(String),
+    /// `holds "Clock Condition"`: the monitor never reported this property broken.
+    Holds(String),
+    /// `count "wall-clock misorders" 3`, `count "..." at least 1`: a figure the monitor counts
+    /// ([`Monitor::counts`]) is exactly, or at least, this.
+    Count { name: String, at_least: bool, value: u64 },
+    /// `noted n2 "clock stepped by (us)"`: the node noted this fact of its chapter at least once.
+    Noted(NodeId, String),
     /// `linearizable`: the client history is linearizable.
     Linearizable,
     /// `operations 3`: the clients invoked this many operations.
@@ -68,7 +75,8 @@ pub struct Expect {
 
 const PREFIX: &str = "expect:";
 
-const VOCABULARY: &str = "violations none, violation \"PROPERTY\", linearizable, operations N, \
+const VOCABULARY: &str = "violations none, violation \"PROPERTY\", holds \"PROPERTY\", \
+                          count \"NAME\" N, count \"NAME\" at least N, noted nI \"FACT\", linearizable, operations N, \
                           leader nI term T, leader none, status nI up|crashed|paused, \
                           committed N on NODES, kv kK=V ... on NODES, kv empty on NODES, \
                           state nI has \"TEXT\", fact nI \"WHAT\" V";
@@ -101,17 +109,52 @@ fn parse_one(body: &str) -> Result<Expectation, String> {
     let words: Vec<&str> = rest.split_whitespace().collect();
     let what = match (word, words.as_slice()) {
         ("violations", ["none"]) => Expectation::NoViolation,
-        ("violation", _) => {
+        ("violation" | "holds", _) => {
             let name = rest
                 .strip_prefix('"')
                 .and_then(|r| r.strip_suffix('"'))
                 .filter(|n| !n.is_empty() && !n.contains('"'))
                 .ok_or_else(|| {
-                    format!(
-                        "a violation names its property in quotes, like violation \"Election Safety\", not {rest:?}"
-                    )
+                    format!("{word} names its property in quotes, like {word} \"Election Safety\", not {rest:?}")
                 })?;
-            Expectation::Violation(name.to_string())
+            if word == "holds" {
+                Expectation::Holds(name.to_string())
+            } else {
+                Expectation::Violation(name.to_string())
+            }
+        }
+        ("count", _) => {
+            let quoted = || {
+                format!(
+                    "count names its figure in quotes and then a number, like count \"lost writes\" at least 1, not {rest:?}"
+                )
+            };
+            let (name, after) = rest
+                .strip_prefix('"')
+                .and_then(|r| r.split_once('"'))
+                .filter(|(n, _)| !n.is_empty())
+                .ok_or_else(quoted)?;
+            let (at_least, value) = match after.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [n] => (false, number(n)?),
+                ["at", "least", n] => (true, number(n)?),
+                _ => return Err(quoted()),
+            };
+            Expectation::Count {
+                name: name.to_string(),
+                at_least,
+                value,
+            }
+        }
+        ("noted", [node, ..]) => {
+            let what = rest[node.len()..]
+                .trim()
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .filter(|n| !n.is_empty() && !n.contains('"'))
+                .ok_or_else(|| {
+                    format!("noted names a node and a fact in quotes, like noted n2 \"decided\", not {rest:?}")
+                })?;
+            Expectation::Noted(node_id(node)?, what.to_string())
         }
         ("linearizable", []) => Expectation::Linearizable,
         ("operations", [n]) => Expectation::Operations(number(n)?),
@@ -217,7 +260,7 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
             let names: Vec<&str> = sim.violations().iter().map(|f| f.violation.property).collect();
             (!names.is_empty()).then(|| format!("the monitor reported {}", names.join(", ")))
         }
-        Expectation::Violation(name) => {
+        Expectation::Violation(name) | Expectation::Holds(name) => {
             if !P::Monitor::properties().contains(&name.as_str()) {
                 return Some(format!(
                     "{} has no property named \"{name}\"; its properties are {}",
@@ -225,8 +268,35 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
                     P::Monitor::properties().join(", ")
                 ));
             }
-            (!sim.violations().iter().any(|f| f.violation.property == name))
-                .then(|| "the monitor never reported it".to_string())
+            let reported = sim.violations().iter().filter(|f| f.violation.property == name).count();
+            match what {
+                Expectation::Holds(_) => (reported > 0).then(|| format!("the monitor reported it {reported} times")),
+                _ => (reported == 0).then(|| "the monitor never reported it".to_string()),
+            }
+        }
+        Expectation::Count { name, at_least, value } => {
+            let counts = sim.monitor().counts();
+            let Some(&(_, got)) = counts.iter().find(|(n, _)| n == name) else {
+                let names: Vec<&str> = counts.iter().map(|(n, _)| *n).collect();
+                return Some(format!(
+                    "{} counts no figure named \"{name}\"; its figures are: {}",
+                    P::NAME,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            };
+            let holds = if *at_least { got >= *value } else { got == *value };
+            (!holds).then(|| format!("the monitor counted {got}"))
+        }
+        Expectation::Noted(id, what) => {
+            let noted =
+                sim.trace().events.iter().any(|e| {
+                    e.node == *id && matches!(e.kind, EventKind::Note(Note::Fact(f)) if f.what == what.as_str())
+                });
+            (!noted).then(|| format!("n{id} never noted it"))
         }
         Expectation::Linearizable => match sim.check_history(lin::DEFAULT_BUDGET) {
             Ok(Verdict::Linearizable) => None,
@@ -409,6 +479,16 @@ mod tests {
                 r#"line 6: expected "violation "Agreement"", but raft has no property named "Agreement"; its properties are Election Safety, Log Matching, Leader Completeness, State Machine Safety"#,
             ]
         );
+        assert_eq!(
+            failures("# expect: holds \"Election Safety\"\n# expect: count \"lost writes\" at least 1\n"),
+            [
+                r#"line 5: expected "count "lost writes" at least 1", but raft counts no figure named "lost writes"; its figures are: none"#
+            ]
+        );
+        assert_eq!(
+            failures("# expect: noted n3 \"decided\"\n"),
+            [r#"line 4: expected "noted n3 "decided"", but n3 never noted it"#]
+        );
     }
 
     #[test]
@@ -433,8 +513,12 @@ mod tests {
         );
         assert_eq!(
             error("# expect: violation Election Safety"),
-            "line 1: a violation names its property in quotes, like violation \"Election Safety\", not \"Election Safety\""
+            "line 1: violation names its property in quotes, like violation \"Election Safety\", not \"Election Safety\""
         );
+        assert!(
+            error("# expect: count \"misorders\" at most 3").starts_with("line 1: count names its figure in quotes")
+        );
+        assert!(error("# expect: count misorders 1").starts_with("line 1: count names its figure in quotes"));
         assert_eq!(
             error("# expect: committed 1 on"),
             "line 1: expected the nodes after \"on\": all, or a list like n1 n2 n3"

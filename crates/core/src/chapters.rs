@@ -26,6 +26,8 @@ macro_rules! chapters {
                 "Two-phase commit blocks, sagas compensate, idempotency keys stop double charges.";
             generals => $crate::generals::General = "generals", "Two Generals and Byzantine generals",
                 "Agreement over a lossy valley is impossible; with traitors it needs n ≥ 3m+1, or signatures.";
+            clocks => $crate::clocks::Clocks = "clocks", "Time and causality",
+                "Drifting clocks and NTP, Lamport and vector clocks, and conflicting writes in a Dynamo-style store.";
             #[cfg(feature = "echo")]
             echo => $crate::echo::Echo = "echo", "Echo",
                 "A heartbeat echo: the smallest chapter, used to test the registry.";

@@ -14,6 +14,7 @@
 pub mod chapters;
 pub mod chunked;
 pub mod client;
+pub mod clocks;
 #[cfg(feature = "echo")]
 pub mod echo;
 pub mod faults;

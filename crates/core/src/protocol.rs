@@ -454,6 +454,16 @@ pub trait Monitor<P: Protocol>: Clone + fmt::Debug + Default {
     fn observe(&mut self, node: NodeId, notes: &[Note], nodes: &[Option<P>], out: &mut Vec<Violation>);
     /// The names of the properties this monitor checks, for the invariant panel.
     fn properties() -> &'static [&'static str];
+    /// The simulated time of the step whose notes [`Monitor::observe`] gets next, for a
+    /// checker that relates what nodes saw to true time (the clocks chapter). Default: ignored.
+    fn at(&mut self, now: crate::SimTime) {
+        let _ = now;
+    }
+    /// Figures the checker counts without calling them violations (`("wall-clock
+    /// misorders", 3)`), for expectations and views. Default: none.
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
 /// Parses an `on`/`off` parameter value.

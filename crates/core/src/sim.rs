@@ -765,6 +765,7 @@ impl<P: Protocol> Sim<P> {
         if !effects.notes.is_empty() {
             self.world.liveness.observe(now, &effects.notes);
             self.scratch.clear();
+            self.world.monitor.at(now);
             self.world
                 .monitor
                 .observe(id, &effects.notes, &self.world.nodes, &mut self.scratch);

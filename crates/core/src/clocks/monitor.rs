@@ -1,0 +1,267 @@
+//! The clocks chapter's checkers, which know the true happened-before relation.
+//!
+//! The monitor records every event of the causal history with the simulated time it happened
+//! at and its true causal past: an event's immediate predecessors are the node's previous
+//! event and, for a receive, the send event of its message (named by the message itself, not
+//! by the clocks under test). From these it keeps, per event, the exact vector of how many
+//! events of each node happened before it or are it (`truth`): A happened before B exactly
+//! when `A.seq <= B.truth[A.node]` and A is not B.
+//!
+//! It checks, for each new event B against the events before it:
+//! - Clock Condition: if A happened before B then L(A) < L(B) (Lamport 1978);
+//! - Vector Characterization: V(A) < V(B) exactly when A happened before B;
+//!
+//! and counts, without calling them violations, the causally ordered pairs whose wall clocks
+//! say the opposite (wall-clock misorders), the concurrent pairs (which the vectors, checked,
+//! tell apart) and those of them that Lamport time orders anyway (either way round). The comparisons run against the latest [`WINDOW`] events and, beyond it, the new
+//! event's two immediate predecessors; since both properties are transitive along chains of
+//! immediate predecessors, the "happened before" half of each is checked exactly, and the
+//! counts are of pairs at most [`WINDOW`] events apart.
+//!
+//! With a register, Acknowledged Writes Survive: once a replica has heard of an acknowledged
+//! write, its store must keep that write or a version that descends from it (truly, by the
+//! writes' own causal pasts, not by the protocol's version vectors).
+
+use super::{Clocks, Kind, MAX_NODES, Store, Vc, vc_less, vc_text};
+use crate::chunked::Chunked;
+use crate::protocol::{Monitor, Note, Violation};
+use crate::{NodeId, SimTime, Value};
+
+pub const CLOCK_CONDITION: &str = "Clock Condition";
+pub const VECTOR: &str = "Vector Characterization";
+pub const WRITES_SURVIVE: &str = "Acknowledged Writes Survive";
+pub const PROPERTIES: &[&str] = &[CLOCK_CONDITION, VECTOR, WRITES_SURVIVE];
+
+/// Counted figures ([`Monitor::counts`]).
+pub const MISORDERS: &str = "wall-clock misorders";
+pub const AMBIGUOUS: &str = "concurrent pairs in Lamport order";
+pub const CONCURRENT: &str = "concurrent pairs";
+pub const LOST: &str = "lost writes";
+pub const SIBLINGS: &str = "most siblings at a replica";
+
+/// How many recent events each new event is compared with.
+pub const WINDOW: usize = 1_000;
+
+/// An event as the monitor recorded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    pub node: NodeId,
+    pub seq: u32,
+    pub kind: Kind,
+    /// The simulated (true) time.
+    pub time: SimTime,
+    pub wall: i64,
+    pub lamport: u64,
+    pub vc: Vc,
+    /// The true causal past, per node, this event included.
+    pub truth: Vc,
+    /// For a receive: the index of its send event.
+    pub from: Option<u32>,
+    /// NTP stepped the node's clock just before this event.
+    pub stepped: bool,
+    /// For a write: its value.
+    pub value: Option<Value>,
+}
+
+impl Recorded {
+    /// This event happened before `b` (by the true relation).
+    pub fn before(&self, b: &Recorded) -> bool {
+        (self.node, self.seq) != (b.node, b.seq) && self.seq <= b.truth[usize::from(self.node) - 1]
+    }
+}
+
+/// An acknowledged write: coordinator, write number, value.
+type Ack = (NodeId, u32, Value);
+
+#[derive(Clone, Debug, Default)]
+pub struct ClocksMonitor {
+    now: SimTime,
+    events: Chunked<Recorded>,
+    /// Per node, the index of its event `seq` at `seq - 1`.
+    by_node: Vec<Chunked<u32>>,
+    misorders: u64,
+    ambiguous: u64,
+    concurrent: u64,
+    most_siblings: u64,
+    acked: Vec<Ack>,
+    lost: Vec<Ack>,
+}
+
+impl ClocksMonitor {
+    /// Every event so far, in the order they happened (an event's index is its stable id).
+    pub fn events(&self) -> &Chunked<Recorded> {
+        &self.events
+    }
+    /// The index of node `node`'s event `seq`.
+    pub fn index_of(&self, node: NodeId, seq: u32) -> Option<u32> {
+        let list = self.by_node.get(usize::from(node).checked_sub(1)?)?;
+        list.get(usize::try_from(seq).ok()?.checked_sub(1)?).copied()
+    }
+    pub fn misorders(&self) -> u64 {
+        self.misorders
+    }
+    pub fn ambiguous(&self) -> u64 {
+        self.ambiguous
+    }
+    /// Acknowledged writes that a replica lost (coordinator, write number, value).
+    pub fn lost(&self) -> &[Ack] {
+        &self.lost
+    }
+
+    fn record(&mut self, node: NodeId, ev: &super::Event, n: u8, out: &mut Vec<Violation>) {
+        let i = usize::from(node) - 1;
+        if self.by_node.len() < MAX_NODES {
+            self.by_node.resize_with(MAX_NODES, Chunked::default);
+        }
+        if ev.stamp.seq as usize <= self.by_node[i].len() {
+            return; // seen already
+        }
+        let prev = self.by_node[i].last().copied();
+        let from = ev.from.and_then(|(m, s)| self.index_of(m, s));
+        let mut truth = prev.map_or([0; MAX_NODES], |p| self.events[p as usize].truth);
+        if let Some(f) = from {
+            super::vc_merge(&mut truth, &self.events[f as usize].truth);
+        }
+        truth[i] = ev.stamp.seq;
+        let b = Recorded {
+            node,
+            seq: ev.stamp.seq,
+            kind: ev.kind,
+            time: self.now,
+            wall: ev.wall,
+            lamport: ev.stamp.lamport,
+            vc: ev.stamp.vc,
+            truth,
+            from,
+            stepped: ev.stepped,
+            value: ev.write.map(|(_, v)| v),
+        };
+        let start = self.events.len().saturating_sub(WINDOW);
+        let mut lamport_bad = None;
+        let mut vector_bad = None;
+        // The immediate predecessors first, so that a violation names the direct cause.
+        for a in [from, prev].into_iter().flatten().map(|p| self.events[p as usize]) {
+            if a.lamport >= b.lamport {
+                lamport_bad.get_or_insert(a);
+            }
+            if !vc_less(&a.vc, &b.vc) {
+                vector_bad.get_or_insert(a);
+            }
+        }
+        for a in self.events.iter_from(start) {
+            let before = a.before(&b);
+            if before && a.lamport >= b.lamport {
+                lamport_bad.get_or_insert(*a);
+            }
+            if before != vc_less(&a.vc, &b.vc) {
+                vector_bad.get_or_insert(*a);
+            }
+            if before && a.wall > b.wall {
+                self.misorders += 1;
+            }
+            if !before {
+                self.concurrent += 1;
+                if a.lamport != b.lamport {
+                    self.ambiguous += 1;
+                }
+            }
+        }
+        let name = |e: &Recorded| format!("n{}'s event {}", e.node, e.seq);
+        if let Some(a) = lamport_bad {
+            out.push(Violation {
+                property: CLOCK_CONDITION,
+                nodes: vec![a.node, node],
+                detail: format!(
+                    "{} happened before {}, but its Lamport time {} is not below {}",
+                    name(&a),
+                    name(&b),
+                    a.lamport,
+                    b.lamport
+                ),
+            });
+        }
+        if let Some(a) = vector_bad {
+            let (va, vb) = (vc_text(&a.vc, n), vc_text(&b.vc, n));
+            let detail = if a.before(&b) {
+                format!(
+                    "{} happened before {}, but its vector [{va}] is not below [{vb}]",
+                    name(&a),
+                    name(&b)
+                )
+            } else {
+                format!(
+                    "{} and {} are concurrent, but vector [{va}] is below [{vb}]",
+                    name(&a),
+                    name(&b)
+                )
+            };
+            out.push(Violation {
+                property: VECTOR,
+                nodes: vec![a.node, node],
+                detail,
+            });
+        }
+        self.by_node[i].push(self.events.len() as u32);
+        self.events.push(b);
+        if let Some((write, value)) = ev.write {
+            self.acked.push((node, write, value));
+        }
+    }
+
+    /// Acknowledged Writes Survive at `node`: every acknowledged write it has heard of is in
+    /// the causal past of a version it keeps.
+    fn check_store(&mut self, node: NodeId, me: &Clocks, out: &mut Vec<Violation>) {
+        if me.store() == Store::Off {
+            return;
+        }
+        self.most_siblings = self.most_siblings.max(me.versions().len() as u64);
+        for &(a, k, value) in &self.acked {
+            let ai = usize::from(a) - 1;
+            let heard = me.knows()[ai] >= k;
+            if heard && !self.lost.contains(&(a, k, value)) && !me.versions().iter().any(|v| v.ghost[ai] >= k) {
+                self.lost.push((a, k, value));
+                let kept: Vec<String> = me
+                    .versions()
+                    .iter()
+                    .map(|v| format!("{} by n{}", v.value, v.node))
+                    .collect();
+                out.push(Violation {
+                    property: WRITES_SURVIVE,
+                    nodes: vec![a, node],
+                    detail: format!(
+                        "n{node} dropped n{a}'s acknowledged write of {value} (its write {k}) for {}, which does not descend from it",
+                        kept.join(", ")
+                    ),
+                });
+            }
+        }
+    }
+}
+
+impl Monitor<Clocks> for ClocksMonitor {
+    fn observe(&mut self, node: NodeId, notes: &[Note], nodes: &[Option<Clocks>], out: &mut Vec<Violation>) {
+        let _ = notes;
+        let Some(Some(me)) = nodes.get(usize::from(node).wrapping_sub(1)) else {
+            return;
+        };
+        for ev in me.recent() {
+            self.record(node, ev, me.cluster_size(), out);
+        }
+        self.check_store(node, me, out);
+    }
+    fn properties() -> &'static [&'static str] {
+        PROPERTIES
+    }
+    fn at(&mut self, now: SimTime) {
+        self.now = now;
+    }
+    fn counts(&self) -> Vec<(&'static str, u64)> {
+        vec![
+            (MISORDERS, self.misorders),
+            (AMBIGUOUS, self.ambiguous),
+            (CONCURRENT, self.concurrent),
+            (LOST, self.lost.len() as u64),
+            (SIBLINGS, self.most_siblings),
+        ]
+    }
+}

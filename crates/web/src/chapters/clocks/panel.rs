@@ -1,0 +1,710 @@
+//! The clocks chapter's panel: the space-time diagram, the relation of two picked events, the
+//! Lamport pairs that order concurrent events, and the clock table.
+//!
+//! The diagram draws the latest [`SHOWN`] events of the monitor's record in blocks of
+//! [`BLOCK`]; a full block's data is built once and kept (`CACHE`), so while the run plays
+//! only the newest block and the panel's small parts re-render, and the diagram's SVG is
+//! touched only when events arrive. x is true (simulated) time or each node's wall clock at a
+//! fixed scale, so that old blocks never move.
+
+use super::{software_clock, wall_text};
+use crate::components::inspector::format_offset;
+use deepend_core::clocks::monitor::{AMBIGUOUS, MISORDERS, Recorded};
+use deepend_core::clocks::{Clocks, Kind, vc_less, vc_text};
+use deepend_core::protocol::{Monitor as _, Protocol as _};
+use deepend_core::sim::{NodeStatus, Sim};
+use deepend_core::{NodeId, SimTime};
+use std::cell::RefCell;
+use std::fmt::Write as _;
+use std::rc::Rc;
+use wasm_bindgen::JsCast as _;
+use web_sys::Element;
+use yew::prelude::*;
+
+/// How many of the latest events the diagram shows.
+pub const SHOWN: usize = 2_000;
+/// Events per block of the diagram.
+const BLOCK: usize = 100;
+const ROW_H: i64 = 46;
+const TOP: i64 = 26;
+const LEFT: i64 = 34;
+
+/// An event as the diagram draws it, with where its message was sent from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dot {
+    pub index: u32,
+    pub e: Recorded,
+    /// For a receive: the send's node, true time and wall clock.
+    pub send: Option<(NodeId, SimTime, i64)>,
+}
+
+/// A block of events; equal when it is the same block (full blocks are shared).
+#[derive(Clone, Debug)]
+pub struct Block(pub Rc<[Dot]>);
+
+impl PartialEq for Block {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+thread_local! {
+    /// Full blocks built so far, by block number.
+    static CACHE: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One node's clock, for the clock table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClockRow {
+    pub id: NodeId,
+    pub up: bool,
+    pub server: bool,
+    pub wall: i64,
+    pub offset_us: i64,
+    pub drift_ppm: i32,
+    /// The last NTP step and round trip.
+    pub sync: Option<(i64, i64)>,
+}
+
+/// What the panel shows, rebuilt with the node views.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PanelData {
+    pub n: u8,
+    pub blocks: Vec<Block>,
+    pub total: usize,
+    pub first_shown: usize,
+    pub misorders: u64,
+    pub ambiguous: u64,
+    pub clocks: Vec<ClockRow>,
+    pub now: SimTime,
+}
+
+fn dot(sim: &Sim<Clocks>, index: usize) -> Dot {
+    let events = sim.monitor().events();
+    let e = events[index];
+    let send = e.from.map(|f| {
+        let s = events[f as usize];
+        (s.node, s.time, s.wall)
+    });
+    Dot {
+        index: index as u32,
+        e,
+        send,
+    }
+}
+
+/// The panel's data for `sim` now.
+pub fn data(sim: &Sim<Clocks>) -> PanelData {
+    let monitor = sim.monitor();
+    let total = monitor.events().len();
+    let first_shown = total.saturating_sub(SHOWN) / BLOCK * BLOCK;
+    let blocks = CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        (first_shown / BLOCK..total.div_ceil(BLOCK))
+            .map(|b| {
+                let range = b * BLOCK..(b * BLOCK + BLOCK).min(total);
+                let full = range.len() == BLOCK;
+                if full
+                    && let Some(Block(cached)) = cache.get(b)
+                    && cached.last().map(|d| d.e) == monitor.events().get(range.end - 1).copied()
+                    && cached.first().map(|d| d.e) == monitor.events().get(range.start).copied()
+                {
+                    return Block(cached.clone());
+                }
+                let block = Block(range.map(|i| dot(sim, i)).collect());
+                if full {
+                    if cache.len() <= b {
+                        cache.resize(b + 1, Block(Rc::from(Vec::new())));
+                    }
+                    cache[b] = block.clone();
+                }
+                block
+            })
+            .collect()
+    });
+    let counts = monitor.counts();
+    let count = |name: &str| counts.iter().find(|(k, _)| *k == name).map_or(0, |c| c.1);
+    let clocks = (1..=sim.node_count())
+        .map(|id| {
+            let node = sim.node(id);
+            let (offset_us, drift_ppm) = software_clock(sim, id);
+            ClockRow {
+                id,
+                up: sim.status(id) != NodeStatus::Crashed,
+                server: node.is_some_and(|c| c.is_server() && c.role().name == "time server"),
+                wall: node.map_or(0, |c| c.wall_at(sim.local_now_us(id))),
+                offset_us,
+                drift_ppm,
+                sync: node.and_then(|c| c.last_sync()).map(|s| (s.step_us, s.rtt_us)),
+            }
+        })
+        .collect();
+    PanelData {
+        n: sim.node_count(),
+        blocks,
+        total,
+        first_shown,
+        misorders: count(MISORDERS),
+        ambiguous: count(AMBIGUOUS),
+        clocks,
+        now: sim.now(),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PanelProps {
+    pub data: Rc<PanelData>,
+}
+
+/// The x axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    True,
+    Wall,
+}
+
+/// Pixels per second of each zoom step.
+const ZOOMS: [i64; 5] = [25, 100, 400, 1_600, 6_400];
+
+/// A picked event's cone relative to the first pick.
+fn cone(a: &Recorded, e: &Recorded) -> &'static str {
+    if (a.node, a.seq) == (e.node, e.seq) {
+        "picked"
+    } else if e.before(a) {
+        "past"
+    } else if a.before(e) {
+        "future"
+    } else {
+        ""
+    }
+}
+
+#[function_component(ClocksPanel)]
+pub fn clocks_panel(props: &PanelProps) -> Html {
+    let drawn = use_mut_ref(Drawn::default);
+    let redraw = use_force_update();
+    let data = Shared(throttle(&drawn, &redraw, &props.data));
+    html! { <PanelBody {data} /> }
+}
+
+/// Panel data compared by identity: a body given the same data it drew skips rendering.
+#[derive(Clone)]
+struct Shared(Rc<PanelData>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct BodyProps {
+    data: Shared,
+}
+
+#[function_component(PanelBody)]
+fn panel_body(props: &BodyProps) -> Html {
+    let d = &props.data.0;
+    let axis = use_state_eq(|| Axis::True);
+    let zoom = use_state_eq(|| 3usize);
+    let picks = use_state_eq(|| (None::<u32>, None::<u32>));
+    let find = |i: Option<u32>| -> Option<Dot> {
+        let i = i? as usize;
+        let b = d.blocks.get(i.checked_sub(d.first_shown)? / BLOCK)?;
+        b.0.get(i % BLOCK).copied()
+    };
+    let (a, b) = (find(picks.0), find(picks.1));
+    let on_pick = {
+        let picks = picks.clone();
+        Callback::from(move |i: u32| {
+            picks.set(match *picks {
+                (Some(a), None) if a == i => (None, None),
+                (Some(a), None) => (Some(a), Some(i)),
+                _ => (Some(i), None),
+            })
+        })
+    };
+    let set_axis = |to: Axis| {
+        let axis = axis.clone();
+        Callback::from(move |_: MouseEvent| axis.set(to))
+    };
+    let set_zoom = |by: isize| {
+        let zoom = zoom.clone();
+        Callback::from(move |_: MouseEvent| zoom.set(zoom.saturating_add_signed(by).min(ZOOMS.len() - 1)))
+    };
+    let px_per_s = ZOOMS[*zoom];
+    html! {
+        <div class="ck">
+            <style>{ STYLE }</style>
+            <div class="ck-head">
+                <h2>{ "Space-time diagram" }</h2>
+                <div class="ck-tools" role="group" aria-label="Diagram axis and zoom">
+                    <button type="button" aria-pressed={(*axis == Axis::True).to_string()} onclick={set_axis(Axis::True)}
+                        data-axis="true">{ "x = true time" }</button>
+                    <button type="button" aria-pressed={(*axis == Axis::Wall).to_string()} onclick={set_axis(Axis::Wall)}
+                        data-axis="wall">{ "x = each node's wall clock" }</button>
+                    <button type="button" onclick={set_zoom(-1)} aria-label="Zoom out">{ "−" }</button>
+                    <span class="ck-muted">{ format!("{px_per_s} px/s") }</span>
+                    <button type="button" onclick={set_zoom(1)} aria-label="Zoom in">{ "+" }</button>
+                </div>
+                <p class="ck-muted">
+                    { format!("{} events", d.total) }
+                    if d.total > SHOWN { { format!("; the diagram shows the latest {}", d.total - d.first_shown) } }
+                    { ". Click an event, then another. Dots: local ○, send ●, receive ◆, write ■; labels: Lamport time and vector. Playing fast, the panel redraws once a second." }
+                </p>
+            </div>
+            <Diagram blocks={d.blocks.clone()} n={d.n} axis={*axis} {px_per_s} pick={a.map(|a| a.e)}
+                     picked_b={b.map(|b| b.index)} on_pick={on_pick} />
+            <div class="ck-cols">
+                { relation(a, b, d.n) }
+                { lamport_pairs(d, a, &picks) }
+            </div>
+            { clock_table(d) }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DiagramProps {
+    blocks: Vec<Block>,
+    n: u8,
+    axis: Axis,
+    px_per_s: i64,
+    pick: Option<Recorded>,
+    picked_b: Option<u32>,
+    on_pick: Callback<u32>,
+}
+
+fn x_of(axis: Axis, time: SimTime, wall: i64, px_per_s: i64) -> i64 {
+    let us = match axis {
+        Axis::True => time.as_us() as i64,
+        Axis::Wall => wall,
+    };
+    LEFT + us * px_per_s / 1_000_000
+}
+
+fn y_of(node: NodeId) -> i64 {
+    TOP + i64::from(node - 1) * ROW_H
+}
+
+/// While a run plays fast, the panel redraws at most this often (real milliseconds): at
+/// 100x, nine nodes make some 6,000 events a real second, and redrawing 2,000 SVG events ten
+/// times a second would take the page's whole frame budget.
+const REDRAW_MS: f64 = 1_000.0;
+/// New events since the last redraw beyond which a redraw waits for [`REDRAW_MS`]: fewer
+/// (stepping, playing slowly) redraw at once.
+const FAST: usize = 300;
+/// The diagram's width grows in steps of this many pixels, so that its size rarely changes.
+const WIDTH_STEP: i64 = 4_000;
+
+/// The data the panel drew last, when, and whether a catch-up redraw is scheduled.
+#[derive(Default)]
+struct Drawn {
+    data: Option<Rc<PanelData>>,
+    at_ms: f64,
+    scheduled: bool,
+}
+
+/// The data to draw: the newest, unless the run is playing fast and the last redraw was less
+/// than [`REDRAW_MS`] ago, in which case a redraw is scheduled for then.
+fn throttle(drawn: &Rc<RefCell<Drawn>>, redraw: &UseForceUpdateHandle, fresh: &Rc<PanelData>) -> Rc<PanelData> {
+    let mut d = drawn.borrow_mut();
+    let now = js_sys::Date::now();
+    let fast = d.data.as_ref().is_some_and(|old| fresh.total > old.total + FAST);
+    if !fast || now - d.at_ms >= REDRAW_MS {
+        d.data = Some(fresh.clone());
+        d.at_ms = now;
+    } else if !d.scheduled {
+        d.scheduled = true;
+        let (drawn, redraw) = (drawn.clone(), redraw.clone());
+        let later = wasm_bindgen::closure::Closure::once_into_js(move || {
+            drawn.borrow_mut().scheduled = false;
+            redraw.force_update();
+        });
+        if let Some(window) = web_sys::window() {
+            let wait = (REDRAW_MS - (now - d.at_ms)).max(0.0) as i32 + 1;
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), wait);
+        }
+    }
+    d.data.clone().unwrap_or_else(|| fresh.clone())
+}
+
+fn last_index(blocks: &[Block]) -> Option<u32> {
+    blocks.last().and_then(|b| b.0.last()).map(|d| d.index)
+}
+
+#[function_component(Diagram)]
+fn diagram(props: &DiagramProps) -> Html {
+    let blocks = &props.blocks;
+    let scroller = use_node_ref();
+    let following = use_mut_ref(|| true);
+    // Where the newest event is, in the scroller's coordinates.
+    let end_at = use_mut_ref(|| 0i32);
+    let onscroll = {
+        let (following, end_at) = (following.clone(), end_at.clone());
+        Callback::from(move |e: Event| {
+            if let Some(el) = e.target_dyn_into::<Element>() {
+                *following.borrow_mut() = el.scroll_left() + el.client_width() + 40 >= *end_at.borrow();
+            }
+        })
+    };
+    let dots = blocks.iter().flat_map(|b| b.0.iter());
+    let (mut lo, mut hi) = (i64::MAX, 0);
+    for d in dots.clone() {
+        let x = x_of(props.axis, d.e.time, d.e.wall, props.px_per_s);
+        lo = lo.min(x);
+        hi = hi.max(x);
+    }
+    if lo > hi {
+        (lo, hi) = (0, 0);
+    }
+    let x0 = (lo - LEFT).max(0) / WIDTH_STEP * WIDTH_STEP;
+    let width = ((hi - x0 + 2 * LEFT).max(600) + WIDTH_STEP - 1) / WIDTH_STEP * WIDTH_STEP;
+    let height = TOP + i64::from(props.n) * ROW_H;
+    {
+        let scroller = scroller.clone();
+        let following = following.clone();
+        let end = hi - x0 + LEFT;
+        *end_at.borrow_mut() = end as i32;
+        use_effect_with((x0, width, last_index(blocks)), move |_| {
+            if *following.borrow()
+                && let Some(el) = scroller.cast::<Element>()
+            {
+                // The newest event at the right edge (the width runs on past it in steps).
+                el.set_scroll_left((end as i32 - el.client_width()).max(0));
+            }
+        });
+    }
+    let lines = (1..=props.n).map(|id| {
+        let y = y_of(id);
+        html! {
+            <g class="ck-row">
+                <line x1={x0.to_string()} x2={(x0 + width).to_string()} y1={y.to_string()} y2={y.to_string()} />
+            </g>
+        }
+    });
+    let names = (1..=props.n).map(|id| html! {
+        <div class="ck-name" style={format!("top:{}px", y_of(id) - 9)}>{ format!("n{id}") }</div>
+    });
+    let block_views = blocks.iter().map(|b| {
+        let first = b.0.first().map_or(0, |d| d.index);
+        html! {
+            <DiagramBlock key={first} block={b.clone()} n={props.n} axis={props.axis} px_per_s={props.px_per_s}
+                          pick={props.pick} picked_b={props.picked_b} on_pick={props.on_pick.clone()} />
+        }
+    });
+    html! {
+        <div class="ck-diagram">
+            <div class="ck-names">{ for names }</div>
+            // Strict containment: what changes elsewhere on the page never lays the diagram out
+            // again, nor the diagram the page (its height is fixed by the node count).
+            <div class="ck-scroll" ref={scroller} {onscroll} style={format!("height:{}px", height + 16)}>
+                <svg data-diagram="" width={width.to_string()} height={height.to_string()}
+                     viewBox={format!("{x0} 0 {width} {height}")} role="img"
+                     aria-label="Space-time diagram: one line per node, events as dots, messages as arrows">
+                    <defs>
+                        <marker id="ck-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="6" markerHeight="6" orient="auto">
+                            <path d="M0,0 L8,4 L0,8 z" />
+                        </marker>
+                    </defs>
+                    { for lines }
+                    { for block_views }
+                </svg>
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct BlockProps {
+    block: Block,
+    n: u8,
+    axis: Axis,
+    px_per_s: i64,
+    pick: Option<Recorded>,
+    picked_b: Option<u32>,
+    on_pick: Callback<u32>,
+}
+
+#[function_component(DiagramBlock)]
+fn diagram_block(props: &BlockProps) -> Html {
+    let x = |time: SimTime, wall: i64| x_of(props.axis, time, wall, props.px_per_s);
+    let arrows = props.block.0.iter().filter_map(|d| {
+        let (from, time, wall) = d.send?;
+        let (x1, y1) = (x(time, wall), y_of(from));
+        let (x2, y2) = (x(d.e.time, d.e.wall), y_of(d.e.node));
+        let class = match props.pick.map(|a| cone(&a, &d.e)) {
+            Some("past" | "picked") if props.pick.is_some_and(|a| a.node != d.e.node || a.seq != d.e.seq) => {
+                "ck-msg past"
+            }
+            Some("future") => "ck-msg future",
+            _ => "ck-msg",
+        };
+        Some(html! {
+            <line class={class} x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()}
+                  marker-end="url(#ck-arrow)" />
+        })
+    });
+    let dots = props.block.0.iter().map(|d| {
+        let e = &d.e;
+        let (cx, cy) = (x(e.time, e.wall), y_of(e.node));
+        let mut class = String::from("ck-ev ck-");
+        class.push_str(e.kind.as_str());
+        if let Some(a) = &props.pick {
+            let c = cone(a, e);
+            if !c.is_empty() {
+                class.push(' ');
+                class.push_str(c);
+            }
+        }
+        if props.picked_b == Some(d.index) {
+            class.push_str(" picked-b");
+        }
+        let vc = vc_text(&e.vc, props.n);
+        let mark = match e.kind {
+            Kind::Local => html! { <circle r="5" class="ck-hollow" /> },
+            Kind::Send => html! { <circle r="5" /> },
+            Kind::Receive => html! { <path d="M0,-6 L6,0 L0,6 L-6,0 z" /> },
+            Kind::Write => html! { <rect x="-5" y="-5" width="10" height="10" /> },
+        };
+        let index = d.index;
+        let onclick = props.on_pick.reform(move |_: MouseEvent| index);
+        html! {
+            <g class={class} transform={format!("translate({cx} {cy})")} {onclick}
+               data-event={index.to_string()} data-node={e.node.to_string()}
+               data-lamport={e.lamport.to_string()} data-vc={vc.clone()}>
+                { mark }
+                <text y="-9">{ e.lamport.to_string() }</text>
+                <text y="17" class="ck-vc">{ vc }</text>
+            </g>
+        }
+    });
+    html! { <g>{ for arrows }{ for dots }</g> }
+}
+
+/// Why `a` and `b` are related as they are, from their vectors.
+fn explain(a: &Recorded, b: &Recorded, n: u8) -> String {
+    let (va, vb) = (vc_text(&a.vc, n), vc_text(&b.vc, n));
+    if vc_less(&a.vc, &b.vc) {
+        format!("V(A) = [{va}] ≤ V(B) = [{vb}] in every entry, and they differ: A happened before B.")
+    } else if vc_less(&b.vc, &a.vc) {
+        format!("V(B) = [{vb}] ≤ V(A) = [{va}] in every entry, and they differ: B happened before A.")
+    } else {
+        let mut text = format!("V(A) = [{va}] and V(B) = [{vb}] are incomparable");
+        let up = (0..usize::from(n)).find(|&i| a.vc[i] > b.vc[i]);
+        let down = (0..usize::from(n)).find(|&i| a.vc[i] < b.vc[i]);
+        if let (Some(i), Some(j)) = (up, down) {
+            let _ = write!(
+                text,
+                ": A is ahead in n{}'s entry ({} > {}), B in n{}'s ({} > {})",
+                i + 1,
+                a.vc[i],
+                b.vc[i],
+                j + 1,
+                b.vc[j],
+                a.vc[j]
+            );
+        }
+        text.push_str(": neither happened before the other.");
+        text
+    }
+}
+
+fn relation(a: Option<Dot>, b: Option<Dot>, n: u8) -> Html {
+    let name = |d: &Dot| format!("n{} event {} (#{})", d.e.node, d.e.seq, d.index);
+    let body = match (a, b) {
+        (None, _) => html! { <p class="ck-muted">{ "Click an event in the diagram: its causal past and future light up (click it again to let go)." }</p> },
+        (Some(a), None) => html! {
+            <p>{ format!("A = {}, a {}: Lamport {}, vector [{}], wall clock {} at true time {}{}. Its causal past is blue, its future orange; click another event.",
+                name(&a), a.e.kind.as_str(), a.e.lamport, vc_text(&a.e.vc, n), wall_text(a.e.wall),
+                wall_text(a.e.time.as_us() as i64), if a.e.stepped { ", just after an NTP step" } else { "" }) }</p>
+        },
+        (Some(a), Some(b)) => {
+            let (rel, word) = if a.e.before(&b.e) {
+                ("before", "happened before")
+            } else if b.e.before(&a.e) {
+                ("after", "happened after")
+            } else {
+                ("concurrent", "is concurrent with")
+            };
+            let lamport = match a.e.lamport.cmp(&b.e.lamport) {
+                std::cmp::Ordering::Less => "L(A) < L(B)",
+                std::cmp::Ordering::Equal => "L(A) = L(B)",
+                std::cmp::Ordering::Greater => "L(A) > L(B)",
+            };
+            let lamport_note = if rel == "concurrent" && a.e.lamport != b.e.lamport {
+                " — Lamport time orders them, though neither caused the other"
+            } else {
+                ""
+            };
+            let walls_wrong = (rel == "before" && a.e.wall > b.e.wall) || (rel == "after" && a.e.wall < b.e.wall);
+            html! {
+                <>
+                    <p class="ck-relation" data-relation={rel}>
+                        <strong>{ format!("A {word} B") }</strong>
+                        { format!(" (A = {}, B = {})", name(&a), name(&b)) }
+                    </p>
+                    <p>{ explain(&a.e, &b.e, n) }</p>
+                    <p>{ format!("Lamport: {lamport} ({} vs {}){lamport_note}.", a.e.lamport, b.e.lamport) }</p>
+                    <p>{ format!("Wall clocks: A at {}, B at {}.", wall_text(a.e.wall), wall_text(b.e.wall)) }
+                        if walls_wrong { <strong class="ck-bad">{ " The wall clocks misorder this causal pair." }</strong> }
+                    </p>
+                </>
+            }
+        }
+    };
+    html! {
+        <section class="ck-box" aria-label="Relation of the picked events">
+            <h3>{ "Happened before?" }</h3>
+            { body }
+        </section>
+    }
+}
+
+/// How many of the latest events the pair list searches.
+const PAIRS_FROM: usize = 150;
+
+/// Up to eight concurrent pairs among the latest [`PAIRS_FROM`] events that Lamport time
+/// orders, the latest first (with the first pick, if any).
+fn lamport_pairs(d: &PanelData, a: Option<Dot>, picks: &UseStateHandle<(Option<u32>, Option<u32>)>) -> Html {
+    let recent: Vec<&Dot> = d.blocks.iter().rev().flat_map(|b| b.0.iter().rev()).take(PAIRS_FROM).collect();
+    let mut pairs = Vec::new();
+    'outer: for (j, y) in recent.iter().enumerate() {
+        if a.is_some_and(|a| a.index != y.index) {
+            continue;
+        }
+        for x in recent.iter().skip(if a.is_some() { 0 } else { j + 1 }) {
+            if x.index != y.index && !x.e.before(&y.e) && !y.e.before(&x.e) && x.e.lamport != y.e.lamport {
+                let (lo, hi) = if x.e.lamport < y.e.lamport { (x, y) } else { (y, x) };
+                pairs.push((*lo, *hi));
+                if pairs.len() == 8 {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let items = pairs.iter().map(|(lo, hi)| {
+        let picks = picks.clone();
+        let (i, k) = (lo.index, hi.index);
+        let onclick = Callback::from(move |_: MouseEvent| picks.set((Some(i), Some(k))));
+        html! {
+            <li><button type="button" {onclick} data-pair={format!("{i},{k}")}>
+                { format!("n{} #{} (L={}) < n{} #{} (L={})", lo.e.node, i, lo.e.lamport, hi.e.node, k, hi.e.lamport) }
+            </button></li>
+        }
+    });
+    html! {
+        <section class="ck-box" aria-label="Lamport-ordered concurrent pairs">
+            <h3>{ "L(A) < L(B), yet concurrent" }</h3>
+            <p class="ck-muted">{ format!(
+                "{} such pairs so far (among events up to 1,000 apart); wall clocks misordered {} causal pairs.",
+                d.ambiguous, d.misorders) }</p>
+            if pairs.is_empty() { <p class="ck-muted">{ "None among the latest events." }</p> }
+            <ul class="ck-pairs">{ for items }</ul>
+        </section>
+    }
+}
+
+/// The clock table, and a chart of each node's offset from true time over the shown events.
+fn clock_table(d: &PanelData) -> Html {
+    let rows = d.clocks.iter().map(|c| {
+        let sync = match c.sync {
+            Some((step, rtt)) => html! { <>
+                <td>{ format_offset(step) }</td><td>{ format_offset(rtt) }</td><td>{ format!("± {}", format_offset(rtt / 2).trim_start_matches('+')) }</td>
+            </> },
+            None => html! { <><td>{ "—" }</td><td>{ "—" }</td><td>{ "—" }</td></> },
+        };
+        html! {
+            <tr data-clock-node={c.id.to_string()} data-offset-us={c.offset_us.to_string()}>
+                <th scope="row">{ format!("n{}{}", c.id, if c.server { " (time server)" } else { "" }) }</th>
+                if c.up {
+                    <td>{ wall_text(c.wall) }</td>
+                    <td>{ format_offset(c.offset_us) }</td>
+                    <td>{ format!("{:+} ppm", c.drift_ppm) }</td>
+                    { sync }
+                } else {
+                    <td colspan="6">{ "crashed" }</td>
+                }
+            </tr>
+        }
+    });
+    html! {
+        <section class="ck-box ck-clocks" aria-label="Clocks">
+            <h3>{ format!("Clocks at true time {}", wall_text(d.now.as_us() as i64)) }</h3>
+            <div class="ck-table-wrap">
+            <table>
+                <thead><tr>
+                    <th>{ "node" }</th><th>{ "wall clock" }</th><th>{ "offset vs true" }</th><th>{ "drift" }</th>
+                    <th>{ "last NTP step" }</th><th>{ "round trip" }</th><th>{ "estimated error" }</th>
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+            </div>
+            { offset_chart(d) }
+        </section>
+    }
+}
+
+/// Each node's offset (wall minus true time) at its shown events, one line per node.
+fn offset_chart(d: &PanelData) -> Html {
+    const W: i64 = 600;
+    const H: i64 = 120;
+    let dots = || d.blocks.iter().flat_map(|b| b.0.iter());
+    let (Some(first), Some(last)) = (dots().next(), dots().last()) else {
+        return html! {};
+    };
+    let (t0, t1) = (first.e.time.as_us() as i64, last.e.time.as_us().max(first.e.time.as_us() + 1) as i64);
+    let off = |dot: &Dot| dot.e.wall - dot.e.time.as_us() as i64;
+    let span = dots().map(|x| off(x).abs()).max().unwrap_or(0).max(1_000);
+    // At most about 600 points in all: every `stride`-th event.
+    let stride = (d.total - d.first_shown).div_ceil(600).max(1);
+    let lines = (1..=d.n).map(|id| {
+        let mut points = String::new();
+        for dot in dots().step_by(stride).filter(|x| x.e.node == id) {
+            let x = (dot.e.time.as_us() as i64 - t0) * W / (t1 - t0);
+            let y = H / 2 - off(dot) * (H / 2 - 4) / span;
+            let _ = write!(points, "{x},{y} ");
+        }
+        html! { <polyline class={format!("ck-off ck-n{}", (id - 1) % 8)} points={points} data-offset-line={id.to_string()} /> }
+    });
+    html! {
+        <figure class="ck-chart">
+            <svg viewBox={format!("-30 0 {} {H}", W + 40)} role="img" aria-label="Each node's offset from true time">
+                <line class="ck-zero" x1="0" x2={W.to_string()} y1={(H / 2).to_string()} y2={(H / 2).to_string()} />
+                <text x="-28" y="10">{ format!("+{}ms", span / 1000) }</text>
+                <text x="-28" y={(H - 2).to_string()}>{ format!("-{}ms", span / 1000) }</text>
+                { for lines }
+            </svg>
+            <figcaption class="ck-muted">{ "Offset from true time at each event (wall − true), per node; steps are NTP." }</figcaption>
+        </figure>
+    }
+}
+
+const STYLE: &str = "
+.ck{background:var(--pn-surface);color:var(--pn-ink);border:1px solid var(--pn-border);border-radius:8px;padding:10px 12px}
+.ck h2{font-size:1rem;margin:0 12px 0 0;display:inline}.ck h3{font-size:.9rem;margin:0 0 6px}
+.ck-head{display:flex;flex-wrap:wrap;align-items:baseline;gap:8px}.ck-head p{flex-basis:100%;margin:4px 0}
+.ck-tools{display:flex;gap:4px;align-items:center}.ck-tools button[aria-pressed=true]{background:var(--pn-selected);font-weight:600}
+.ck-muted{color:var(--pn-muted);font-size:.85rem}
+.ck-diagram{position:relative;display:flex;border:1px solid var(--pn-grid);border-radius:4px;margin:6px 0}
+.ck-names{position:relative;width:30px;flex:none;font:600 12px system-ui}.ck-name{position:absolute;left:4px}
+.ck-scroll{overflow-x:auto;flex:1;contain:strict}.ck-scroll svg{display:block}
+.ck-row line{stroke:var(--pn-border);stroke-width:1.5}
+.ck-msg{stroke:var(--pn-muted);stroke-width:1;opacity:.7}.ck-msg.past{stroke:#1a66d9;opacity:1;stroke-width:2}.ck-msg.future{stroke:#c2410c;opacity:1;stroke-width:2}
+#ck-arrow path{fill:var(--pn-muted)}
+.ck-ev{cursor:pointer;fill:var(--pn-ink)}.ck-ev .ck-hollow{fill:var(--pn-surface);stroke:var(--pn-ink);stroke-width:1.5}
+.ck-ev text{font:10px ui-monospace,monospace;text-anchor:middle;fill:var(--pn-ink);stroke:none}.ck-ev .ck-vc{font-size:8px;fill:var(--pn-muted)}
+.ck-write{fill:#1c7c3c}.ck-ev.past{fill:#1a66d9}.ck-ev.past .ck-hollow{stroke:#1a66d9}.ck-ev.future{fill:#c2410c}.ck-ev.future .ck-hollow{stroke:#c2410c}
+.ck-ev.picked circle,.ck-ev.picked path,.ck-ev.picked rect,.ck-ev.picked-b circle,.ck-ev.picked-b path,.ck-ev.picked-b rect{stroke:#b86a12;stroke-width:4;paint-order:stroke}
+.ck-ev.picked text,.ck-ev.picked-b text{font-weight:700}
+.ck-cols,.ck-clocks{content-visibility:auto;contain-intrinsic-size:auto 260px}
+.ck-cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
+.ck-box{border:1px solid var(--pn-grid);border-radius:6px;padding:8px;margin-top:8px}.ck-box p{margin:4px 0}
+.ck-relation{font-size:1rem}.ck-bad{color:var(--pn-bad)}
+.ck-pairs{list-style:none;margin:0;padding:0}.ck-pairs button{font:12px ui-monospace,monospace;background:none;border:0;padding:2px;cursor:pointer;color:var(--pn-focus);text-align:left}
+.ck-table-wrap{overflow-x:auto}.ck-clocks table{border-collapse:collapse;font-size:.85rem;font-variant-numeric:tabular-nums}.ck-clocks th,.ck-clocks td{padding:2px 8px;text-align:right;border-bottom:1px solid var(--pn-grid)}
+.ck-chart{margin:6px 0 0}.ck-chart svg{width:100%;max-width:680px;height:auto}.ck-chart text{font:9px system-ui;fill:var(--pn-muted)}
+.ck-zero{stroke:var(--pn-border)}.ck-off{fill:none;stroke-width:1.5}
+.ck-n0{stroke:hsl(265 45% 45%)}.ck-n1{stroke:hsl(210 70% 38%)}.ck-n2{stroke:hsl(28 85% 38%)}.ck-n3{stroke:hsl(150 65% 27%)}
+.ck-n4{stroke:hsl(325 55% 42%)}.ck-n5{stroke:hsl(190 80% 28%)}.ck-n6{stroke:hsl(45 90% 30%)}.ck-n7{stroke:hsl(25 45% 32%)}
+";
