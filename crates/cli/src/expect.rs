@@ -14,10 +14,11 @@
 
 use crate::{Render, WithRun, operations, verdict_text};
 use deepend_core::lin::{self, Verdict};
-use deepend_core::protocol::Monitor;
 use deepend_core::protocol::Protocol;
+use deepend_core::protocol::{Monitor, Note};
 use deepend_core::script::Script;
 use deepend_core::sim::Sim;
+use deepend_core::trace::EventKind;
 use deepend_core::{Key, NodeId, SimTime, Value};
 use std::fmt::Write as _;
 
@@ -37,6 +38,10 @@ pub enum Expectation {
     Violation(String),
     /// `linearizable`: the client history is linearizable.
     Linearizable,
+    /// `not linearizable`: the checker found the client history not linearizable.
+    NotLinearizable,
+    /// `fact "refused client" 2`: the nodes noted this chapter fact exactly this many times.
+    Fact(String, u64),
     /// `operations 3`: the clients invoked this many operations.
     Operations(u64),
     /// `leader n4 term 2`: the node is up and the only leader, of that term;
@@ -61,7 +66,8 @@ pub struct Expect {
 
 const PREFIX: &str = "expect:";
 
-const VOCABULARY: &str = "violations none, violation \"PROPERTY\", linearizable, operations N, \
+const VOCABULARY: &str = "violations none, violation \"PROPERTY\", linearizable, not linearizable, \
+                          fact \"FACT\" N, operations N, \
                           leader nI term T, leader none, status nI up|crashed|paused, \
                           committed N on NODES, kv kK=V ... on NODES, kv empty on NODES";
 
@@ -106,6 +112,16 @@ fn parse_one(body: &str) -> Result<Expectation, String> {
             Expectation::Violation(name.to_string())
         }
         ("linearizable", []) => Expectation::Linearizable,
+        ("not", ["linearizable"]) => Expectation::NotLinearizable,
+        ("fact", [.., n]) => {
+            let name = rest[..rest.len() - n.len()]
+                .trim()
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .filter(|f| !f.is_empty() && !f.contains('"'))
+                .ok_or_else(|| format!("a fact is named in quotes, like fact \"refused client\" 2, not {rest:?}"))?;
+            Expectation::Fact(name.to_string(), number(n)?)
+        }
         ("operations", [n]) => Expectation::Operations(number(n)?),
         ("leader", ["none"]) => Expectation::Leader(None),
         ("leader", [node, "term", term]) => Expectation::Leader(Some((node_id(node)?, number(term)?))),
@@ -198,6 +214,19 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
             Ok(Verdict::Linearizable) => None,
             verdict => Some(format!("the history is {}", verdict_text(&verdict))),
         },
+        Expectation::NotLinearizable => match sim.check_history(lin::DEFAULT_BUDGET) {
+            Ok(Verdict::NotLinearizable { .. }) => None,
+            verdict => Some(format!("the history is {}", verdict_text(&verdict))),
+        },
+        Expectation::Fact(name, want) => {
+            let got = sim
+                .trace()
+                .events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::Note(Note::Fact(f)) if f.what == name))
+                .count() as u64;
+            (got != *want).then(|| format!("the nodes noted it {got} times"))
+        }
         Expectation::Operations(want) => {
             let got = operations(sim.history());
             (got != *want).then(|| format!("the clients invoked {got}"))
@@ -343,6 +372,13 @@ mod tests {
             ]
         );
         assert_eq!(
+            failures("# expect: not linearizable\n# expect: fact \"heard echo\" 1\n"),
+            [
+                r#"line 4: expected "not linearizable", but the history is linearizable"#,
+                r#"line 5: expected "fact "heard echo" 1", but the nodes noted it 0 times"#,
+            ]
+        );
+        assert_eq!(
             failures("# expect: leader none\n# expect: status n3 crashed\n# expect: violation \"Agreement\"\n"),
             [
                 r#"line 4: expected "leader none", but n3 is leader of term 1"#,
@@ -375,6 +411,10 @@ mod tests {
         assert_eq!(
             error("# expect: violation Election Safety"),
             "line 1: a violation names its property in quotes, like violation \"Election Safety\", not \"Election Safety\""
+        );
+        assert_eq!(
+            error("# expect: fact refused 2"),
+            "line 1: a fact is named in quotes, like fact \"refused client\" 2, not \"refused 2\""
         );
         assert_eq!(
             error("# expect: committed 1 on"),
