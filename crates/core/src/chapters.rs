@@ -22,6 +22,8 @@ macro_rules! chapters {
                 "Leader election with randomized timeouts, log replication and the commit rule.";
             paxos => $crate::paxos::Paxos = "paxos", "Paxos",
                 "Single-decree Paxos and dueling proposers, then Multi-Paxos with a stable leader.";
+            cap => $crate::cap::Cap = "cap", "Partitions in practice",
+                "CAP and PACELC on a quorum store, and split brain stopped by fencing tokens.";
             #[cfg(feature = "echo")]
             echo => $crate::echo::Echo = "echo", "Echo",
                 "A heartbeat echo: the smallest chapter, used to test the registry.";
