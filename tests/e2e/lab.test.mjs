@@ -113,7 +113,7 @@ test('partition by dragging, commit on the majority only, heal, rewind and branc
 test('a malformed link shows a specific message and falls back to the default run', { timeout: 120_000 }, async () => {
   await withBrowser(async (browser, server) => {
     const page = await browser.newPage();
-    await page.goto(`${server.url}raft.html?c=raft&s=raft.51~4Q9`);
+    await page.goto(`${server.url}raft.html?c=raft&s=raft.51~4J9`);
     await page.getByText(/damaged/).waitFor({ timeout: 30_000 });
     await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('[data-stage] [data-node]').count(), 5, 'the default scenario runs');
@@ -147,5 +147,36 @@ test('embed mode renders, waits for the reader, and does no work while hidden', 
     assert.equal(await frames(), hidden, 'no animation frames while the tab is hidden');
     assert.equal(await simTimeUs(page), timeHidden, 'and simulated time stands still');
     assert.deepEqual(errors, [], 'no errors were logged');
+  });
+});
+
+test('a message captured from the inspector never arrives, and its link replays the capture', { timeout: 180_000 }, async () => {
+  await withBrowser(async (browser, server) => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    const errors = watchForErrors(page);
+    await page.goto(`${server.url}raft.html`);
+    await page.getByLabel('Steady load').uncheck();
+    await speed(page, 0);
+    await playUntil(page, (ns) => ns.some((n) => n.role === 'leader'), 'a leader is elected');
+    // Heartbeats flow from the leader: step event by event until one is on its way.
+    const next = page.getByRole('button', { name: 'Step to the next event' });
+    const messages = page.locator('[data-stage] [data-msg]');
+    for (let i = 0; i < 200 && (await messages.count()) === 0; i++) await next.click();
+    const caught = messages.first();
+    const id = await caught.getAttribute('data-msg');
+    await caught.click({ force: true });
+    await page.locator(`[data-inspected-message="${id}"]`).waitFor();
+    await shoot(page, 'lab-capture-inspector');
+    await page.getByRole('button', { name: 'Capture this message' }).click();
+    assert.equal(await page.locator(`[data-stage] [data-msg="${id}"]`).count(), 0, `message ${id} left the stage`);
+    await page.locator('.events').getByText(/dropped \(captured\)/).first().waitFor({ timeout: 10_000 });
+    const search = decodeURIComponent(new URL(page.url()).search);
+    assert.match(search, new RegExp(`Y${Number(id).toString(36)}(~|&|$)`), `the link holds the capture: ${search}`);
+    // The link replays it: the same message is captured again.
+    await page.goto(page.url());
+    await page.locator('[data-stage] [data-node]').first().waitFor();
+    await page.locator('.events').getByText(/dropped \(captured\)/).first().waitFor({ timeout: 30_000 });
+    await shoot(page, 'lab-capture-replayed');
+    assert.deepEqual(errors, []);
   });
 });

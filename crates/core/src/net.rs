@@ -22,6 +22,8 @@ pub enum DropReason {
     Loss,
     /// The receiver is crashed.
     Crashed,
+    /// The reader captured it in flight (a `drop` action).
+    Captured,
 }
 
 impl DropReason {
@@ -31,6 +33,7 @@ impl DropReason {
             DropReason::Cut => "cut",
             DropReason::Loss => "loss",
             DropReason::Crashed => "crashed",
+            DropReason::Captured => "captured",
         }
     }
 }

@@ -126,6 +126,48 @@ pub struct Fact {
     pub value: i64,
 }
 
+/// A chapter's own reader action on a node, `do NODE VERB [ARG]` in scripts: marking a
+/// traitor, a local event, a send to another node. The lab's node menu offers each one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Command {
+    /// The script's word for it (`traitor`): lowercase letters, digits and `-`.
+    pub verb: &'static str,
+    pub arg: CommandArg,
+    /// What the node menu says (`Mark as traitor`; a `Node` argument's button adds the node).
+    pub label: &'static str,
+}
+
+/// What a [`Command`] takes after its verb.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandArg {
+    None,
+    /// Another node's id (`do 1 send 2`).
+    Node,
+    /// A number from 0 to `max` (`do 2 write 7`).
+    Number {
+        max: u64,
+    },
+}
+
+impl Command {
+    /// Checks `arg` for this command at node `node` of a cluster of `nodes`.
+    pub fn check(&self, node: NodeId, nodes: u8, arg: Option<u64>) -> Result<(), String> {
+        let verb = self.verb;
+        match (self.arg, arg) {
+            (CommandArg::None, None) => Ok(()),
+            (CommandArg::None, Some(n)) => Err(format!("command {verb} takes no number, but {n} follows it")),
+            (CommandArg::Node, Some(to)) if to != u64::from(node) && (1..=u64::from(nodes)).contains(&to) => Ok(()),
+            (CommandArg::Node, Some(to)) => Err(format!(
+                "command {verb} at node {node} needs another node 1..={nodes}, not {to}"
+            )),
+            (CommandArg::Number { max }, Some(n)) if n <= max => Ok(()),
+            (CommandArg::Number { max }, Some(n)) => Err(format!("command {verb} takes a number up to {max}, not {n}")),
+            (CommandArg::Node, None) => Err(format!("command {verb} needs a node after it (do {node} {verb} 2)")),
+            (CommandArg::Number { max }, None) => Err(format!("command {verb} needs a number up to {max} after it")),
+        }
+    }
+}
+
 /// Effects of one protocol step, written by the protocol and drained by the engine.
 pub struct Ctx<'a, M> {
     pub(crate) id: NodeId,
@@ -357,6 +399,8 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     const MESSAGE_KINDS: &'static [(&'static str, &'static str)] = &[];
     /// The protocol's timers by [`TimerKind`] (entry `k` is timer `k`), for the event list.
     const TIMERS: &'static [TimerInfo] = &[];
+    /// The chapter's own reader actions (`do NODE VERB [ARG]`); none by default.
+    const COMMANDS: &'static [Command] = &[];
 
     /// A node starting for the first time.
     fn start(id: NodeId, params: &Self::Params, ctx: &mut Ctx<Self::Msg>) -> Self;
@@ -370,6 +414,11 @@ pub trait Protocol: Clone + fmt::Debug + Sized + 'static {
     fn on_client(&mut self, req: ClientRequest, ctx: &mut Ctx<Self::Msg>);
     /// The reader forced this node's election (or proposal) timeout to fire now.
     fn force_timeout(&mut self, ctx: &mut Ctx<Self::Msg>);
+    /// The reader's command `verb` (one of [`Protocol::COMMANDS`], its argument checked by
+    /// [`Command::check`]) at this node. Never called at a crashed node; held while it is paused.
+    fn on_command(&mut self, verb: &'static str, arg: Option<u64>, ctx: &mut Ctx<Self::Msg>) {
+        let _ = (verb, arg, ctx);
+    }
 
     /// The role and term the stage shows.
     fn role(&self) -> Role;

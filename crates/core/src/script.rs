@@ -64,6 +64,8 @@
 //! | `request 1 read k1`, `request 1 write k1 5`, `request 2 cas k1 5 6`, each optionally followed by `via 3` | [`Action::Request`]: client and key are `u32`, values `u64` |
 //! | `load 20/s clients 3 keys 2`, `load off` | [`Action::Load`]: rate 1..=1000/s, clients 1..=100, keys 1..=1000; `clients` defaults to 3, `keys` to 2 |
 //! | `timeout 3` | [`Action::Timeout`] |
+//! | `do 3 traitor`, `do 1 send 2` | [`Action::Command`]: a verb of lowercase letters, digits and `-` (at most 24), then an optional number |
+//! | `drop 17` | [`Action::Drop`]: a message's trace id |
 //!
 //! Every number has a maximum, and an error names the field, the value and the maximum
 //! (`the number of clients 5000 is above the maximum 100`); see the `MAX_` constants.
@@ -113,6 +115,8 @@
 //! | `W` | `b36 . b36 . b36 [. node]` | request write: client, key, value, via |
 //! | `A` | `b36 . b36 . b36 . b36 [. node]` | request cas: client, key, from, to, via |
 //! | `G` | none, `rate`, or `rate . clients . keys` | load: off, with 3 clients and 2 keys, or in full |
+//! | `Q` | `node . verb [. b36]` | a chapter's command, with its argument if any (`Q3.traitor`, `Q1.send.2`) |
+//! | `Y` | `b36` | drop (capture) a message by its trace id |
 //!
 //! An item whose first character outside `0-9a-z` is an uppercase letter is an action, any
 //! other item is a setting. In a setting, `esc-key` keeps `a-z 0-9 -` and `esc-value` keeps
@@ -123,6 +127,7 @@
 
 use crate::protocol::Op;
 use crate::time::format_duration_us;
+use crate::trace::MsgId;
 use crate::{ClientId, NodeId, SimTime};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -232,6 +237,16 @@ pub enum Action {
     },
     /// Fire a node's election (or proposal) timeout now (`timeout 3`).
     Timeout(NodeId),
+    /// A chapter's own action at a node (`do 3 traitor`, `do 1 send 2`): one of its
+    /// protocol's [`crate::protocol::Protocol::COMMANDS`], with its argument if it takes one.
+    Command {
+        node: NodeId,
+        verb: String,
+        arg: Option<u64>,
+    },
+    /// Capture the message with trace id `id` if it is still in flight (`drop 17`), as the
+    /// reader who clicks a messenger on the stage does.
+    Drop(MsgId),
 }
 
 /// A parse error with its position, 1-based. The compact form is one line.
@@ -1026,6 +1041,10 @@ actions! {
     "load" "G" Action::Load { per_sec, clients, keys } => (load: Load = Load { per_sec: *per_sec, clients: *clients, keys: *keys })
         => Action::Load { per_sec: load.per_sec, clients: load.clients, keys: load.keys };
     "timeout" "T" Action::Timeout(n) => (node: Node = Node(*n)) => Action::Timeout(node.0);
+    "do" "Q" Action::Command { node, verb, arg }
+        => (at: Node = Node(*node), word: Verb = Verb(verb.clone()), number: Arg = Arg(*arg))
+        => Action::Command { node: at.0, verb: word.0, arg: number.0 };
+    "drop" "Y" Action::Drop(id) => (message: Message = Message(*id)) => Action::Drop(message.0);
 }
 
 /// Where the compact fields of an action go: the first right after the opcode, each next one
@@ -1700,6 +1719,130 @@ impl Field for Via {
 
     fn check(&self, nodes: u8) -> Result<(), String> {
         self.0.map_or(Ok(()), |n| check_node(n, nodes))
+    }
+}
+
+/// Longest verb of a chapter command.
+pub const MAX_VERB_LEN: usize = 24;
+
+/// Whether `verb` can name a chapter command: a lowercase letter, then lowercase letters,
+/// digits and `-`, at most [`MAX_VERB_LEN`] in all.
+pub fn is_valid_verb(verb: &str) -> bool {
+    verb.len() <= MAX_VERB_LEN
+        && verb.starts_with(|c: char| c.is_ascii_lowercase())
+        && verb
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn check_verb(verb: &str) -> Result<(), String> {
+    ensure(is_valid_verb(verb), || {
+        format!(
+            "command {verb:?} must be a lowercase letter, then lowercase letters, digits or '-', \
+             at most {MAX_VERB_LEN} in all"
+        )
+    })
+}
+
+/// A chapter command's verb: the same word in both encodings.
+struct Verb(String);
+
+impl Field for Verb {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        args.value("a command such as traitor", |s| {
+            check_verb(s).map(|()| Verb(s.to_string()))
+        })
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}", self.0)
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        out.field().push_str(&self.0);
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        let (at, s) = fields.expect("a command")?;
+        check_verb(s).map_err(|e| cerr(at, e))?;
+        Ok(Verb(s.to_string()))
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        check_verb(&self.0)
+    }
+}
+
+/// A chapter command's optional number: decimal in text, base 36 in compact form.
+struct Arg(Option<u64>);
+
+impl Field for Arg {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        if args.toks.get(args.next).is_none() {
+            return Ok(Arg(None));
+        }
+        args.value("a number", |s| {
+            dec_u64(s).map(|n| Arg(Some(n))).map_err(|_| {
+                format!(
+                    "expected a command's number (a decimal up to {}), found {s:?}",
+                    u64::MAX
+                )
+            })
+        })
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, " {n}"),
+            None => Ok(()),
+        }
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        if let Some(n) = self.0 {
+            push_b36(out.field(), u128::from(n));
+        }
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        if fields.is_done() {
+            Ok(Arg(None))
+        } else {
+            fields.number("command number", b36_u64).map(|n| Arg(Some(n)))
+        }
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A message's trace id: decimal in text, base 36 in compact form.
+struct Message(MsgId);
+
+impl Field for Message {
+    fn parse(args: &mut Args<'_, '_>) -> Result<Self, ParseError> {
+        args.value("a message id", |s| {
+            dec_u32(s)
+                .map(Message)
+                .map_err(|_| format!("expected a message id (a decimal up to {}), found {s:?}", u32::MAX))
+        })
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}", self.0)
+    }
+
+    fn encode(&self, out: &mut CompactOut<'_>) {
+        push_b36(out.field(), u128::from(self.0));
+    }
+
+    fn decode(fields: &mut Fields<'_>) -> Result<Self, ParseError> {
+        fields.number("message id", b36_u32).map(Message)
+    }
+
+    fn check(&self, _nodes: u8) -> Result<(), String> {
+        Ok(())
     }
 }
 
@@ -2522,6 +2665,25 @@ set latency 10ms..15ms
                 "",
             ),
             ("timeout 3", Action::Timeout(3), ""),
+            (
+                "do 3 traitor",
+                Action::Command {
+                    node: 3,
+                    verb: "traitor".into(),
+                    arg: None,
+                },
+                "",
+            ),
+            (
+                "do 1 send 2",
+                Action::Command {
+                    node: 1,
+                    verb: "send".into(),
+                    arg: Some(2),
+                },
+                "",
+            ),
+            ("drop 17", Action::Drop(17), ""),
         ];
         for (line, expected, canonical) in cases {
             assert_eq!(action(line), expected, "{line:?}");
@@ -2675,7 +2837,7 @@ set latency 10ms..15ms
                 "1s crsh 3",
                 4,
                 "unknown action \"crsh\"; expected one of partition, heal, cut, restore, crash, restart, pause, \
-                 resume, skew, loss, dup, latency, request, load, timeout",
+                 resume, skew, loss, dup, latency, request, load, timeout, do, drop",
             ),
             ("1s   crash 7", 12, "node 7 is out of range 1..=5"),
             ("1s crash 0", 10, "node 0 is out of range 1..=5"),
@@ -2826,6 +2988,20 @@ set latency 10ms..15ms
             ),
             ("1s load off now", 13, "unexpected \"now\" after \"off\""),
             ("1s timeout", 11, "missing a node id after \"timeout\""),
+            ("1s do 2", 8, "missing a command such as traitor after \"2\""),
+            (
+                "1s do 2 Traitor",
+                9,
+                "command \"Traitor\" must be a lowercase letter, then lowercase letters, digits or '-', at most 24 \
+                 in all",
+            ),
+            (
+                "1s do 2 send x",
+                14,
+                "expected a command's number (a decimal up to 18446744073709551615), found \"x\"",
+            ),
+            ("1s do 2 send 3 4", 16, "unexpected \"4\" after \"3\""),
+            ("1s drop", 8, "missing a message id after \"drop\""),
         ];
         for (line, column, message) in cases {
             assert_eq!(action_error(line), (column, message.to_string()), "{line:?}");
@@ -2975,6 +3151,23 @@ set latency 10ms..15ms
                 "G",
             ),
             (Action::Timeout(3), "T3"),
+            (
+                Action::Command {
+                    node: 3,
+                    verb: "fail-step".into(),
+                    arg: None,
+                },
+                "Q3.fail-step",
+            ),
+            (
+                Action::Command {
+                    node: 1,
+                    verb: "write".into(),
+                    arg: Some(71),
+                },
+                "Q1.write.1z",
+            ),
+            (Action::Drop(71), "Y1z"),
         ];
         for (action, code) in cases {
             let script = Script {
@@ -3026,7 +3219,7 @@ set latency 10ms..15ms
 
     #[test]
     fn compact_errors() {
-        let cases: [(&str, u32, &str); 24] = [
+        let cases: [(&str, u32, &str); 26] = [
             (
                 "",
                 1,
@@ -3071,11 +3264,17 @@ set latency 10ms..15ms
             ),
             ("raft.51~H", 9, "missing the time before the opcode 'H'"),
             (
-                "raft.51~0Q3",
+                "raft.51~0J3",
                 10,
-                "unknown opcode 'Q'; expected one of P H C B U V X S Z E K L D N R W A G T",
+                "unknown opcode 'J'; expected one of P H C B U V X S Z E K L D N R W A G T Q Y",
             ),
             ("raft.51~0X6", 11, "expected a node 1..=5, found '6'"),
+            ("raft.51~0Q3", 12, "missing a command in a 'Q' action"),
+            (
+                "raft.51~0Q3.Send",
+                13,
+                "command \"Send\" must be a lowercase letter, then lowercase letters, digits or '-', at most 24 in all",
+            ),
             ("raft.51~0X", 11, "missing a node digit in a 'X' action"),
             ("raft.51~0X3.1", 12, "unexpected extra field in a 'X' action"),
             ("raft.51~0C11", 9, "a link needs two different nodes, found 1 and 1"),
@@ -3363,6 +3562,10 @@ set latency 10ms..15ms
             node.clone().prop_map(Action::Restart).boxed(),
             node.clone().prop_map(Action::Resume).boxed(),
             node.clone().prop_map(Action::Timeout).boxed(),
+            (node.clone(), "[a-z][a-z0-9-]{0,23}", prop::option::of(any::<u64>()))
+                .prop_map(|(node, verb, arg)| Action::Command { node, verb, arg })
+                .boxed(),
+            any::<u32>().prop_map(Action::Drop).boxed(),
             (
                 node.clone(),
                 prop::option::of(arb_time().prop_map(|t| t.clamp(1, MAX_PAUSE_US))),

@@ -157,6 +157,12 @@ enum Ev<M> {
         req: ClientRequest,
         reply: ClientReply,
     },
+    /// A chapter command reaches its node (held while the node is paused).
+    Command {
+        node: NodeId,
+        verb: &'static str,
+        arg: Option<u64>,
+    },
     /// A timed event of the clients.
     Client(Wake),
     Resume {
@@ -170,7 +176,7 @@ impl<M> Ev<M> {
     fn held_by(&self) -> Option<NodeId> {
         match *self {
             Ev::Deliver { to, .. } => Some(to),
-            Ev::Timer { node, .. } | Ev::ClientArrive { node, .. } => Some(node),
+            Ev::Timer { node, .. } | Ev::ClientArrive { node, .. } | Ev::Command { node, .. } => Some(node),
             _ => None,
         }
     }
@@ -386,6 +392,12 @@ impl<P: Protocol> Sim<P> {
                 }),
             };
             result.map_err(|e| format!("set {key}: {e}"))?;
+        }
+        for (i, timed) in script.actions.iter().enumerate() {
+            if let Action::Command { node, verb, arg } = &timed.action {
+                check_command::<P>(*node, n, verb, *arg)
+                    .map_err(|e| format!("action {} ({}): {e}", i + 1, timed.action))?;
+            }
         }
         let seed = header.seed;
         let slots = (1..=n)
@@ -934,6 +946,11 @@ impl<P: Protocol> Sim<P> {
                     self.step_node(node, |p, ctx| p.on_client(req, ctx));
                 }
             }
+            Ev::Command { node, verb, arg } => {
+                if self.status(node) != NodeStatus::Crashed {
+                    self.step_node(node, |p, ctx| p.on_command(verb, arg, ctx));
+                }
+            }
             Ev::ClientReplyArrive { node, req, reply } => self.clients(|c, io| c.on_reply(io, node, req, reply)),
             Ev::Client(wake) => self.clients(|c, io| c.wake(io, wake)),
             Ev::Resume { node, generation } => {
@@ -966,7 +983,8 @@ impl<P: Protocol> Sim<P> {
             | Action::Pause { node: n, .. }
             | Action::Resume(n)
             | Action::Skew { node: n, .. }
-            | Action::Timeout(n) => n,
+            | Action::Timeout(n)
+            | Action::Command { node: n, .. } => n,
             Action::Request { node, .. } => node.unwrap_or(0),
             _ => 0,
         };
@@ -1047,8 +1065,60 @@ impl<P: Protocol> Sim<P> {
                     self.step_node(node, |p, ctx| p.force_timeout(ctx));
                 }
             }
+            Action::Command { verb, arg, .. } => {
+                // Sim::new checked the script's commands; one appended later that the chapter
+                // lacks does nothing.
+                let known = P::COMMANDS.iter().find(|c| c.verb == verb);
+                if let Some(command) = known
+                    && self.status(node) != NodeStatus::Crashed
+                {
+                    let verb = command.verb;
+                    self.schedule(now, Ev::Command { node, verb, arg });
+                }
+            }
+            Action::Drop(id) => self.capture(id),
         }
     }
+
+    /// Captures the next delivery of message `id`, if one is on its way.
+    fn capture(&mut self, id: MsgId) {
+        let queue = &mut self.world.agenda.queue;
+        let next = queue
+            .iter()
+            .filter_map(|q| match q.ev {
+                Ev::Deliver { id: m, to, .. } if m == id => Some((q.time, q.seq, to)),
+                _ => None,
+            })
+            .min();
+        let Some((time, seq, to)) = next else { return };
+        let mut rest = std::mem::take(queue).into_vec();
+        rest.retain(|q| (q.time, q.seq) != (time, seq));
+        *queue = BinaryHeap::from(rest);
+        self.trace_event(
+            to,
+            EventKind::Drop {
+                msg: id,
+                reason: DropReason::Captured,
+            },
+        );
+    }
+}
+
+/// Checks a `do` action against chapter `P`'s commands.
+pub fn check_command<P: Protocol>(node: NodeId, nodes: u8, verb: &str, arg: Option<u64>) -> Result<(), String> {
+    let Some(command) = P::COMMANDS.iter().find(|c| c.verb == verb) else {
+        let verbs: Vec<&str> = P::COMMANDS.iter().map(|c| c.verb).collect();
+        return Err(if verbs.is_empty() {
+            format!("the {} chapter has no commands, so not {verb:?}", P::NAME)
+        } else {
+            format!(
+                "the {} chapter has no command {verb:?}; it has {}",
+                P::NAME,
+                verbs.join(", ")
+            )
+        });
+    };
+    command.check(node, nodes, arg)
 }
 
 /// The engine as the clients see it while they act: the parts of the run they act through.
@@ -1098,7 +1168,7 @@ mod tests {
     use super::*;
     use crate::ClientId;
     use crate::history::EventKind as Outcome;
-    use crate::protocol::{Op, Role, Scenario};
+    use crate::protocol::{Command, CommandArg, Op, Role, Scenario};
     use crate::script::Header;
     use std::fmt;
 
@@ -1157,6 +1227,11 @@ mod tests {
         type Workload = crate::workload::Registers;
         const NAME: &'static str = "ping";
         const SCENARIOS: &'static [Scenario] = &[];
+        const COMMANDS: &'static [Command] = &[Command {
+            verb: "ping",
+            arg: CommandArg::Node,
+            label: "Ping now",
+        }];
 
         fn start(_: NodeId, _: &NoParams, ctx: &mut Ctx<PingMsg>) -> Self {
             ctx.set_timer(0, 100_000);
@@ -1200,6 +1275,9 @@ mod tests {
         fn force_timeout(&mut self, ctx: &mut Ctx<PingMsg>) {
             self.on_timer(0, ctx);
         }
+        fn on_command(&mut self, _: &'static str, arg: Option<u64>, ctx: &mut Ctx<PingMsg>) {
+            ctx.send(arg.unwrap_or(0) as NodeId, PingMsg::Ping);
+        }
         fn role(&self) -> Role {
             Role::FOLLOWER
         }
@@ -1212,6 +1290,112 @@ mod tests {
         fn describe(&self) -> String {
             format!("received={}", self.received)
         }
+    }
+
+    fn ping(node: NodeId, to: u64) -> Action {
+        Action::Command {
+            node,
+            verb: "ping".into(),
+            arg: Some(to),
+        }
+    }
+
+    /// The times (ms) node `from` sent a message.
+    fn sends_by(sim: &Sim<Ping>, from: NodeId) -> Vec<u64> {
+        let t = sim.trace();
+        t.events
+            .iter()
+            .filter(|e| e.node == from && matches!(e.kind, EventKind::Send { .. }))
+            .map(|e| e.time.as_us() / 1_000)
+            .collect()
+    }
+
+    #[test]
+    fn a_command_reaches_its_node_at_once_and_waits_out_a_pause() {
+        let sim = run(&script(1, vec![(50, ping(1, 2))]), 120);
+        assert_eq!(sends_by(&sim, 1).first(), Some(&50), "the ping command sends at 50ms");
+        // Paused from 40ms to 70ms: the command waits for the resume.
+        let paused = vec![
+            (
+                40,
+                Action::Pause {
+                    node: 1,
+                    for_us: Some(30_000),
+                },
+            ),
+            (50, ping(1, 2)),
+        ];
+        let sim = run(&script(1, paused), 120);
+        assert_eq!(sends_by(&sim, 1).first(), Some(&70));
+        // Crashed: the command is lost.
+        let sim = run(&script(1, vec![(40, Action::Crash(1)), (50, ping(1, 2))]), 99);
+        assert!(sends_by(&sim, 1).is_empty());
+    }
+
+    #[test]
+    fn a_command_the_chapter_lacks_or_a_bad_argument_is_an_error() {
+        let bad = |action| {
+            Sim::<Ping>::new(&script(1, vec![(5, action)]))
+                .err()
+                .unwrap_or_default()
+        };
+        let traitor = Action::Command {
+            node: 1,
+            verb: "traitor".into(),
+            arg: None,
+        };
+        assert_eq!(
+            bad(traitor),
+            "action 1 (do 1 traitor): the ping chapter has no command \"traitor\"; it has ping"
+        );
+        assert_eq!(
+            bad(ping(2, 2)),
+            "action 1 (do 2 ping 2): command ping at node 2 needs another node 1..=3, not 2"
+        );
+        let bare = Action::Command {
+            node: 2,
+            verb: "ping".into(),
+            arg: None,
+        };
+        assert_eq!(
+            bad(bare),
+            "action 1 (do 2 ping): command ping needs a node after it (do 2 ping 2)"
+        );
+    }
+
+    #[test]
+    fn a_drop_captures_a_message_in_flight_and_nothing_else() {
+        // The timers send at 100ms; a message takes 10-15ms.
+        let mut sim = run(&script(3, vec![]), 105);
+        let flying = sim.in_flight();
+        let target = flying.first().expect("messages in flight at 105ms").msg;
+        sim.act(Action::Drop(target));
+        sim.act(Action::Drop(target));
+        sim.run_until(SimTime::from_ms(130));
+        let fate: Vec<&EventKind> = sim
+            .trace()
+            .events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Deliver { msg } | EventKind::Drop { msg, .. } if msg == target => Some(&e.kind),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            fate,
+            [&EventKind::Drop {
+                msg: target,
+                reason: DropReason::Captured
+            }]
+        );
+        let others = flying.len() - 1;
+        let delivered = sim
+            .trace()
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Deliver { msg } if msg != target && msg < target + 8))
+            .count();
+        assert!(delivered >= others, "the other {others} messages arrive");
     }
 
     fn script(seed: u64, actions: Vec<(u64, Action)>) -> Script {

@@ -20,7 +20,7 @@ use crate::components::logs::Logs;
 use crate::components::scrubber::Scrubber;
 use crate::components::stage::Stage;
 use crate::fixed::seconds;
-use crate::model::{Lab, Marker, Part, Snapshot};
+use crate::model::{Lab, Marker, PanelHooks, Part, Snapshot};
 use crate::url;
 use deepend_core::protocol::Op;
 use deepend_core::script::{Action, Header, Script, TimedAction};
@@ -759,6 +759,8 @@ fn shortcut(e: &KeyboardEvent, started: bool) -> Option<Control> {
 #[derive(Clone)]
 struct Handlers {
     on_control: Callback<Control>,
+    /// What a chapter's panel may do (given to it as a context).
+    hooks: PanelHooks,
     on_action: Callback<Action>,
     on_select: Callback<Option<NodeId>>,
     on_select_message: Callback<Option<u32>>,
@@ -802,6 +804,17 @@ impl Handlers {
             let with = with.clone();
             Callback::from(move |t: SimTime| with(&|lab, state, dispatcher| seek(t, lab, state, dispatcher)))
         };
+        let on_script = {
+            let with = with.clone();
+            Callback::from(move |script: Script| {
+                with(&|lab, state, dispatcher| new_run(script.clone(), lab, state, dispatcher))
+            })
+        };
+        let hooks = PanelHooks {
+            on_action: on_action.clone(),
+            on_seek: on_seek.clone(),
+            on_script,
+        };
         let on_jump = {
             let on_seek = on_seek.clone();
             Callback::from(move |index: usize| {
@@ -826,6 +839,7 @@ impl Handlers {
         };
         Handlers {
             on_control,
+            hooks,
             on_action,
             on_select,
             on_select_message,
@@ -930,6 +944,7 @@ pub fn App() -> Html {
     let snapshot = &s.snapshot;
     let Handlers {
         on_control,
+        hooks,
         on_action,
         on_select,
         on_select_message,
@@ -940,8 +955,10 @@ pub fn App() -> Html {
         start,
     } = (*handlers).clone();
 
+    let (commands, clients) = chapters::menu(&s.header.protocol);
     let stage = html! {
         <Stage nodes={snapshot.nodes.clone()} islands={snapshot.islands.clone()} cuts={snapshot.cuts.clone()}
+               {commands} {clients}
                messages={snapshot.messages.clone()} drops={snapshot.drops.clone()}
                selected={s.selected} selected_message={s.selected_message}
                pointable={!s.playing || s.speed < POINTABLE_BELOW_SPEED}
@@ -1042,6 +1059,11 @@ pub fn App() -> Html {
                     { for branched }
                     { controls(false, None) }
                 </section>
+                if let Some(panel) = panels.chapter.clone() {
+                    <section class="chapter-panel" aria-label="This chapter's views">
+                        <ContextProvider<PanelHooks> context={hooks}>{ panel }</ContextProvider<PanelHooks>>
+                    </section>
+                }
                 <div class="side">
                     <Inspector nodes={panels.nodes.clone()} selected={s.selected} messages={panels.messages.clone()}
                                selected_message={s.selected_message} on_action={on_action.clone()} />

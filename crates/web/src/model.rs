@@ -1,5 +1,6 @@
 //! The lab's model: the running simulation and the plain data every view renders from it.
-//! No Yew here, and nothing here mutates protocol state: every change is a core `Action`
+//! No Yew components here (a chapter's own panel arrives as `Html` its view module built), and
+//! nothing here mutates protocol state: every change is a core `Action`
 //! appended to the script at the current simulated time (`Sim::act`), or a reset to a new
 //! scenario.
 
@@ -17,6 +18,7 @@ use deepend_core::sim::{Found, NodeStatus, Sim};
 use deepend_core::trace::{Event, EventKind};
 use deepend_core::{ClientId, Key, NodeId, Protocol, SimTime, Value};
 use std::rc::Rc;
+use yew::{Callback, Html};
 
 /// How many log indexes the log panel shows: the last ones.
 pub const LOG_WINDOW: u64 = 24;
@@ -60,6 +62,35 @@ pub struct NodeView {
     pub clock_offset_us: i64,
     pub clock_drift_ppm: i32,
     pub detail: Detail,
+    /// How the stage draws the node.
+    pub shape: NodeShape,
+    /// Extra attributes of the stage's node element, for a chapter's DOM contract
+    /// (`("data-traitor", "true")`).
+    pub marks: Vec<(&'static str, String)>,
+}
+
+/// A node's outline on the stage. A page whose chapter draws only circles (`raft.html`)
+/// never builds the others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[allow(dead_code)]
+pub enum NodeShape {
+    #[default]
+    Circle,
+    /// A service outside the protocol (a storage service, a card processor).
+    Square,
+    /// A node set apart (a traitor).
+    Diamond,
+}
+
+/// What a chapter's panel may do to the lab, given to its components as a Yew context
+/// (`use_context::<PanelHooks>()`).
+#[derive(Clone, PartialEq)]
+pub struct PanelHooks {
+    /// Appends an action to the script at the current time.
+    pub on_action: Callback<Action>,
+    pub on_seek: Callback<SimTime>,
+    /// Starts a new run of a whole script (a failing run the panel found, say).
+    pub on_script: Callback<Script>,
 }
 
 impl NodeView {
@@ -300,6 +331,8 @@ pub struct Panels {
     /// The linearizability checker's verdict (`None` until the first check).
     pub verdict: Option<Rc<Checked>>,
     pub events: Rc<Vec<EventLine>>,
+    /// The chapter's own panel ([`Shown::panel`]), refreshed with the nodes.
+    pub chapter: Option<Html>,
 }
 
 /// What the lab needs from a protocol beyond [`Protocol`]: its node view and a few words.
@@ -320,6 +353,16 @@ pub trait Shown: Protocol {
     /// indexes, timer); `full` adds what the panels read (the log window, the key-value data,
     /// the protocol's per-peer and per-slot fields), which costs most of the view to build.
     fn node_view(sim: &Sim<Self>, id: NodeId, full: bool) -> NodeView;
+    /// Whether the node menu offers key-value client requests (the chapter's clients read
+    /// and write registers).
+    const CLIENTS: bool = true;
+    /// The chapter's own panel under the stage (a diagram, a table, a chart), if it has one.
+    /// Refreshed a few times a second while playing; its components reach the lab through
+    /// the [`PanelHooks`] context.
+    fn panel(sim: &Sim<Self>) -> Option<Html> {
+        let _ = sim;
+        None
+    }
 }
 
 /// A run of any chapter, as the lab drives it: [`Sim`] with its protocol's type erased, so
@@ -354,6 +397,8 @@ pub trait AnyRun {
     fn properties(&self) -> Rc<Vec<PropertyView>>;
     /// Brings the scrubber's markers up to date with the trace.
     fn update_markers(&self, markers: &mut Markers);
+    /// The chapter's own panel, if it has one.
+    fn panel(&self) -> Option<Html>;
 }
 
 impl<P: Shown> AnyRun for Sim<P> {
@@ -412,6 +457,9 @@ impl<P: Shown> AnyRun for Sim<P> {
     }
     fn properties(&self) -> Rc<Vec<PropertyView>> {
         properties(self)
+    }
+    fn panel(&self) -> Option<Html> {
+        P::panel(self)
     }
     fn update_markers(&self, markers: &mut Markers) {
         markers.update(self);
@@ -561,6 +609,7 @@ impl Lab {
                 Part::Nodes => {
                     panels.nodes = Rc::new(self.run.node_views(true));
                     panels.messages = Rc::new(self.run.message_views(true));
+                    panels.chapter = self.run.panel();
                 }
                 Part::Events => panels.events = self.run.event_lines(),
                 Part::Verdict => panels.verdict = Some(self.verdict(exact)),
@@ -799,6 +848,8 @@ pub(crate) fn common<P: Shown>(sim: &Sim<P>, id: NodeId) -> NodeView {
         clock_offset_us,
         clock_drift_ppm,
         detail: Detail::Fields(Vec::new()),
+        shape: NodeShape::Circle,
+        marks: Vec::new(),
     }
 }
 

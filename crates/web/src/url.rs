@@ -341,13 +341,13 @@ mod tests {
         let good = encode_compact(&a_run());
         // Damage the opcode of the last action.
         let (head, _) = good.rsplit_once('~').unwrap();
-        let damaged = format!("{head}~0Q1");
+        let damaged = format!("{head}~0J1");
         let parsed = parse(&format!("?c=raft&s={damaged}&t=1000"));
         let problem = parsed.problem.unwrap();
         let column = head.len() + 3;
         assert!(
             problem.starts_with(&format!(
-                "This link's script is damaged at column {column}: unknown opcode 'Q'"
+                "This link's script is damaged at column {column}: unknown opcode 'J'"
             )),
             "{problem}"
         );

@@ -23,8 +23,9 @@ commands:
                         playwright-core) and Debian's Chromium
   serve [--port N]      setup (without Chromium), dist, then serve dist/ at 127.0.0.1:8080,
                         rebuilding when a source changes
-  dist                  setup (without Chromium), then one page per chapter in dist/ (each
-                        with its own wasm bundle), an index page, .gz/.br files, and sizes
+  dist [--only A,B]     setup (without Chromium), then one page per chapter in dist/ (each
+                        with its own wasm bundle; only chapters A and B with --only), an
+                        index page, .gz/.br files, and sizes; fails if a page is over budget
   e2e                   the browser tests against the dist/ already built
   check-core            assert that deepend-core stays free of browser crates and randomness
   bench [--quick]       measure the core natively and in wasm (events/s, sweeps, seek, memory),
@@ -56,7 +57,14 @@ fn main() -> ExitCode {
             _ => Err(format!("unexpected arguments to setup: {:?}\n\n{USAGE}", &args[1..])),
         },
         Some("serve") => xtask.serve(&args[1..]),
-        Some("dist") if args.len() == 1 => xtask.setup(Browser::Skip).and_then(|()| xtask.dist()),
+        Some("dist") => match &args[1..] {
+            [] => xtask.setup(Browser::Skip).and_then(|()| xtask.dist(None)),
+            [flag, names] if flag == "--only" => {
+                let names: Vec<&str> = names.split(',').collect();
+                xtask.setup(Browser::Skip).and_then(|()| xtask.dist(Some(&names)))
+            }
+            _ => Err(format!("unexpected arguments to dist: {:?}\n\n{USAGE}", &args[1..])),
+        },
         Some("check-core") if args.len() == 1 => xtask.check_core(),
         Some("e2e") if args.len() == 1 => xtask.e2e(),
         Some("test") if args.len() == 1 => xtask.test(),
@@ -349,7 +357,7 @@ impl Xtask {
             _ => return Err(format!("unexpected arguments to serve: {args:?}\n\n{USAGE}")),
         };
         self.setup(Browser::Skip)?;
-        self.dist()?;
+        self.dist(None)?;
         let mut server = self
             .cmd("node")
             .arg(self.root.join("tests/e2e/serve.mjs"))
@@ -367,7 +375,7 @@ impl Xtask {
             if now > seen {
                 seen = now;
                 println!("\nxtask serve: a source changed, rebuilding dist/");
-                if let Err(e) = self.dist() {
+                if let Err(e) = self.dist(None) {
                     // Keep serving the last good build; the error is on screen.
                     eprintln!("xtask serve: the rebuild failed: {e}");
                 }
@@ -400,9 +408,19 @@ impl Xtask {
 
     /// One page per chapter (`NAME.html`, its own wasm bundle built with only that chapter's
     /// feature), an index page that lists them and sends old links on, and `.gz` and `.br`
-    /// files beside every asset. Prints each page's size.
-    fn dist(&self) -> Result {
+    /// files beside every asset. Prints each page's size, and fails if one is over budget.
+    /// With `only`, builds the pages of those chapters alone (the index lists every chapter).
+    fn dist(&self, only: Option<&[&str]>) -> Result {
         let chapters = self.chapters()?;
+        if let Some(only) = only
+            && let Some(unknown) = only.iter().find(|n| !chapters.iter().any(|(name, _, _)| name == *n))
+        {
+            let names: Vec<&str> = chapters.iter().map(|(name, _, _)| name.as_str()).collect();
+            return Err(format!(
+                "there is no chapter {unknown:?}; the chapters are {}",
+                names.join(", ")
+            ));
+        }
         let dist = self.root.join("dist");
         if dist.exists() {
             fs::remove_dir_all(&dist).map_err(|e| format!("cannot clear {}: {e}", dist.display()))?;
@@ -410,6 +428,9 @@ impl Xtask {
         fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
         let mut pages = Vec::new();
         for (name, title, _) in &chapters {
+            if only.is_some_and(|only| !only.contains(&name.as_str())) {
+                continue;
+            }
             let page = format!("{name}.html");
             pages.push((page.clone(), self.build_page(name, title, &page, &dist)?));
         }
@@ -479,6 +500,7 @@ impl Xtask {
         println!(
             "pages (what a reader downloads: HTML, scripts, wasm, styles; budget {PAGE_BUDGET_GZ} bytes gzipped):"
         );
+        let mut over = Vec::new();
         for (page, files) in pages {
             let (mut raw, mut gz, mut br) = (0, 0, 0);
             for (file, r, g, b) in &sizes {
@@ -491,11 +513,19 @@ impl Xtask {
             let verdict = if gz <= PAGE_BUDGET_GZ {
                 "within budget"
             } else {
+                over.push(format!("{page} ({gz} bytes)"));
                 "OVER BUDGET"
             };
             println!("  {page:<44} {raw:>10} {gz:>10} {br:>10}  {verdict}");
         }
-        Ok(())
+        if over.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "over the budget of {PAGE_BUDGET_GZ} bytes gzipped: {}",
+                over.join(", ")
+            ))
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -647,7 +677,7 @@ impl Xtask {
                         .env("WASM_BINDGEN_TEST_TIMEOUT", "300"),
                 )
             }
-            Step::Dist => self.dist(),
+            Step::Dist => self.dist(None),
             Step::E2e => self.e2e(),
         }
     }
@@ -683,7 +713,7 @@ impl Xtask {
         )?;
         // The page: the release bundle in headless Chromium.
         self.setup(Browser::Install)?;
-        self.dist()?;
+        self.dist(None)?;
         // The shared base: the lab with only the echo test chapter, whose protocol is a few
         // hundred bytes. What a real chapter's page weighs above it is that chapter's cost.
         println!("\nthe shared base (the lab with the echo test chapter only; not shipped):");

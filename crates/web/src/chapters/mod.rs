@@ -8,7 +8,7 @@
 
 use crate::model::{AnyRun, Shown};
 use deepend_core::chapters::Chapter;
-use deepend_core::protocol::{Protocol, Scenario};
+use deepend_core::protocol::{Command, Protocol, Scenario};
 use deepend_core::script::Script;
 use deepend_core::sim::Sim;
 
@@ -66,6 +66,15 @@ macro_rules! lab_chapters {
                 return (<$ty as Shown>::VARIANTS, <$ty as Shown>::TOGGLES);
             })*
             (&[], &[])
+        }
+
+        /// What the node menu of chapter `name` offers beyond the engine's actions: the
+        /// chapter's commands, and whether its clients make key-value requests.
+        pub fn menu(name: &str) -> (&'static [Command], bool) {
+            $($(#[$attr])* #[cfg(feature = $name)] if name == $name {
+                return (<$ty as Protocol>::COMMANDS, <$ty as Shown>::CLIENTS);
+            })*
+            (&[], false)
         }
     };
 }
@@ -148,6 +157,16 @@ mod tests {
             Some("raft")
         );
         assert_eq!(scenario_of("zab", &[]), None);
+    }
+
+    #[test]
+    fn the_node_menu_offers_what_the_chapter_has() {
+        assert_eq!(menu("raft"), (&[][..], true), "raft: no commands, register clients");
+        assert_eq!(
+            menu("zab"),
+            (&[][..], false),
+            "a chapter this page lacks offers nothing"
+        );
     }
 
     #[test]

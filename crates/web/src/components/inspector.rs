@@ -3,6 +3,7 @@
 //! clock, buttons for its faults; and the selected message with its arguments under their
 //! Figure 2 names.
 
+#[cfg(feature = "raft")]
 use crate::fixed::fixed;
 #[cfg(feature = "paxos")]
 use crate::model::SlotView;
@@ -94,7 +95,7 @@ pub fn inspector(props: &InspectorProps) -> Html {
                 None => html! { <p class="panel-empty">{ format!("There is no node n{id} in this run.") }</p> },
             }) }
             { message.map(|(id, view)| match view {
-                Some(m) => message_html(m),
+                Some(m) => message_html(m, &props.on_action),
                 None => html! {
                     <p class="panel-empty">{ format!("Message #{id} has arrived or been dropped.") }</p>
                 },
@@ -370,7 +371,11 @@ pub fn format_offset(us: i64) -> String {
     format!("{sign}{}.{:03} ms", abs / 1000, abs % 1000)
 }
 
-fn message_html(m: &MessageView) -> Html {
+fn message_html(m: &MessageView, on_action: &Callback<Action>) -> Html {
+    let capture = {
+        let (on_action, id) = (on_action.clone(), m.id);
+        Callback::from(move |_: MouseEvent| on_action.emit(Action::Drop(id)))
+    };
     let fields = m.fields.iter().map(|(k, v)| {
         html! { <><dt>{ *k }</dt><dd>{ v.clone() }</dd></> }
     });
@@ -388,6 +393,12 @@ fn message_html(m: &MessageView) -> Html {
                 <dt>{ "in flight" }</dt><dd>{ format!("{pct}% of the way") }</dd>
             </dl>
             <p class="label-full"><code>{ m.label.as_str() }</code></p>
+            if !m.lost {
+                <button type="button" class="capture" onclick={capture}
+                    title="Drop it here, as a messenger caught on the way (a drop action)">
+                    { "Capture this message" }
+                </button>
+            }
         </div>
     }
 }

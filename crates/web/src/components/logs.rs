@@ -473,6 +473,8 @@ mod tests {
             },
             election_left: None,
             kv: Vec::new(),
+            shape: crate::model::NodeShape::Circle,
+            marks: Vec::new(),
             clock_offset_us: 0,
             clock_drift_ppm: 0,
         }

@@ -1,10 +1,10 @@
 //! The menu of one node, opened from the stage: crash and restart, pause and resume, force an
 //! election timeout, send a client request through it, skew its clock, and move it between
-//! islands (the keyboard's way to partition). Only the actions that make sense for the node's
+//! islands (the keyboard's way to partition), and the chapter's own commands. Only the actions that make sense for the node's
 //! state are enabled. Every button emits a core `Action`; Escape closes the menu.
 
 use super::layout::{self, DropTarget};
-use deepend_core::protocol::{Op, Role};
+use deepend_core::protocol::{Command, CommandArg, Op, Role};
 use deepend_core::script::Action;
 use deepend_core::sim::NodeStatus;
 use deepend_core::{Key, NodeId, Value};
@@ -54,6 +54,12 @@ pub struct NodeMenuProps {
     pub clock: (i64, i32),
     pub islands: Rc<Vec<Vec<NodeId>>>,
     pub node_count: usize,
+    /// The chapter's own commands, one row of buttons.
+    #[prop_or_default]
+    pub commands: &'static [Command],
+    /// Whether to offer key-value client requests.
+    #[prop_or(true)]
+    pub clients: bool,
     pub on_action: Callback<Action>,
     pub on_close: Callback<()>,
 }
@@ -66,6 +72,7 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
     let value = use_state(|| 1 as Value);
     let offset = use_state(|| 0_i64);
     let drift = use_state(|| props.clock.1);
+    let number = use_state(|| 1_u64);
 
     // On opening, the first enabled control takes the focus, so the keyboard lands in the menu.
     {
@@ -146,6 +153,14 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
         Callback::from(move |e: InputEvent| {
             if let Some(v) = input_value(&e).and_then(|v| v.parse::<Value>().ok()) {
                 value.set(v);
+            }
+        })
+    };
+    let on_number = {
+        let number = number.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(v) = input_value(&e).and_then(|v| v.parse::<u64>().ok()) {
+                number.set(v);
             }
         })
     };
@@ -235,6 +250,20 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
                 </div>
             </div>
 
+            if !props.commands.is_empty() {
+                <div class="st-menu-row" role="group" aria-label="Chapter actions">
+                    <span class="st-menu-label" aria-hidden="true">{ "Act" }</span>
+                    <div class="st-menu-ctrls">
+                        { for props.commands.iter().map(|c| command_buttons(c, id, props.node_count, up || paused, *number, &act)) }
+                        if props.commands.iter().any(|c| matches!(c.arg, CommandArg::Number { .. })) {
+                            <input type="number" min="0" value={number.to_string()} oninput={on_number}
+                                aria-label="Number for the actions" class="st-menu-number" />
+                        }
+                    </div>
+                </div>
+            }
+
+            if props.clients {
             <div class="st-menu-row" role="group" aria-label={format!("Client request through n{id}")}>
                 <span class="st-menu-label" aria-hidden="true">{ "Client" }</span>
                 <div class="st-menu-ctrls">
@@ -249,6 +278,7 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
                     <button type="button" onclick={read} aria-label={format!("Read k{} through n{id}", *key)}>{ "Read" }</button>
                 </div>
             </div>
+            }
 
             <div class="st-menu-row" role="group" aria-label="Clock">
                 <span class="st-menu-label" aria-hidden="true">{ "Clock" }</span>
@@ -284,6 +314,43 @@ pub fn NodeMenu(props: &NodeMenuProps) -> Html {
                 </div>
             </div>
         </div>
+    }
+}
+
+/// The buttons of one chapter command at node `id`: one, or one per other node.
+fn command_buttons(
+    command: &Command,
+    id: NodeId,
+    nodes: usize,
+    enabled: bool,
+    number: u64,
+    act: &dyn Fn(Action) -> Callback<MouseEvent>,
+) -> Html {
+    let action = |arg: Option<u64>| Action::Command {
+        node: id,
+        verb: command.verb.to_string(),
+        arg,
+    };
+    match command.arg {
+        CommandArg::None => html! {
+            <button type="button" disabled={!enabled} onclick={act(action(None))}
+                aria-label={format!("{} (n{id})", command.label)}>{ command.label }</button>
+        },
+        CommandArg::Number { max } => html! {
+            <button type="button" disabled={!enabled || number > max} onclick={act(action(Some(number)))}
+                aria-label={format!("{} {number} (n{id})", command.label)}>{ command.label }</button>
+        },
+        CommandArg::Node => (1..=nodes as NodeId)
+            .filter(|&to| to != id)
+            .map(|to| {
+                html! {
+                    <button type="button" disabled={!enabled} onclick={act(action(Some(u64::from(to))))}
+                        aria-label={format!("{} n{to} (from n{id})", command.label)}>
+                        { format!("{} n{to}", command.label) }
+                    </button>
+                }
+            })
+            .collect(),
     }
 }
 

@@ -17,9 +17,9 @@ use super::layout::{self, DropTarget, Layout, LinkState, NODE_R, Point, View};
 use super::node_menu::NodeMenu;
 use crate::fixed::{fixed, short};
 use crate::math;
-use crate::model::{DropView, MessageView, NodeView};
+use crate::model::{DropView, MessageView, NodeShape, NodeView};
 use deepend_core::NodeId;
-use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Role};
+use deepend_core::protocol::{Command, MsgFamily, MsgShape, MsgStyle, Role};
 use deepend_core::script::Action;
 use deepend_core::sim::NodeStatus;
 use gloo_events::EventListener;
@@ -50,6 +50,12 @@ pub struct StageProps {
     pub on_action: Callback<Action>,
     pub on_select: Callback<Option<NodeId>>,
     pub on_select_message: Callback<Option<u32>>,
+    /// The chapter's own commands, for the node menu.
+    #[prop_or_default]
+    pub commands: &'static [Command],
+    /// Whether the node menu offers key-value client requests.
+    #[prop_or(true)]
+    pub clients: bool,
 }
 
 /// A node being pressed or dragged.
@@ -459,6 +465,8 @@ pub fn Stage(props: &StageProps) -> Html {
                         clock={(v.clock_offset_us, v.clock_drift_ppm)}
                         islands={props.islands.clone()}
                         node_count={n}
+                        commands={props.commands}
+                        clients={props.clients}
                         on_action={props.on_action.clone()}
                         on_close={on_menu_close.clone()}
                     />
@@ -531,6 +539,8 @@ pub fn Stage(props: &StageProps) -> Html {
                                 menu_open={*menu_for == Some(v.id) && props.selected == Some(v.id)}
                                 dragging={drag_node == Some(v.id)}
                                 target={join_node == Some(v.id) || target_island.is_some_and(|i| layout.islands[i].members.contains(&v.id))}
+                                shape={v.shape}
+                                marks={v.marks.clone()}
                             />
                         })
                     }) }
@@ -833,6 +843,9 @@ struct NodeGlyphProps {
     dragging: bool,
     /// The island a drag would drop into.
     target: bool,
+    shape: NodeShape,
+    /// The chapter's extra attributes of the node's element.
+    marks: Vec<(&'static str, String)>,
 }
 
 #[function_component]
@@ -869,10 +882,11 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
         }
         _ => html! {},
     };
-    html! {
+    let mut glyph = html! {
         <g
             class={classes!(
                 "st-node",
+                props.role.leads.then_some("st-leads"),
                 format!("st-role-{role}"),
                 format!("st-status-{status}"),
                 props.pre_candidate.then_some("st-pre-candidate"),
@@ -900,7 +914,7 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
             <circle class="st-target-ring" r={f(r + 17.0)} />
             { timer }
             { halo }
-            <circle class="st-body" r={f(r)} />
+            { body(props.shape, r) }
             if crashed {
                 <path class="st-cross" d="M-19 -19L19 19M19 -19L-19 19" />
             }
@@ -915,6 +929,27 @@ fn NodeGlyph(props: &NodeGlyphProps) -> Html {
             <text class="st-caption" y={f(r + 27.0)}>{ caption }</text>
             <text class="st-term" y={f(r + 46.0)}>{ format!("{} {}", props.term_word, props.term) }</text>
         </g>
+    };
+    if let Html::VTag(tag) = &mut glyph {
+        for (name, value) in &props.marks {
+            Rc::make_mut(tag).add_attribute(name, value.clone());
+        }
+    }
+    glyph
+}
+
+/// A node's body: a circle, a square (a service) or a diamond, of about the same area.
+fn body(shape: NodeShape, r: f64) -> Html {
+    match shape {
+        NodeShape::Circle => html! { <circle class="st-body" r={f(r)} /> },
+        NodeShape::Square => {
+            let h = r * 0.9;
+            html! { <rect class="st-body" x={f(-h)} y={f(-h)} width={f(2.0 * h)} height={f(2.0 * h)} rx="4" /> }
+        }
+        NodeShape::Diamond => {
+            let d = r * 1.2;
+            html! { <path class="st-body" d={format!("M0 {}L{} 0L0 {}L{} 0Z", f(-d), f(d), f(d), f(-d))} /> }
+        }
     }
 }
 
