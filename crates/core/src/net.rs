@@ -49,8 +49,8 @@ pub struct Network {
     island: Vec<u8>,
     /// Directed links that drop everything: `(from, to)`.
     cuts: BTreeSet<(NodeId, NodeId)>,
-    /// Extra one-way latency of every link to or from node `i + 1` (`set far`): a replica in
-    /// a far data centre. Empty while no node is far.
+    /// Extra one-way latency of every link between node `i + 1` and another node (`set far`):
+    /// a replica in a far data centre, whose own clients are near it. Empty while no node is far.
     #[serde(default)]
     far_us: Vec<u64>,
 }
@@ -77,7 +77,7 @@ impl Network {
         }
     }
 
-    /// Makes every link to or from `node` slower by `extra_us`, one way.
+    /// Makes every link between `node` and another node slower by `extra_us`, one way.
     pub fn set_far(&mut self, node: NodeId, extra_us: u64) {
         let i = usize::from(node).wrapping_sub(1);
         if i < self.island.len() {
@@ -86,7 +86,7 @@ impl Network {
         }
     }
 
-    /// The extra latency of the link between `a` and `b` (0 for a client, node 0).
+    /// The extra latency of the link between nodes `a` and `b`.
     pub fn far_us(&self, a: NodeId, b: NodeId) -> u64 {
         let of = |n: NodeId| self.far_us.get(usize::from(n).wrapping_sub(1)).copied().unwrap_or(0);
         of(a) + of(b)

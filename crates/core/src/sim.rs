@@ -806,7 +806,7 @@ impl<P: Protocol> Sim<P> {
                 },
             );
             let lost = self.world.net_rng.chance_ppm(self.world.net.loss_ppm);
-            let latency = self.latency().saturating_add(self.world.net.far_us(id, 0));
+            let latency = self.latency();
             if !lost {
                 self.schedule(
                     now.saturating_add_us(latency),
@@ -1162,10 +1162,7 @@ impl<M: std::fmt::Display> client::Engine for ClientIo<'_, M> {
     }
     fn send(&mut self, target: NodeId, req: ClientRequest) {
         let lost = self.net_rng.chance_ppm(self.net.loss_ppm);
-        let latency = self
-            .net
-            .latency(self.net_rng)
-            .saturating_add(self.net.far_us(target, 0));
+        let latency = self.net.latency(self.net_rng);
         if lost {
             self.trace(target, EventKind::ClientDrop { client: req.client });
         } else {

@@ -42,6 +42,11 @@ fn insert(set: &mut Vec<i64>, x: i64) -> bool {
 }
 
 impl CapMonitor {
+    /// Whether the write with this (packed) stamp was acknowledged to its client.
+    pub fn acknowledged(&self, packed: i64) -> bool {
+        self.acked.binary_search(&packed).is_ok()
+    }
+
     /// The share of answered requests in per mille, `None` before any was answered or refused.
     pub fn availability_permille(&self) -> Option<u64> {
         let all = self.answered + self.refused;

@@ -101,7 +101,13 @@ pub struct Replica {
     hints: Vec<(NodeId, Key, Version)>,
     hint_due: Option<u64>,
     armed: Option<u64>,
+    /// The latest versions this replica discarded for a newer stamp that never saw them
+    /// (at most [`DISCARDED_KEPT`]), for the views.
+    pub discarded: Vec<(Key, Version)>,
 }
+
+/// How many discarded versions a replica remembers for the views.
+pub const DISCARDED_KEPT: usize = 8;
 
 fn bit(node: NodeId) -> u16 {
     1 << node
@@ -359,23 +365,27 @@ impl Replica {
                 None
             }
             Some(local) if incoming.stamp > local.stamp => {
-                let lost = (!incoming.descends(local)).then_some(local.stamp);
+                let lost = (!incoming.descends(local)).then_some(*local);
                 let seen = merged(local, &incoming);
                 *local = Version { seen, ..incoming };
                 lost
             }
             Some(local) if incoming.stamp < local.stamp => {
-                let lost = (!local.descends(&incoming)).then_some(incoming.stamp);
+                let lost = (!local.descends(&incoming)).then_some(incoming);
                 local.seen = merged(local, &incoming);
                 lost
             }
             Some(_) => None,
         };
-        if let Some(stamp) = discarded {
+        if let Some(version) = discarded {
             ctx.note(Note::Fact(Fact {
                 what: DISCARDED,
-                value: stamp.packed(),
+                value: version.stamp.packed(),
             }));
+            if self.discarded.len() == DISCARDED_KEPT {
+                self.discarded.remove(0);
+            }
+            self.discarded.push((key, version));
         }
     }
 

@@ -1,4 +1,4 @@
-use super::figures::{completed, stale, windows};
+use super::figures::{Window, completed, stale, windows};
 use super::*;
 use crate::history::{Event, EventKind};
 use crate::script;
@@ -108,4 +108,31 @@ fn the_storage_fences_by_the_highest_token_overall() {
         3_000,
     );
     assert!(!broken.violations().is_empty(), "per writer, n1's old token passes");
+}
+
+/// PACELC with no partition: the load on five replicas, one far away, under each quorum.
+fn pacelc(r: u8, w: u8) -> Window {
+    let text = format!(
+        "protocol cap\nnodes 5\nseed 7\nset mode ap\nset far 5 40ms\nset client-attempts 1\nset r {r}\nset w {w}\n\
+         0s load 40/s clients 5 keys 1\n"
+    );
+    let sim = run(&text, 20_000);
+    *windows(sim.history(), 20_000_000, 20_000_000)
+        .last()
+        .expect("the whole run")
+}
+
+#[test]
+fn pacelc_trades_latency_for_fresh_reads() {
+    let weak = pacelc(1, 1);
+    let strong = pacelc(3, 3);
+    let all = pacelc(5, 5);
+    assert!(weak.reads > 100 && strong.reads > 100);
+    assert!(weak.stale > 0, "R + W <= N reads stale: {weak:?}");
+    assert_eq!(strong.stale, 0, "R + W > N: {strong:?}");
+    assert_eq!(all.stale, 0, "{all:?}");
+    assert!(
+        weak.p50_us < strong.p50_us && strong.p99_us < all.p99_us,
+        "{weak:?} {strong:?} {all:?}"
+    );
 }
