@@ -82,22 +82,19 @@ pub enum Message {
 
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stamp = |s: &Stamp| format!("{}.{}", s.counter, s.node);
         match self {
             Message::Get { op, key } => write!(f, "Get #{op} k{key}"),
             Message::Got { op, key, version } => match version {
-                Some(v) => write!(f, "Got #{op} k{key}={}@{}", v.value, stamp(&v.stamp)),
+                Some(v) => write!(f, "Got #{op} k{key}={}@{}", v.value, v.stamp),
                 None => write!(f, "Got #{op} k{key} unset"),
             },
-            Message::Put { op, key, version } => {
-                let op = if *op == u64::MAX {
-                    "repair".to_string()
-                } else {
-                    format!("#{op}")
-                };
-                write!(f, "Put {op} k{key}={}@{}", version.value, stamp(&version.stamp))
-            }
-            Message::PutAck { op, key, stamp: s } => write!(f, "PutAck #{op} k{key}@{}", stamp(s)),
+            Message::Put {
+                op: u64::MAX,
+                key,
+                version,
+            } => write!(f, "Put repair k{key}={}@{}", version.value, version.stamp),
+            Message::Put { op, key, version } => write!(f, "Put #{op} k{key}={}@{}", version.value, version.stamp),
+            Message::PutAck { op, key, stamp } => write!(f, "PutAck #{op} k{key}@{stamp}"),
             Message::Raft(m) => write!(f, "{m}"),
             Message::Write { token, value } => write!(f, "Write token={token} value={value}"),
             Message::WriteReply { token, accepted } => {
@@ -372,42 +369,50 @@ impl Protocol for Cap {
     }
 
     fn msg_fields(msg: &Message) -> Vec<(&'static str, String)> {
-        let version = |v: &Version| {
-            vec![
-                ("value", v.value.to_string()),
-                ("timestamp", format!("{}.{}", v.stamp.counter, v.stamp.node)),
-            ]
-        };
-        match msg {
-            Message::Get { op, key } => vec![("op", op.to_string()), ("key", format!("k{key}"))],
-            Message::Got { op, key, version: v } => {
-                let mut f = vec![("op", op.to_string()), ("key", format!("k{key}"))];
-                f.extend(v.as_ref().map_or_else(|| vec![("value", "unset".into())], version));
-                f
+        let (op, key, version, stamp, token) = match *msg {
+            Message::Raft(ref m) => return crate::raft::Raft::msg_fields(m),
+            Message::Get { op, key } => (Some(op), Some(key), None, None, None),
+            Message::Got { op, key, version } => (Some(op), Some(key), version, None, None),
+            Message::Put { op, key, version } => (Some(op), Some(key), Some(version), None, None),
+            Message::PutAck { op, key, stamp } => (Some(op), Some(key), None, Some(stamp), None),
+            Message::Write { token, value } => (None, None, None, None, Some((token, Some(value)))),
+            Message::WriteReply { token, .. } | Message::Grant { token } => {
+                (None, None, None, None, Some((token, None)))
             }
-            Message::Put { op, key, version: v } => {
-                let op = if *op == u64::MAX {
-                    "repair".into()
+            Message::Acquire => (None, None, None, None, None),
+        };
+        let mut fields = Vec::new();
+        if let Some(op) = op {
+            let repair = op == u64::MAX;
+            fields.push((
+                "op",
+                if repair {
+                    "repair or hint".into()
                 } else {
                     op.to_string()
-                };
-                let mut f = vec![("op", op), ("key", format!("k{key}"))];
-                f.extend(version(v));
-                f
-            }
-            Message::PutAck { op, key, stamp } => vec![
-                ("op", op.to_string()),
-                ("key", format!("k{key}")),
-                ("timestamp", format!("{}.{}", stamp.counter, stamp.node)),
-            ],
-            Message::Raft(m) => crate::raft::Raft::msg_fields(m),
-            Message::Write { token, value } => vec![("token", token.to_string()), ("value", value.to_string())],
-            Message::WriteReply { token, accepted } => {
-                vec![("token", token.to_string()), ("accepted", accepted.to_string())]
-            }
-            Message::Acquire => Vec::new(),
-            Message::Grant { token } => vec![("token", token.to_string())],
+                },
+            ));
         }
+        if let Some(key) = key {
+            fields.push(("key", key.to_string()));
+        }
+        let stamp = stamp.or(version.map(|v| v.stamp));
+        if let Some(v) = version {
+            fields.push(("value", v.value.to_string()));
+        }
+        if let Some(s) = stamp {
+            fields.push(("timestamp", s.to_string()));
+        }
+        if let Some((token, value)) = token {
+            fields.push(("token", token.to_string()));
+            if let Some(v) = value {
+                fields.push(("value", v.to_string()));
+            }
+        }
+        if let Message::WriteReply { accepted, .. } = msg {
+            fields.push(("accepted", accepted.to_string()));
+        }
+        fields
     }
 
     fn describe(&self) -> String {

@@ -15,7 +15,7 @@
 
 use crate::protocol::{Params, parse_switch};
 use crate::raft::RaftParams;
-use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within};
+use crate::time::{MAX_SETTING_US, MIN_TIMER_US, parse_duration_within, parse_range_within};
 
 /// What the cluster is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -102,7 +102,13 @@ impl Params for CapParams {
             "fencing" => self.fencing = parse_switch(value)?,
             "lease" => self.lease_us = if value == "off" { None } else { Some(timer(value)?) },
             "work" => self.work_us = timer(value)?,
-            "election-timeout" | "heartbeat" => self.raft.set(key, value)?,
+            // Raft's own two timers, read here rather than by `RaftParams::set`, whose other
+            // keys (and their parsing, on every page that runs this chapter) are not offered.
+            "election-timeout" => {
+                let (lo, hi) = parse_range_within(value, MIN_TIMER_US, MAX_SETTING_US)?;
+                (self.raft.election_timeout_us_min, self.raft.election_timeout_us_max) = (lo, hi);
+            }
+            "heartbeat" => self.raft.heartbeat_us = timer(value)?,
             "variant" => {
                 self.variant = match value {
                     "correct" => Variant::Correct,

@@ -46,6 +46,12 @@ impl Stamp {
     }
 }
 
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.counter, self.node)
+    }
+}
+
 /// A value as a replica stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Version {
@@ -446,7 +452,7 @@ impl Replica {
     pub fn describe(&self) -> String {
         let mut out = String::new();
         for (key, v) in self.stable.data.iter() {
-            let _ = write!(out, "k{key}={}@{}.{} ", v.value, v.stamp.counter, v.stamp.node);
+            let _ = write!(out, "k{key}={}@{} ", v.value, v.stamp);
         }
         if !self.pending.is_empty() {
             let _ = write!(out, "ops={} ", self.pending.len());
