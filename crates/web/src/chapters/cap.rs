@@ -238,12 +238,13 @@ fn plot(windows: &[Window], out: &mut String) {
     let top = top_us / 1000;
     let _ = write!(
         out,
-        "<svg class=\"cap-plot\" viewBox=\"0 0 {width} {height}\" role=\"img\" \
+        "<svg class=\"cap-plot\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" \
          aria-label=\"Latency p50 (solid) and p99 (dashed) and stale reads (bars), per second; top {top} ms\">\
          <path d=\"{bars}\" stroke=\"currentColor\" stroke-width=\"8\" opacity=\"0.3\"/>\
          <polyline points=\"{p99}\" stroke=\"currentColor\" stroke-dasharray=\"5 4\" fill=\"none\"/>\
          <polyline points=\"{p50}\" stroke=\"currentColor\" stroke-width=\"2\" fill=\"none\"/>\
-         <text x=\"2\" y=\"10\" font-size=\"10\" fill=\"currentColor\">{top} ms</text></svg>"
+         <text x=\"2\" y=\"10\" font-size=\"10\" fill=\"currentColor\">{top} ms</text>\
+         <text x=\"2\" y=\"{height}\" font-size=\"10\" fill=\"currentColor\">0</text></svg>"
     );
 }
 
@@ -259,7 +260,7 @@ fn write_log(sim: &Sim<Cap>, out: &mut String) {
     let _ = write!(
         out,
         "<h2 id=\"cap-title\" class=\"panel-title\">Storage write log</h2><p data-fencing=\"{fencing}\">Fencing {fencing}. \
-         Each write carries its writer's token (its {token}); accepted {}, rejected {}.</p><ol reversed>",
+         Each write carries its writer's token (its {token}); accepted {}, rejected {}. Newest first:</p><ul>",
         s.accepted, s.rejected
     );
     for e in s.log.iter().rev().take(12) {
@@ -270,5 +271,5 @@ fn write_log(sim: &Sim<Cap>, out: &mut String) {
             e.token, e.writer, e.accepted, e.token, e.writer, e.value
         );
     }
-    out.push_str("</ol>");
+    out.push_str("</ul>");
 }
