@@ -25,6 +25,8 @@ const raftSecs = 300n;
 for (const [label, bench] of [
   ['raft', x.bench_raft],
   ['multi-paxos', x.bench_multipaxos],
+  ['cap cp store', x.bench_cap_cp],
+  ['cap split brain', x.bench_cap_split_brain],
 ]) {
   let events = 0n;
   const rate = median(

@@ -3,7 +3,7 @@
 //! protocol state costs. It measures and prints; nothing here passes or fails on a time.
 //! `--checkpoint` measures only the last.
 
-use deepend_bench::{Run, multipaxos_run, queue_baseline, raft_run};
+use deepend_bench::{CAP_CP, CAP_SPLIT_BRAIN, Run, cap_run, multipaxos_run, queue_baseline, raft_run};
 use deepend_core::SimTime;
 use deepend_core::protocol::Protocol;
 use deepend_core::sim::Sim;
@@ -68,7 +68,7 @@ fn main() {
     );
     println!("bare event queue:       {queue_rate:>12.0} events/s (median of 5)");
     type Bench = fn(bool) -> Run;
-    let cases: [(&str, bool, Bench); 4] = [
+    let cases: [(&str, bool, Bench); 6] = [
         ("raft, trace off", false, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("raft, trace on", true, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("multi-paxos, trace off", false, |trace| {
@@ -76,6 +76,12 @@ fn main() {
         }),
         ("multi-paxos, trace on", true, |trace| {
             multipaxos_run(RAFT_SECS, 3, 50, trace).1
+        }),
+        ("cap cp store, trace off", false, |trace| {
+            cap_run(CAP_CP, RAFT_SECS, 3, 50, trace).1
+        }),
+        ("cap split brain, trace off", false, |trace| {
+            cap_run(CAP_SPLIT_BRAIN, RAFT_SECS, 3, 50, trace).1
         }),
     ];
     for (label, trace, bench) in cases {
