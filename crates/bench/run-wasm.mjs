@@ -27,6 +27,8 @@ for (const [label, bench] of [
   ['multi-paxos', x.bench_multipaxos],
   ['generals om(2) n=7', x.bench_generals],
   ['clocks (9 nodes)', x.bench_clocks],
+  ['cap cp store', x.bench_cap_cp],
+  ['cap split brain', x.bench_cap_split_brain],
 ]) {
   let events = 0n;
   const rate = median(

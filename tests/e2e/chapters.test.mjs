@@ -23,7 +23,7 @@ test('the index lists the chapters and old links open their chapter page', { tim
 
     await page.goto(server.url);
     const listed = await page.locator('[data-chapters] a').evaluateAll((as) => as.map((a) => a.dataset.chapter));
-    assert.deepEqual(listed, ['raft', 'paxos', 'generals'], 'the index lists the registry');
+    assert.deepEqual(listed, ['raft', 'paxos', 'clocks', 'generals', 'cap', 'txn'], 'the index lists the registry');
     assert.equal(await page.locator('#problem').isVisible(), false, 'no problem without a link');
 
     // An old link to the one-page app lands on the Paxos page, the run intact.
@@ -45,17 +45,18 @@ test('the index lists the chapters and old links open their chapter page', { tim
 test('each chapter page loads one wasm bundle of its own', { timeout: 180_000 }, async () => {
   await withBrowser(async (browser, server) => {
     const seen = {};
-    for (const chapter of ['raft', 'paxos']) {
+    // The first node to show: a leader, or for the partitions chapter's quorum store a replica.
+    for (const [chapter, role] of [['raft', 'leader'], ['paxos', 'leader'], ['cap', 'replica']]) {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors = watchForErrors(page);
       const loads = wasmLoads(page);
       await page.goto(`${server.url}${chapter}.html`);
-      await page.locator('[data-stage] [data-role="leader"]').first().waitFor({ timeout: 60_000 });
+      await page.locator(`[data-stage] [data-role="${role}"]`).first().waitFor({ timeout: 60_000 });
       assert.equal(loads.length, 1, `${chapter}.html loads one wasm bundle: ${loads}`);
       seen[chapter] = loads[0];
       assert.deepEqual(errors, [], `no errors were logged on ${chapter}.html`);
       await page.close();
     }
-    assert.notEqual(seen.raft, seen.paxos, 'the chapters have bundles of their own');
+    assert.equal(new Set(Object.values(seen)).size, 3, 'the chapters have bundles of their own');
   });
 });

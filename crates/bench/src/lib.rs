@@ -1,6 +1,7 @@
 //! What the benchmarks run, free of any clock so that native and wasm time the same code.
 
 use deepend_core::clocks::Clocks;
+use deepend_core::cap::Cap;
 use deepend_core::faults::{self, FaultPlan};
 use deepend_core::generals::trial::Trial;
 use deepend_core::generals::{General, Mode};
@@ -144,6 +145,21 @@ pub fn clocks_run(sim_secs: u64, seed: u64, trace: bool) -> (Sim<Clocks>, Run) {
     protocol_run(&plan, seed, trace)
 }
 
+/// The partitions chapter under the same plan: `settings` pick the store or split brain.
+pub fn cap_run(settings: &[(&str, &str)], sim_secs: u64, seed: u64, load_per_sec: u32, trace: bool) -> (Sim<Cap>, Run) {
+    let plan = FaultPlan {
+        protocol: Cap::NAME.into(),
+        settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ..plan(sim_secs, load_per_sec)
+    };
+    protocol_run(&plan, seed, trace)
+}
+
+/// The CP quorum store's settings for [`cap_run`].
+pub const CAP_CP: &[(&str, &str)] = &[("mode", "cp"), ("client-attempts", "1")];
+/// Split brain with fencing, for [`cap_run`].
+pub const CAP_SPLIT_BRAIN: &[(&str, &str)] = &[("mode", "split-brain"), ("fencing", "on")];
+
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     //! Exports for `run-wasm.mjs`. Plain numbers in and out, so no bindings are needed.
@@ -190,6 +206,18 @@ mod wasm {
     #[unsafe(no_mangle)]
     pub extern "C" fn bench_clocks(sim_secs: u64, seed: u64, _load_per_sec: u32) -> u64 {
         clocks_run(sim_secs, seed, false).1.events
+    }
+
+    /// The same for the partitions chapter's CP quorum store.
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_cap_cp(sim_secs: u64, seed: u64, load_per_sec: u32) -> u64 {
+        cap_run(CAP_CP, sim_secs, seed, load_per_sec, false).1.events
+    }
+
+    /// The same for split brain with fencing (Raft members and a storage service).
+    #[unsafe(no_mangle)]
+    pub extern "C" fn bench_cap_split_brain(sim_secs: u64, seed: u64, load_per_sec: u32) -> u64 {
+        cap_run(CAP_SPLIT_BRAIN, sim_secs, seed, load_per_sec, false).1.events
     }
 
     /// Builds the long run (trace on) that `bench_seek` seeks in; returns its event count.

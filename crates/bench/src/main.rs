@@ -3,7 +3,9 @@
 //! protocol state costs. It measures and prints; nothing here passes or fails on a time.
 //! `--checkpoint` measures only the last; `--txn` only the transactions chapter's throughput.
 
-use deepend_bench::{Run, clocks_run, multipaxos_run, om_run, queue_baseline, raft_run, txn_run};
+use deepend_bench::{
+    CAP_CP, CAP_SPLIT_BRAIN, Run, cap_run, clocks_run, multipaxos_run, om_run, queue_baseline, raft_run, txn_run,
+};
 use deepend_core::SimTime;
 use deepend_core::protocol::Protocol;
 use deepend_core::sim::Sim;
@@ -95,7 +97,7 @@ fn main() {
     );
     println!("bare event queue:       {queue_rate:>12.0} events/s (median of 5)");
     type Bench = fn(bool) -> Run;
-    let cases: [(&str, bool, Bench); 8] = [
+    let cases: [(&str, bool, Bench); 10] = [
         ("raft, trace off", false, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("raft, trace on", true, |trace| raft_run(RAFT_SECS, 3, 50, trace).1),
         ("multi-paxos, trace off", false, |trace| {
@@ -115,6 +117,12 @@ fn main() {
         }),
         ("clocks (9 nodes), trace on", true, |trace| {
             clocks_run(RAFT_SECS, 3, trace).1
+        }),
+        ("cap cp store, trace off", false, |trace| {
+            cap_run(CAP_CP, RAFT_SECS, 3, 50, trace).1
+        }),
+        ("cap split brain, trace off", false, |trace| {
+            cap_run(CAP_SPLIT_BRAIN, RAFT_SECS, 3, 50, trace).1
         }),
     ];
     for (label, trace, bench) in cases {

@@ -45,6 +45,10 @@ pub enum Expectation {
     Noted(NodeId, String),
     /// `linearizable`: the client history is linearizable.
     Linearizable,
+    /// `not linearizable`: the checker found the client history not linearizable.
+    NotLinearizable,
+    /// `facts "refused client" 2`: the nodes noted this chapter fact exactly this many times.
+    Facts(String, u64),
     /// `operations 3`: the clients invoked this many operations.
     Operations(u64),
     /// `leader n4 term 2`: the node is up and the only leader, of that term;
@@ -79,7 +83,7 @@ const VOCABULARY: &str = "violations none, violation \"PROPERTY\", holds \"PROPE
                           count \"NAME\" N, count \"NAME\" at least N, noted nI \"FACT\", linearizable, operations N, \
                           leader nI term T, leader none, status nI up|crashed|paused, \
                           committed N on NODES, kv kK=V ... on NODES, kv empty on NODES, \
-                          state nI has \"TEXT\", fact nI \"WHAT\" V";
+                          state nI has \"TEXT\", fact nI \"WHAT\" V, not linearizable, facts \"FACT\" N";
 
 /// The expectations of a script's text: every whole-line comment `# expect: ...`. The error
 /// names the line of the first one that is not in the vocabulary.
@@ -157,6 +161,16 @@ fn parse_one(body: &str) -> Result<Expectation, String> {
             Expectation::Noted(node_id(node)?, what.to_string())
         }
         ("linearizable", []) => Expectation::Linearizable,
+        ("not", ["linearizable"]) => Expectation::NotLinearizable,
+        ("facts", [.., n]) => {
+            let name = rest[..rest.len() - n.len()]
+                .trim()
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .filter(|f| !f.is_empty() && !f.contains('"'))
+                .ok_or_else(|| format!("a fact is named in quotes, like facts \"refused client\" 2, not {rest:?}"))?;
+            Expectation::Facts(name.to_string(), number(n)?)
+        }
         ("operations", [n]) => Expectation::Operations(number(n)?),
         ("leader", ["none"]) => Expectation::Leader(None),
         ("leader", [node, "term", term]) => Expectation::Leader(Some((node_id(node)?, number(term)?))),
@@ -302,6 +316,19 @@ fn unmet<P: Protocol>(what: &Expectation, sim: &Sim<P>) -> Option<String> {
             Ok(Verdict::Linearizable) => None,
             verdict => Some(format!("the history is {}", verdict_text(&verdict))),
         },
+        Expectation::NotLinearizable => match sim.check_history(lin::DEFAULT_BUDGET) {
+            Ok(Verdict::NotLinearizable { .. }) => None,
+            verdict => Some(format!("the history is {}", verdict_text(&verdict))),
+        },
+        Expectation::Facts(name, want) => {
+            let got = sim
+                .trace()
+                .events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::Note(Note::Fact(f)) if f.what == name))
+                .count() as u64;
+            (got != *want).then(|| format!("the nodes noted it {got} times"))
+        }
         Expectation::Operations(want) => {
             let got = operations(sim.history());
             (got != *want).then(|| format!("the clients invoked {got}"))
@@ -472,6 +499,13 @@ mod tests {
             ]
         );
         assert_eq!(
+            failures("# expect: not linearizable\n# expect: facts \"heard echo\" 1\n"),
+            [
+                r#"line 4: expected "not linearizable", but the history is linearizable"#,
+                r#"line 5: expected "fact "heard echo" 1", but the nodes noted it 0 times"#,
+            ]
+        );
+        assert_eq!(
             failures("# expect: leader none\n# expect: status n3 crashed\n# expect: violation \"Agreement\"\n"),
             [
                 r#"line 4: expected "leader none", but n3 is leader of term 1"#,
@@ -519,6 +553,10 @@ mod tests {
             error("# expect: count \"misorders\" at most 3").starts_with("line 1: count names its figure in quotes")
         );
         assert!(error("# expect: count misorders 1").starts_with("line 1: count names its figure in quotes"));
+        assert_eq!(
+            error("# expect: facts refused 2"),
+            "line 1: a fact is named in quotes, like facts \"refused client\" 2, not \"refused 2\""
+        );
         assert_eq!(
             error("# expect: committed 1 on"),
             "line 1: expected the nodes after \"on\": all, or a list like n1 n2 n3"

@@ -22,12 +22,14 @@ macro_rules! chapters {
                 "Leader election with randomized timeouts, log replication and the commit rule.";
             paxos => $crate::paxos::Paxos = "paxos", "Paxos",
                 "Single-decree Paxos and dueling proposers, then Multi-Paxos with a stable leader.";
-            txn => $crate::txn::Txn = "txn", "Doing it once across services",
-                "Two-phase commit blocks, sagas compensate, idempotency keys stop double charges.";
-            generals => $crate::generals::General = "generals", "Two Generals and Byzantine generals",
-                "Agreement over a lossy valley is impossible; with traitors it needs n ≥ 3m+1, or signatures.";
             clocks => $crate::clocks::Clocks = "clocks", "Time and causality",
                 "Drifting clocks and NTP, Lamport and vector clocks, and conflicting writes in a Dynamo-style store.";
+            generals => $crate::generals::General = "generals", "Two Generals and Byzantine generals",
+                "Agreement over a lossy valley is impossible; with traitors it needs n ≥ 3m+1, or signatures.";
+            cap => $crate::cap::Cap = "cap", "Partitions in practice",
+                "CAP and PACELC on a quorum store, and split brain stopped by fencing tokens.";
+            txn => $crate::txn::Txn = "txn", "Doing it once across services",
+                "Two-phase commit blocks, sagas compensate, idempotency keys stop double charges.";
             #[cfg(feature = "echo")]
             echo => $crate::echo::Echo = "echo", "Echo",
                 "A heartbeat echo: the smallest chapter, used to test the registry.";

@@ -11,6 +11,7 @@
 //! wasm-bindgen), reads no clock, uses no OS randomness, and never lets the iteration order of
 //! a hash map decide an outcome. `cargo xtask check-core` enforces the first three.
 
+pub mod cap;
 pub mod chapters;
 pub mod chunked;
 pub mod client;

@@ -49,6 +49,10 @@ pub struct Network {
     island: Vec<u8>,
     /// Directed links that drop everything: `(from, to)`.
     cuts: BTreeSet<(NodeId, NodeId)>,
+    /// Extra one-way latency of every link between node `i + 1` and another node (`set far`):
+    /// a replica in a far data centre, whose own clients are near it. Empty while no node is far.
+    #[serde(default)]
+    far_us: Vec<u64>,
 }
 
 /// Raft's paper assumes messages take far less than an election timeout; 10-15 ms against
@@ -69,7 +73,23 @@ impl Network {
             dup_ppm: 0,
             island: vec![0; usize::from(nodes)],
             cuts: BTreeSet::new(),
+            far_us: Vec::new(),
         }
+    }
+
+    /// Makes every link between `node` and another node slower by `extra_us`, one way.
+    pub fn set_far(&mut self, node: NodeId, extra_us: u64) {
+        let i = usize::from(node).wrapping_sub(1);
+        if i < self.island.len() {
+            self.far_us.resize(self.island.len(), 0);
+            self.far_us[i] = extra_us;
+        }
+    }
+
+    /// The extra latency of the link between nodes `a` and `b`.
+    pub fn far_us(&self, a: NodeId, b: NodeId) -> u64 {
+        let of = |n: NodeId| self.far_us.get(usize::from(n).wrapping_sub(1)).copied().unwrap_or(0);
+        of(a) + of(b)
     }
 
     /// Whether a message from `from` to `to` is blocked, and why.
@@ -165,6 +185,19 @@ mod tests {
         assert_eq!(net.blocked(3, 5), Some(DropReason::Partition));
         net.heal();
         assert_eq!(net.islands(), vec![vec![1, 2, 3, 4, 5]]);
+    }
+
+    #[test]
+    fn a_far_node_slows_its_links_only() {
+        let mut net = Network::new(3);
+        assert_eq!(net.far_us(1, 3), 0);
+        net.set_far(3, 40_000);
+        assert_eq!(
+            (net.far_us(1, 3), net.far_us(3, 0), net.far_us(1, 2)),
+            (40_000, 40_000, 0)
+        );
+        net.set_far(9, 1);
+        assert_eq!(net.far_us(1, 2), 0, "no node 9");
     }
 
     #[test]

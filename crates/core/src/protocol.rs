@@ -71,6 +71,9 @@ pub enum ClientReply {
     CasFailed { current: Option<Value> },
     /// This node cannot serve the request; try `leader` if known.
     NotLeader { leader: Option<NodeId> },
+    /// The node could not reach enough replicas in time and gives up (a quorum store on the
+    /// minority side of a partition). A read did nothing; a write may still take effect.
+    Unavailable,
 }
 
 /// A node's role, as the protocol names it: the stage colours it, the DOM contract shows

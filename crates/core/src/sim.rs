@@ -121,6 +121,7 @@ pub struct InFlight {
 /// `duration` is for the command-line tool and tests (how long to run); the engine ignores it.
 pub const ENGINE_KEYS: &[&str] = &[
     "latency",
+    "far",
     "loss",
     "dup",
     "client-timeout",
@@ -376,6 +377,7 @@ impl<P: Protocol> Sim<P> {
                     net.latency_min_us = lo;
                     net.latency_max_us = hi;
                 }),
+                "far" => parse_far(value, n).map(|(node, us)| net.set_far(node, us)),
                 "loss" => parse_rate_ppm(value).map(|ppm| net.loss_ppm = ppm),
                 "dup" => parse_rate_ppm(value).map(|ppm| net.dup_ppm = ppm),
                 "duration" => parse_duration_within(value, 0, MAX_SETTING_US).map(drop),
@@ -839,7 +841,7 @@ impl<P: Protocol> Sim<P> {
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: P::Msg) {
         let now = self.world.now;
-        let latency = self.latency();
+        let latency = self.latency().saturating_add(self.world.net.far_us(from, to));
         let deliver_at = now.saturating_add_us(latency);
         let id = self.trace.messages.len() as MsgId;
         if self.trace.enabled {
@@ -861,7 +863,7 @@ impl<P: Protocol> Sim<P> {
         // Draw loss and duplication every time, so the stream does not shift with the rates.
         let lost = self.world.net_rng.chance_ppm(self.world.net.loss_ppm);
         let duplicated = self.world.net_rng.chance_ppm(self.world.net.dup_ppm);
-        let dup_latency = self.latency();
+        let dup_latency = self.latency().saturating_add(self.world.net.far_us(from, to));
         if lost {
             // The message dies on the way, halfway along the link, where the stage shows it.
             self.schedule(
@@ -1123,6 +1125,19 @@ pub fn check_command<P: Protocol>(node: NodeId, nodes: u8, verb: &str, arg: Opti
 }
 
 /// The engine as the clients see it while they act: the parts of the run they act through.
+/// Reads `set far N D`: node `N`'s links take `D` more, one way (at most 60s).
+fn parse_far(value: &str, n: u8) -> Result<(NodeId, u64), String> {
+    let (node, extra) = value
+        .split_once(char::is_whitespace)
+        .ok_or_else(|| format!("expected a node and a duration, like \"3 40ms\", got \"{value}\""))?;
+    let node = node
+        .parse::<NodeId>()
+        .ok()
+        .filter(|id| (1..=n).contains(id))
+        .ok_or_else(|| format!("\"{node}\" is not a node of 1..={n}"))?;
+    Ok((node, parse_duration_within(extra.trim(), 0, MAX_LATENCY_US)?))
+}
+
 struct ClientIo<'a, M> {
     now: SimTime,
     nodes: u8,
@@ -1445,6 +1460,32 @@ mod tests {
         assert_eq!(a.trace_digest(), b.trace_digest());
         assert_eq!(a.render_trace(), b.render_trace());
         assert_ne!(a.trace_digest(), c.trace_digest());
+    }
+
+    #[test]
+    fn a_far_node_receives_and_sends_later_by_its_extra_latency() {
+        let mut far = script(1, Vec::new());
+        far.header.settings.push(("far".into(), "2 40ms".into()));
+        let sim = run(&far, 1_000);
+        let mut delays = [Vec::new(), Vec::new()];
+        for e in sim.trace().events.iter() {
+            if let EventKind::Send { msg, deliver_at } = e.kind {
+                let m = &sim.trace().messages[msg as usize];
+                let touches_far = usize::from(m.from == 2 || m.to == 2);
+                delays[touches_far].push(deliver_at.as_us() - e.time.as_us());
+            }
+        }
+        assert!(
+            !delays[0].is_empty() && delays[0].iter().all(|&d| d <= 15_000),
+            "{delays:?}"
+        );
+        assert!(
+            !delays[1].is_empty() && delays[1].iter().all(|&d| d >= 50_000),
+            "{delays:?}"
+        );
+        far.header.settings[0].1 = "4 40ms".into();
+        let err = Sim::<Ping>::new(&far).map(drop).unwrap_err();
+        assert_eq!(err, "set far: \"4\" is not a node of 1..=3");
     }
 
     #[test]

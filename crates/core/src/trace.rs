@@ -168,6 +168,7 @@ fn format_reply(reply: &ClientReply) -> String {
         ClientReply::CasFailed { current: None } => "cas failed (unset)".to_string(),
         ClientReply::NotLeader { leader: Some(l) } => format!("not leader (try n{l})"),
         ClientReply::NotLeader { leader: None } => "not leader".to_string(),
+        ClientReply::Unavailable => "unavailable".to_string(),
     }
 }
 

@@ -85,6 +85,15 @@ impl Workload for Registers {
                 read: None,
             },
             ClientReply::NotLeader { leader } => Answer::Redirect { leader },
+            // A refused read did nothing; a refused write may have reached some replicas.
+            ClientReply::Unavailable => Answer::Done {
+                outcome: if matches!(op, Op::Read { .. }) {
+                    Outcome::Fail
+                } else {
+                    Outcome::Info
+                },
+                read: None,
+            },
         }
     }
 
@@ -140,6 +149,9 @@ mod tests {
             Registers::answer(&read, &redirect),
             Answer::Redirect { leader: Some(2) }
         );
+        let refused = ClientReply::Unavailable;
+        assert_eq!(Registers::answer(&read, &refused), done(Outcome::Fail, None));
+        assert_eq!(Registers::answer(&write, &refused), done(Outcome::Info, None));
     }
 
     #[test]
