@@ -1,7 +1,7 @@
 //! What the benchmarks run, free of any clock so that native and wasm time the same code.
 
-use deepend_core::clocks::Clocks;
 use deepend_core::cap::Cap;
+use deepend_core::clocks::Clocks;
 use deepend_core::faults::{self, FaultPlan};
 use deepend_core::generals::trial::Trial;
 use deepend_core::generals::{General, Mode};
