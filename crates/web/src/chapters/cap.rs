@@ -7,7 +7,7 @@ use crate::model::{Detail, NodeShape, NodeView, Shown, common};
 use deepend_core::NodeId;
 use deepend_core::cap::figures::{self, Window};
 use deepend_core::cap::{Cap, CapMonitor, Mode, Node};
-use deepend_core::protocol::{Protocol as _, TimerKind};
+use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Protocol as _, TimerKind};
 use deepend_core::sim::Sim;
 use deepend_core::{Key, Value};
 use std::fmt::Write as _;
@@ -37,6 +37,14 @@ const WINDOW_US: u64 = 1_000_000;
 impl Shown for Cap {
     const ELECTION_TIMER: TimerKind = deepend_core::raft::ELECTION_TIMER;
     const TERM: &'static str = "term or token";
+    const LEGEND: &'static [(MsgStyle, &'static str)] = &[
+        (MsgStyle::new(MsgFamily::Learning, MsgShape::Diamond), "get"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square), "put"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Triangle), "ack"),
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Square), "storage write"),
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Triangle).negative(true), "rejected"),
+        (MsgStyle::new(MsgFamily::Election, MsgShape::Diamond), "Raft vote"),
+    ];
     const VARIANTS: &'static [(&'static str, &'static str)] = &[
         ("correct", "correct"),
         ("token-per-writer", "broken: the storage fences per writer"),

@@ -8,7 +8,7 @@ use crate::components::inspector::format_offset;
 use crate::model::{Detail, NodeView, Shown, common};
 use deepend_core::NodeId;
 use deepend_core::clocks::{self, Clocks, Store};
-use deepend_core::protocol::{Protocol as _, TimerKind};
+use deepend_core::protocol::{MsgFamily, MsgShape, MsgStyle, Protocol as _, TimerKind};
 use deepend_core::sim::Sim;
 use std::rc::Rc;
 use yew::{Html, html};
@@ -16,6 +16,12 @@ use yew::{Html, html};
 impl Shown for Clocks {
     const ELECTION_TIMER: TimerKind = clocks::WORK_TIMER;
     const TERM: &'static str = "Lamport time";
+    const LEGEND: &'static [(MsgStyle, &'static str)] = &[
+        (MsgStyle::new(MsgFamily::Other, MsgShape::Circle), "message"),
+        (MsgStyle::new(MsgFamily::Learning, MsgShape::Diamond), "NTP request"),
+        (MsgStyle::new(MsgFamily::Learning, MsgShape::Circle), "NTP reply"),
+        (MsgStyle::new(MsgFamily::Replication, MsgShape::Square), "replicate"),
+    ];
     const VARIANTS: &'static [(&'static str, &'static str)] = &[
         ("correct", "correct (Lamport 1978, Fidge/Mattern)"),
         ("lamport-no-max", "broken: Lamport receive just ticks"),
