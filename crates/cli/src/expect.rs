@@ -502,7 +502,7 @@ mod tests {
             failures("# expect: not linearizable\n# expect: facts \"heard echo\" 1\n"),
             [
                 r#"line 4: expected "not linearizable", but the history is linearizable"#,
-                r#"line 5: expected "fact "heard echo" 1", but the nodes noted it 0 times"#,
+                r#"line 5: expected "facts "heard echo" 1", but the nodes noted it 0 times"#,
             ]
         );
         assert_eq!(
