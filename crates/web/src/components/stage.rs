@@ -623,7 +623,10 @@ fn pairs(n: usize) -> impl Iterator<Item = (NodeId, NodeId)> {
 }
 
 fn clamp_to_stage(view: View, p: Point) -> Point {
-    Point::new(p.x.clamp(NODE_R, view.w - NODE_R), p.y.clamp(NODE_R, view.h - NODE_R))
+    Point::new(
+        math::clamp(p.x, NODE_R, view.w - NODE_R),
+        math::clamp(p.y, NODE_R, view.h - NODE_R),
+    )
 }
 
 /// The pointer's position in viewBox units.
