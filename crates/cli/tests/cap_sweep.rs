@@ -3,23 +3,10 @@
 //! unknown). A failure prints the line that reproduces it. The configurations that promise
 //! nothing are caught in `crates/core/tests/cap_variants.rs`.
 
-use deepend_cli::{sweep, sweep_report};
-use deepend_core::faults::FaultPlan;
+mod common;
 
 fn assert_clean_sweep(settings: &[(&str, &str)]) {
-    let plan = FaultPlan {
-        protocol: "cap".into(),
-        settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..FaultPlan::default()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let results = sweep(&plan, 0, 1_000, threads).expect("the plan is valid");
-    let report = sweep_report(&plan, &results);
-    println!("{report}");
-    assert_eq!(results.len(), 1_000);
-    assert!(results.iter().all(|r| r.events > 500), "every seed did real work");
-    assert!(!results.iter().any(|r| r.failed()), "{report}");
-    assert!(!results.iter().any(|r| r.unknown()), "{report}");
+    common::assert_clean_sweep(&common::plan("cap", settings), 500);
 }
 
 #[test]

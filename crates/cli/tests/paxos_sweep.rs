@@ -2,28 +2,11 @@
 //! per configuration, zero violations and only linearizable histories (none unknown). A failure prints the
 //! line that reproduces it.
 
-use deepend_cli::{sweep, sweep_report};
-use deepend_core::faults::FaultPlan;
+mod common;
 
-/// Runs 1,000 seeds and returns the total of events, after asserting that none failed.
+/// 1,000 seeds of Paxos with `settings`, each seed above `min_events_per_seed` events.
 fn assert_clean_sweep(settings: &[(&str, &str)], min_events_per_seed: u64) {
-    let plan = FaultPlan {
-        protocol: "paxos".into(),
-        settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..FaultPlan::default()
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let results = sweep(&plan, 0, 1_000, threads).expect("the plan is valid");
-    let report = sweep_report(&plan, &results);
-    println!("{report}");
-    assert_eq!(results.len(), 1_000);
-    assert!(
-        results.iter().all(|r| r.events > min_events_per_seed),
-        "every seed did real work"
-    );
-    assert!(!results.iter().any(|r| r.failed()), "{report}");
-    // An unknown history is not a pass: the checker's budget must decide every seed.
-    assert!(!results.iter().any(|r| r.unknown()), "{report}");
+    common::assert_clean_sweep(&common::plan("paxos", settings), min_events_per_seed);
 }
 
 #[test]
