@@ -58,15 +58,20 @@ pub fn plan(sim_secs: u64, load_per_sec: u32) -> FaultPlan {
     }
 }
 
-/// A 5-node cluster of `P` under steady client load and random faults, checkers on.
-pub fn protocol_run<P: Protocol>(plan: &FaultPlan, seed: u64, trace: bool) -> (Sim<P>, Run) {
-    let sim = faults::run::<P>(plan, seed, trace).expect("the fault plan is a valid script");
+/// A finished run and what it did.
+fn measured<P: Protocol>(sim: Sim<P>) -> (Sim<P>, Run) {
     let run = Run {
         events: sim.events_processed(),
         violations: sim.violations().len() as u64,
         trace_events: sim.trace().events.len() as u64,
     };
     (sim, run)
+}
+
+/// A 5-node cluster of `P` under steady client load and random faults, checkers on.
+pub fn protocol_run<P: Protocol>(plan: &FaultPlan, seed: u64, trace: bool) -> (Sim<P>, Run) {
+    let sim = faults::run::<P>(plan, seed, trace).expect("the fault plan is a valid script");
+    measured(sim)
 }
 
 /// Raft under the benchmark's plan.
@@ -99,12 +104,7 @@ pub fn txn_run(scenario: &str, sim_secs: u64, seed: u64, trace: bool) -> (Sim<Tx
         .retain(|a| !matches!(a.action, Action::Load { .. } | Action::Request { .. }));
     let mut sim = Sim::<Txn>::with_trace(&script, trace).expect("the fault plan is a valid script");
     sim.run_until(deepend_core::SimTime(plan.duration_us));
-    let run = Run {
-        events: sim.events_processed(),
-        violations: sim.violations().len() as u64,
-        trace_events: sim.trace().events.len() as u64,
-    };
-    (sim, run)
+    measured(sim)
 }
 
 /// The generals chapter's heaviest configuration: OM(2) among seven generals, two traitors
@@ -125,12 +125,7 @@ pub fn om_run(sim_secs: u64, seed: u64, trace: bool) -> (Sim<General>, Run) {
     };
     let mut sim = Sim::<General>::with_trace(&trial.script(seed), trace).expect("a trial is a valid script");
     sim.run_until(trial.until());
-    let run = Run {
-        events: sim.events_processed(),
-        violations: sim.violations().len() as u64,
-        trace_events: sim.trace().events.len() as u64,
-    };
-    (sim, run)
+    measured(sim)
 }
 
 /// The clocks chapter: 9 nodes doing an event every 150ms or so each, NTP on, under the same

@@ -1343,9 +1343,11 @@ mod tests {
         ];
         let sim = run(&script(1, paused), 120);
         assert_eq!(sends_by(&sim, 1).first(), Some(&70));
-        // Crashed: the command is lost.
-        let sim = run(&script(1, vec![(40, Action::Crash(1)), (50, ping(1, 2))]), 99);
-        assert!(sends_by(&sim, 1).is_empty());
+        // Crashed: the command is lost, not kept for the restart at 60ms (whose first timer
+        // sends at 160ms).
+        let crashed = vec![(40, Action::Crash(1)), (50, ping(1, 2)), (60, Action::Restart(1))];
+        let sim = run(&script(1, crashed), 120);
+        assert!(sends_by(&sim, 1).is_empty(), "{:?}", sends_by(&sim, 1));
     }
 
     #[test]
