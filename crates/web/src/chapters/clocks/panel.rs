@@ -17,14 +17,26 @@ use deepend_core::{NodeId, SimTime};
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::rc::Rc;
+use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast as _;
-use web_sys::Element;
+use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement};
 use yew::prelude::*;
 
 /// How many of the latest events the diagram shows.
 pub const SHOWN: usize = 2_000;
 /// Events per block of the diagram.
 const BLOCK: usize = 100;
+/// Events the panel's data keeps beyond [`SHOWN`], so that an event the diagram still shows
+/// while it waits for its next redraw ([`REDRAW_MS`]) can be picked.
+const SLACK: usize = 1_000;
+/// While more than this many events arrive between two refreshes of the panel, the run plays
+/// faster than the diagram can follow: at 100x nine nodes make some 6,000 events a second, so
+/// the 2,000 shown turn over three times a second. Drawn with every refresh, each frame would
+/// add and remove a hundred SVG elements; drawn every [`REDRAW_MS`], the cost falls on two
+/// frames a second, and the others stay light.
+const FOLLOW: usize = 2 * BLOCK;
+/// How often at most the diagram redraws while the run outpaces it ([`FOLLOW`]).
+const REDRAW_MS: u32 = 500;
 const ROW_H: i64 = 46;
 const TOP: i64 = 26;
 const LEFT: i64 = 34;
@@ -70,9 +82,11 @@ pub struct ClockRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PanelData {
     pub n: u8,
+    /// The latest [`SHOWN`] + [`SLACK`] events, in blocks.
     pub blocks: Vec<Block>,
     pub total: usize,
-    pub first_shown: usize,
+    /// The first event of `blocks`.
+    pub first_kept: usize,
     pub misorders: u64,
     pub ambiguous: u64,
     pub clocks: Vec<ClockRow>,
@@ -97,10 +111,10 @@ fn dot(sim: &Sim<Clocks>, index: usize) -> Dot {
 pub fn data(sim: &Sim<Clocks>) -> PanelData {
     let monitor = sim.monitor();
     let total = monitor.events().len();
-    let first_shown = total.saturating_sub(SHOWN) / BLOCK * BLOCK;
+    let first_kept = total.saturating_sub(SHOWN + SLACK) / BLOCK * BLOCK;
     let blocks = CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        (first_shown / BLOCK..total.div_ceil(BLOCK))
+        (first_kept / BLOCK..total.div_ceil(BLOCK))
             .map(|b| {
                 let range = b * BLOCK..(b * BLOCK + BLOCK).min(total);
                 let full = range.len() == BLOCK;
@@ -143,7 +157,7 @@ pub fn data(sim: &Sim<Clocks>) -> PanelData {
         n: sim.node_count(),
         blocks,
         total,
-        first_shown,
+        first_kept,
         misorders: count(MISORDERS),
         ambiguous: count(AMBIGUOUS),
         clocks,
@@ -181,36 +195,13 @@ fn cone(a: &Recorded, e: &Recorded) -> &'static str {
 
 #[function_component(ClocksPanel)]
 pub fn clocks_panel(props: &PanelProps) -> Html {
-    let drawn = use_mut_ref(Drawn::default);
-    let redraw = use_force_update();
-    let data = Shared(throttle(&drawn, &redraw, &props.data));
-    html! { <PanelBody {data} /> }
-}
-
-/// Panel data compared by identity: a body given the same data it drew skips rendering.
-#[derive(Clone)]
-struct Shared(Rc<PanelData>);
-
-impl PartialEq for Shared {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct BodyProps {
-    data: Shared,
-}
-
-#[function_component(PanelBody)]
-fn panel_body(props: &BodyProps) -> Html {
-    let d = &props.data.0;
+    let d = &props.data;
     let axis = use_state_eq(|| Axis::True);
     let zoom = use_state_eq(|| 3usize);
     let picks = use_state_eq(|| (None::<u32>, None::<u32>));
     let find = |i: Option<u32>| -> Option<Dot> {
         let i = i? as usize;
-        let b = d.blocks.get(i.checked_sub(d.first_shown)? / BLOCK)?;
+        let b = d.blocks.get(i.checked_sub(d.first_kept)? / BLOCK)?;
         b.0.get(i % BLOCK).copied()
     };
     let (a, b) = (find(picks.0), find(picks.1));
@@ -249,8 +240,8 @@ fn panel_body(props: &BodyProps) -> Html {
                 </div>
                 <p class="ck-muted">
                     { format!("{} events", d.total) }
-                    if d.total > SHOWN { { format!("; the diagram shows the latest {}", d.total - d.first_shown) } }
-                    { ". Click an event, then another. Dots: local ○, send ●, receive ◆, write ■; labels: Lamport time and vector. Playing fast, the panel redraws once a second." }
+                    if d.total > SHOWN { { format!("; the diagram shows the latest {SHOWN}") } }
+                    { ". Click an event, then another. Dots: local ○, send ●, receive ◆, write ■; labels: Lamport time and vector, where they fit. Playing fast, the diagram redraws twice a second." }
                 </p>
             </div>
             <Diagram blocks={d.blocks.clone()} n={d.n} axis={*axis} {px_per_s} pick={a.map(|a| a.e)}
@@ -287,70 +278,103 @@ fn y_of(node: NodeId) -> i64 {
     TOP + i64::from(node - 1) * ROW_H
 }
 
-/// While a run plays fast, the panel redraws at most this often (real milliseconds): at
-/// 100x, nine nodes make some 6,000 events a real second, and redrawing 2,000 SVG events ten
-/// times a second would take the page's whole frame budget.
-const REDRAW_MS: f64 = 1_000.0;
-/// New events since the last redraw beyond which a redraw waits for [`REDRAW_MS`]: fewer
-/// (stepping, playing slowly) redraw at once.
-const FAST: usize = 300;
 /// The diagram's width grows in steps of this many pixels, so that its size rarely changes.
 const WIDTH_STEP: i64 = 4_000;
-
-/// The data the panel drew last, when, and whether a catch-up redraw is scheduled.
-#[derive(Default)]
-struct Drawn {
-    data: Option<Rc<PanelData>>,
-    at_ms: f64,
-    scheduled: bool,
-}
-
-/// The data to draw: the newest, unless the run is playing fast and the last redraw was less
-/// than [`REDRAW_MS`] ago, in which case a redraw is scheduled for then.
-fn throttle(drawn: &Rc<RefCell<Drawn>>, redraw: &UseForceUpdateHandle, fresh: &Rc<PanelData>) -> Rc<PanelData> {
-    let mut d = drawn.borrow_mut();
-    let now = js_sys::Date::now();
-    let fast = d.data.as_ref().is_some_and(|old| fresh.total > old.total + FAST);
-    if !fast || now - d.at_ms >= REDRAW_MS {
-        d.data = Some(fresh.clone());
-        d.at_ms = now;
-    } else if !d.scheduled {
-        d.scheduled = true;
-        let (drawn, redraw) = (drawn.clone(), redraw.clone());
-        let later = wasm_bindgen::closure::Closure::once_into_js(move || {
-            drawn.borrow_mut().scheduled = false;
-            redraw.force_update();
-        });
-        if let Some(window) = web_sys::window() {
-            let wait = (REDRAW_MS - (now - d.at_ms)).max(0.0) as i32 + 1;
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), wait);
-        }
-    }
-    d.data.clone().unwrap_or_else(|| fresh.clone())
-}
 
 fn last_index(blocks: &[Block]) -> Option<u32> {
     blocks.last().and_then(|b| b.0.last()).map(|d| d.index)
 }
 
+/// The blocks that hold the latest [`SHOWN`] events of `blocks`.
+fn shown_blocks(blocks: &[Block]) -> Vec<Block> {
+    let from = last_index(blocks).map_or(0, |i| i as usize + 1).saturating_sub(SHOWN);
+    blocks.iter().filter(|b| b.0.last().is_some_and(|d| d.index as usize >= from)).cloned().collect()
+}
+
+/// What the diagram drew last, when, and its pending redraw.
+#[derive(Default)]
+struct Progress {
+    blocks: Vec<Block>,
+    at: f64,
+    timer: Option<Timeout>,
+}
+
+/// What the label layer draws, kept for redrawing it when the diagram scrolls, and where the
+/// view is: read from scroll and resize events, whose layout is fresh, so that drawing never
+/// forces the browser to lay out the page in the middle of a frame.
+#[derive(Default, PartialEq)]
+struct LabelView {
+    blocks: Vec<Block>,
+    n: u8,
+    axis: Option<Axis>,
+    px_per_s: i64,
+    /// The diagram's right edge, in its coordinates.
+    right: i64,
+    height: i64,
+    pick: Option<Recorded>,
+    picked_b: Option<u32>,
+    /// The view's width, and its scroll position: 0 at the right end, negative to the left.
+    view_w: i64,
+    scroll: i64,
+}
+
 #[function_component(Diagram)]
 fn diagram(props: &DiagramProps) -> Html {
-    let blocks = &props.blocks;
     let scroller = use_node_ref();
-    let following = use_mut_ref(|| true);
-    // Where the newest event is, in the scroller's coordinates.
-    let end_at = use_mut_ref(|| 0i32);
+    let canvas = use_node_ref();
+    let progress = use_mut_ref(Progress::default);
+    let labels = use_mut_ref(LabelView::default);
+    let redraw = use_force_update();
+    let total = last_index(&props.blocks).map_or(0, |i| i as usize + 1);
+    let blocks = {
+        let mut p = progress.borrow_mut();
+        let drawn = last_index(&p.blocks).map_or(0, |i| i as usize + 1);
+        let now = js_sys::Date::now();
+        let wait = f64::from(REDRAW_MS) - (now - p.at);
+        // A few new events, a jump back (a seek, a new run) or a wait that is over: draw now.
+        if drawn > total || total - drawn <= FOLLOW || wait <= 0.0 {
+            p.blocks = shown_blocks(&props.blocks);
+            p.at = now;
+            p.timer = None;
+        } else if p.timer.is_none() {
+            // Redraw when the wait is over, even if the run has stopped by then.
+            let (progress, redraw) = (progress.clone(), redraw.clone());
+            p.timer = Some(Timeout::new(wait as u32, move || {
+                progress.borrow_mut().timer = None;
+                redraw.force_update();
+            }));
+        }
+        p.blocks.clone()
+    };
+    {
+        // The view's width, now and whenever the window is resized.
+        let (scroller, canvas, labels) = (scroller.clone(), canvas.clone(), labels.clone());
+        use_effect_with((), move |()| {
+            let measure = move || {
+                if let Some(el) = scroller.cast::<Element>() {
+                    labels.borrow_mut().view_w = i64::from(el.client_width());
+                    draw_labels(&canvas, &labels.borrow(), true);
+                }
+            };
+            measure();
+            let window = web_sys::window();
+            let listener = window.map(|w| gloo_events::EventListener::new(&w, "resize", move |_| measure()));
+            move || drop(listener)
+        });
+    }
     let onscroll = {
-        let (following, end_at) = (following.clone(), end_at.clone());
+        let (labels, canvas) = (labels.clone(), canvas.clone());
         Callback::from(move |e: Event| {
             if let Some(el) = e.target_dyn_into::<Element>() {
-                *following.borrow_mut() = el.scroll_left() + el.client_width() + 40 >= *end_at.borrow();
+                let mut view = labels.borrow_mut();
+                view.scroll = i64::from(el.scroll_left());
+                view.view_w = i64::from(el.client_width());
+                draw_labels(&canvas, &view, false);
             }
         })
     };
-    let dots = blocks.iter().flat_map(|b| b.0.iter());
     let (mut lo, mut hi) = (i64::MAX, 0);
-    for d in dots.clone() {
+    for d in blocks.iter().flat_map(|b| b.0.iter()) {
         let x = x_of(props.axis, d.e.time, d.e.wall, props.px_per_s);
         lo = lo.min(x);
         hi = hi.max(x);
@@ -359,19 +383,45 @@ fn diagram(props: &DiagramProps) -> Html {
         (lo, hi) = (0, 0);
     }
     let x0 = (lo - LEFT).max(0) / WIDTH_STEP * WIDTH_STEP;
-    let width = ((hi - x0 + 2 * LEFT).max(600) + WIDTH_STEP - 1) / WIDTH_STEP * WIDTH_STEP;
     let height = TOP + i64::from(props.n) * ROW_H;
+    let (width, hold, changed) = {
+        let mut view = labels.borrow_mut();
+        // The diagram ends just after its newest event, and the view is anchored at the right
+        // end (the scroller runs right to left): following the run needs no scrolling at all.
+        let width = (hi - x0 + 2 * LEFT).max(view.view_w);
+        let grown = x0 + width - view.right;
+        let hold = view.scroll < -40 && view.right > 0 && grown != 0;
+        if hold {
+            // The reader scrolled back: keep what they look at in place.
+            view.scroll -= grown;
+        }
+        let next = LabelView {
+            blocks: blocks.clone(),
+            n: props.n,
+            axis: Some(props.axis),
+            px_per_s: props.px_per_s,
+            right: x0 + width,
+            height,
+            pick: props.pick,
+            picked_b: props.picked_b,
+            view_w: view.view_w,
+            scroll: view.scroll,
+        };
+        let changed = *view != next;
+        *view = next;
+        (width, hold.then_some(view.scroll), changed)
+    };
     {
-        let scroller = scroller.clone();
-        let following = following.clone();
-        let end = hi - x0 + LEFT;
-        *end_at.borrow_mut() = end as i32;
-        use_effect_with((x0, width, last_index(blocks)), move |_| {
-            if *following.borrow()
-                && let Some(el) = scroller.cast::<Element>()
-            {
-                // The newest event at the right edge (the width runs on past it in steps).
-                el.set_scroll_left((end as i32 - el.client_width()).max(0));
+        let (scroller, canvas, labels) = (scroller.clone(), canvas.clone(), labels.clone());
+        // After a render that changed what is drawn: label what is in view (drawing text
+        // brings the page's style up to date, which a render that changed nothing here need
+        // not pay for).
+        use_effect(move || {
+            if let (Some(scroll), Some(el)) = (hold, scroller.cast::<Element>()) {
+                el.set_scroll_left(scroll as i32);
+            }
+            if changed {
+                draw_labels(&canvas, &labels.borrow(), false);
             }
         });
     }
@@ -390,26 +440,36 @@ fn diagram(props: &DiagramProps) -> Html {
         let first = b.0.first().map_or(0, |d| d.index);
         html! {
             <DiagramBlock key={first} block={b.clone()} n={props.n} axis={props.axis} px_per_s={props.px_per_s}
-                          pick={props.pick} picked_b={props.picked_b} on_pick={props.on_pick.clone()} />
+                          pick={props.pick} picked_b={props.picked_b} />
         }
     });
+    let onclick = {
+        let on_pick = props.on_pick.clone();
+        Callback::from(move |e: MouseEvent| {
+            let picked = e.target_dyn_into::<Element>().and_then(|target| target.closest("[data-event]").ok()?);
+            if let Some(i) = picked.and_then(|ev| ev.get_attribute("data-event")?.parse().ok()) {
+                on_pick.emit(i);
+            }
+        })
+    };
     html! {
         <div class="ck-diagram">
             <div class="ck-names">{ for names }</div>
             // Strict containment: what changes elsewhere on the page never lays the diagram out
             // again, nor the diagram the page (its height is fixed by the node count).
             <div class="ck-scroll" ref={scroller} {onscroll} style={format!("height:{}px", height + 16)}>
-                <svg data-diagram="" width={width.to_string()} height={height.to_string()}
-                     viewBox={format!("{x0} 0 {width} {height}")} role="img"
+                <div class="ck-track" style={format!("width:{width}px")}>
+                <svg data-diagram="" data-shown={blocks.iter().map(|b| b.0.len()).sum::<usize>().to_string()}
+                     width={width.to_string()} height={height.to_string()}
+                     viewBox={format!("{x0} 0 {width} {height}")} role="img" {onclick}
                      aria-label="Space-time diagram: one line per node, events as dots, messages as arrows">
-                    <defs>
-                        <marker id="ck-arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="6" markerHeight="6" orient="auto">
-                            <path d="M0,0 L8,4 L0,8 z" />
-                        </marker>
-                    </defs>
                     { for lines }
-                    { for block_views }
+                    // The blocks alone in a keyed list: mixed with the unkeyed lines, every
+                    // block would be built anew whenever the window moves.
+                    <g>{ for block_views }</g>
                 </svg>
+                <canvas ref={canvas} class="ck-labels" aria-hidden="true" />
+                </div>
             </div>
         </div>
     }
@@ -423,63 +483,177 @@ struct BlockProps {
     px_per_s: i64,
     pick: Option<Recorded>,
     picked_b: Option<u32>,
-    on_pick: Callback<u32>,
 }
 
+/// A block of the diagram as one SVG group, written as markup: the browser parses a block's
+/// hundred events in one call, where building them node by node through the DOM bindings
+/// costs several times as much. Each event is one element (its labels are drawn on the
+/// canvas above), and clicks reach the diagram's own handler, which reads `data-event`.
 #[function_component(DiagramBlock)]
 fn diagram_block(props: &BlockProps) -> Html {
+    Html::from_html_unchecked(block_markup(props).into())
+}
+
+fn block_markup(props: &BlockProps) -> String {
     let x = |time: SimTime, wall: i64| x_of(props.axis, time, wall, props.px_per_s);
-    let arrows = props.block.0.iter().filter_map(|d| {
-        let (from, time, wall) = d.send?;
-        let (x1, y1) = (x(time, wall), y_of(from));
-        let (x2, y2) = (x(d.e.time, d.e.wall), y_of(d.e.node));
-        let class = match props.pick.map(|a| cone(&a, &d.e)) {
-            Some("past" | "picked") if props.pick.is_some_and(|a| a.node != d.e.node || a.seq != d.e.seq) => {
-                "ck-msg past"
-            }
-            Some("future") => "ck-msg future",
-            _ => "ck-msg",
+    // The arrows in three paths, by their place in the picked event's cone.
+    let mut arrows = [String::new(), String::new(), String::new()];
+    for d in props.block.0.iter() {
+        let Some((from, time, wall)) = d.send else { continue };
+        let which = match props.pick.map(|a| cone(&a, &d.e)) {
+            Some("past") => 1,
+            Some("picked") if props.pick.is_some_and(|a| a.node != d.e.node || a.seq != d.e.seq) => 1,
+            Some("future") => 2,
+            _ => 0,
         };
-        Some(html! {
-            <line class={class} x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()}
-                  marker-end="url(#ck-arrow)" />
-        })
-    });
-    let dots = props.block.0.iter().map(|d| {
+        arrow(&mut arrows[which], (x(time, wall), y_of(from)), (x(d.e.time, d.e.wall), y_of(d.e.node)));
+    }
+    let mut out = String::with_capacity(160 * props.block.0.len());
+    out.push_str("<g>");
+    for (class, d) in ["ck-msg", "ck-msg past", "ck-msg future"].iter().zip(&arrows) {
+        if !d.is_empty() {
+            let _ = write!(out, r#"<path class="{class}" d="{d}"/>"#);
+        }
+    }
+    for d in props.block.0.iter() {
         let e = &d.e;
         let (cx, cy) = (x(e.time, e.wall), y_of(e.node));
-        let mut class = String::from("ck-ev ck-");
-        class.push_str(e.kind.as_str());
+        let _ = match e.kind {
+            Kind::Local | Kind::Send => write!(out, r#"<circle r="5" cx="{cx}" cy="{cy}""#),
+            Kind::Receive => write!(out, r#"<path d="M{cx},{}l6,6l-6,6l-6,-6z""#, cy - 6),
+            Kind::Write => write!(out, r#"<rect width="10" height="10" x="{}" y="{}""#, cx - 5, cy - 5),
+        };
+        let _ = write!(out, r#" class="ck-ev ck-{}"#, e.kind.as_str());
         if let Some(a) = &props.pick {
             let c = cone(a, e);
             if !c.is_empty() {
-                class.push(' ');
-                class.push_str(c);
+                let _ = write!(out, " {c}");
             }
         }
         if props.picked_b == Some(d.index) {
-            class.push_str(" picked-b");
+            out.push_str(" picked-b");
         }
-        let vc = vc_text(&e.vc, props.n);
-        let mark = match e.kind {
-            Kind::Local => html! { <circle r="5" class="ck-hollow" /> },
-            Kind::Send => html! { <circle r="5" /> },
-            Kind::Receive => html! { <path d="M0,-6 L6,0 L0,6 L-6,0 z" /> },
-            Kind::Write => html! { <rect x="-5" y="-5" width="10" height="10" /> },
-        };
-        let index = d.index;
-        let onclick = props.on_pick.reform(move |_: MouseEvent| index);
-        html! {
-            <g class={class} transform={format!("translate({cx} {cy})")} {onclick}
-               data-event={index.to_string()} data-node={e.node.to_string()}
-               data-lamport={e.lamport.to_string()} data-vc={vc.clone()}>
-                { mark }
-                <text y="-9">{ e.lamport.to_string() }</text>
-                <text y="17" class="ck-vc">{ vc }</text>
-            </g>
+        let _ = write!(
+            out,
+            r#"" data-event="{}" data-node="{}" data-lamport="{}" data-vc="{}"/>"#,
+            d.index,
+            e.node,
+            e.lamport,
+            vc_text(&e.vc, props.n)
+        );
+    }
+    out.push_str("</g>");
+    out
+}
+
+/// Labels every event in view with its Lamport time (above) and vector (below), on the
+/// canvas that stays over the diagram's visible part. Labels that would overlap the previous
+/// one on their node's line are left out (the picked events' never are), so that a zoomed-out
+/// diagram stays readable; canvas text costs a fraction of SVG text, which at 100x would be
+/// laid out anew every frame. `restyle` reads the theme's colours again.
+fn draw_labels(canvas: &NodeRef, view: &LabelView, restyle: bool) {
+    let (Some(canvas), Some(axis)) = (canvas.cast::<HtmlCanvasElement>(), view.axis) else {
+        return;
+    };
+    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else {
+        return;
+    };
+    let window = web_sys::window();
+    let dpr = window.as_ref().map_or(1.0, web_sys::Window::device_pixel_ratio);
+    let (w, h) = (view.view_w, view.height);
+    let (pw, ph) = ((w as f64 * dpr) as u32, (h as f64 * dpr) as u32);
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+        let _ = canvas.set_attribute("style", &format!("width:{w}px;height:{h}px;margin-top:-{h}px"));
+        ctx.set_font("10px ui-monospace,monospace");
+    }
+    COLOURS.with(|colours| {
+        let mut colours = colours.borrow_mut();
+        if restyle || colours.is_empty() {
+            let style = window.and_then(|w| w.get_computed_style(&canvas).ok().flatten());
+            let var = |name: &str| style.as_ref().and_then(|s| s.get_property_value(name).ok()).unwrap_or_default();
+            *colours = [var("--pn-ink"), var("--pn-muted")].map(|c| if c.trim().is_empty() { "#555".into() } else { c });
         }
     });
-    html! { <g>{ for arrows }{ for dots }</g> }
+    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    ctx.clear_rect(0.0, 0.0, w as f64, h as f64);
+    ctx.set_text_align("center");
+    // One font, set to what it already is after the first draw: setting a canvas's font makes
+    // the browser bring the page's style up to date there and then, in the middle of the
+    // frame. The vectors' smaller type is the same font scaled.
+    let left = view.right - w + view.scroll;
+    let n = usize::from(view.n);
+    for (scale, char_w, dy) in [(1.0, 6, -9), (0.8, 5, 17)] {
+        let _ = ctx.set_transform(dpr * scale, 0.0, 0.0, dpr * scale, 0.0, 0.0);
+        // The right end of the last label drawn on each node's line.
+        let mut last = vec![i64::MIN; n + 1];
+        let mut style = None;
+        for d in view.blocks.iter().flat_map(|b| b.0.iter()) {
+            let e = &d.e;
+            let x = x_of(axis, e.time, e.wall, view.px_per_s) - left;
+            if x < -100 || x > w + 100 {
+                continue;
+            }
+            let cone = view.pick.map_or("", |a| cone(&a, e));
+            let picked = cone == "picked" || view.picked_b == Some(d.index);
+            let text = if dy < 0 { e.lamport.to_string() } else { vc_text(&e.vc, view.n) };
+            let half = text.len() as i64 * char_w / 2;
+            let row = &mut last[usize::from(e.node).min(n)];
+            if x - half < *row + 3 && !picked {
+                continue;
+            }
+            *row = x + half;
+            let colour = match cone {
+                "past" => 2,
+                "future" => 3,
+                _ if picked => 0,
+                _ => usize::from(dy > 0),
+            };
+            if style != Some(colour) {
+                style = Some(colour);
+                COLOURS.with(|c| match colour {
+                    0 | 1 => ctx.set_fill_style_str(&c.borrow()[colour]),
+                    2 => ctx.set_fill_style_str(PAST),
+                    _ => ctx.set_fill_style_str(FUTURE),
+                });
+            }
+            let _ = ctx.fill_text(&text, x as f64 / scale, (y_of(e.node) + dy) as f64 / scale);
+        }
+    }
+}
+
+const PAST: &str = "#1a66d9";
+const FUTURE: &str = "#c2410c";
+
+thread_local! {
+    /// The theme's ink and muted colours, as the label canvas needs them.
+    static COLOURS: RefCell<[String; 2]> = const { RefCell::new([String::new(), String::new()]) };
+}
+
+/// Appends to a path's data a line from `from` to just short of the event at `to`, and an
+/// arrowhead there.
+fn arrow(path: &mut String, from: (i64, i64), to: (i64, i64)) {
+    const SHORT: f64 = 6.0;
+    const HEAD: f64 = 7.0;
+    let (dx, dy) = ((to.0 - from.0) as f64, (to.1 - from.1) as f64);
+    let len = (dx * dx + dy * dy).sqrt();
+    if len < SHORT + HEAD {
+        return;
+    }
+    let (ux, uy) = (dx / len, dy / len);
+    let at = |along: f64, across: f64| {
+        let px = to.0 as f64 - ux * along - uy * across;
+        let py = to.1 as f64 - uy * along + ux * across;
+        (px.round() as i64, py.round() as i64)
+    };
+    let tip = at(SHORT, 0.0);
+    let (l, r) = (at(SHORT + HEAD, 3.5), at(SHORT + HEAD, -3.5));
+    let _ = write!(
+        path,
+        "M{},{}L{},{}M{},{}L{},{}L{},{}z",
+        from.0, from.1, tip.0, tip.1, tip.0, tip.1, l.0, l.1, r.0, r.1
+    );
 }
 
 /// Why `a` and `b` are related as they are, from their vectors.
@@ -657,7 +831,7 @@ fn offset_chart(d: &PanelData) -> Html {
     let off = |dot: &Dot| dot.e.wall - dot.e.time.as_us() as i64;
     let span = dots().map(|x| off(x).abs()).max().unwrap_or(0).max(1_000);
     // At most about 600 points in all: every `stride`-th event.
-    let stride = (d.total - d.first_shown).div_ceil(600).max(1);
+    let stride = (d.total - d.first_kept).div_ceil(600).max(1);
     let lines = (1..=d.n).map(|id| {
         let mut points = String::new();
         for dot in dots().step_by(stride).filter(|x| x.e.node == id) {
@@ -690,13 +864,11 @@ const STYLE: &str = "
 .ck-names{position:relative;width:30px;flex:none;font:600 12px system-ui}.ck-name{position:absolute;left:4px}
 .ck-scroll{overflow-x:auto;flex:1;contain:strict}.ck-scroll svg{display:block}
 .ck-row line{stroke:var(--pn-border);stroke-width:1.5}
-.ck-msg{stroke:var(--pn-muted);stroke-width:1;opacity:.7}.ck-msg.past{stroke:#1a66d9;opacity:1;stroke-width:2}.ck-msg.future{stroke:#c2410c;opacity:1;stroke-width:2}
-#ck-arrow path{fill:var(--pn-muted)}
-.ck-ev{cursor:pointer;fill:var(--pn-ink)}.ck-ev .ck-hollow{fill:var(--pn-surface);stroke:var(--pn-ink);stroke-width:1.5}
-.ck-ev text{font:10px ui-monospace,monospace;text-anchor:middle;fill:var(--pn-ink);stroke:none}.ck-ev .ck-vc{font-size:8px;fill:var(--pn-muted)}
-.ck-write{fill:#1c7c3c}.ck-ev.past{fill:#1a66d9}.ck-ev.past .ck-hollow{stroke:#1a66d9}.ck-ev.future{fill:#c2410c}.ck-ev.future .ck-hollow{stroke:#c2410c}
-.ck-ev.picked circle,.ck-ev.picked path,.ck-ev.picked rect,.ck-ev.picked-b circle,.ck-ev.picked-b path,.ck-ev.picked-b rect{stroke:#b86a12;stroke-width:4;paint-order:stroke}
-.ck-ev.picked text,.ck-ev.picked-b text{font-weight:700}
+.ck-msg{stroke:var(--pn-muted);fill:var(--pn-muted);stroke-width:1;opacity:.7}.ck-msg.past{stroke:#1a66d9;fill:#1a66d9;opacity:1;stroke-width:2}.ck-msg.future{stroke:#c2410c;fill:#c2410c;opacity:1;stroke-width:2}
+.ck-ev{cursor:pointer;fill:var(--pn-ink)}.ck-local{fill:var(--pn-surface);stroke:var(--pn-ink);stroke-width:1.5}.ck-write{fill:#1c7c3c}
+.ck-ev.past{fill:#1a66d9}.ck-ev.future{fill:#c2410c}.ck-local.past{fill:var(--pn-surface);stroke:#1a66d9}.ck-local.future{fill:var(--pn-surface);stroke:#c2410c}
+.ck-ev.picked,.ck-ev.picked-b{stroke:#b86a12;stroke-width:4;paint-order:stroke}
+.ck-scroll{direction:rtl}.ck-track{direction:ltr;position:relative}.ck-labels{display:block;position:sticky;left:0;pointer-events:none}
 .ck-cols,.ck-clocks{content-visibility:auto;contain-intrinsic-size:auto 260px}
 .ck-cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
 .ck-box{border:1px solid var(--pn-grid);border-radius:6px;padding:8px;margin-top:8px}.ck-box p{margin:4px 0}
