@@ -47,7 +47,7 @@ fn refresh_ms(part: Part) -> f64 {
     match part {
         Part::Markers => 5.0 * PANEL_REFRESH_MS,
         Part::Verdict => 10.0 * PANEL_REFRESH_MS,
-        Part::Nodes | Part::Events | Part::History => PANEL_REFRESH_MS,
+        Part::Nodes | Part::Chapter | Part::Events | Part::History => PANEL_REFRESH_MS,
     }
 }
 

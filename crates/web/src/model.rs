@@ -476,6 +476,9 @@ impl<P: Shown> AnyRun for Sim<P> {
 pub enum Part {
     /// The nodes' full views: the logs and the inspector.
     Nodes,
+    /// The chapter's own panel (the clocks chapter's space-time diagram and clock table, a
+    /// store's state...): its own turn, since some are as dear to build as the node views.
+    Chapter,
     /// The event list.
     Events,
     /// The client history and the safety properties.
@@ -488,7 +491,14 @@ pub enum Part {
 }
 
 impl Part {
-    pub const ALL: [Part; 5] = [Part::Nodes, Part::Events, Part::History, Part::Verdict, Part::Markers];
+    pub const ALL: [Part; 6] = [
+        Part::Nodes,
+        Part::Chapter,
+        Part::Events,
+        Part::History,
+        Part::Verdict,
+        Part::Markers,
+    ];
 }
 
 /// The running lab.
@@ -613,8 +623,8 @@ impl Lab {
                 Part::Nodes => {
                     panels.nodes = Rc::new(self.run.node_views(true));
                     panels.messages = Rc::new(self.run.message_views(true));
-                    panels.chapter = self.run.panel();
                 }
+                Part::Chapter => panels.chapter = self.run.panel(),
                 Part::Events => panels.events = self.run.event_lines(),
                 Part::Verdict => panels.verdict = Some(self.verdict(exact)),
                 Part::History => {
