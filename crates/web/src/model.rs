@@ -333,7 +333,7 @@ pub struct Panels {
     /// The linearizability checker's verdict (`None` until the first check).
     pub verdict: Option<Rc<Checked>>,
     pub events: Rc<Vec<EventLine>>,
-    /// The chapter's own panel ([`Shown::panel`]), refreshed with the nodes.
+    /// The chapter's own panel ([`Shown::panel`]), refreshed in its own turn ([`Part::Chapter`]).
     pub chapter: Option<Html>,
 }
 

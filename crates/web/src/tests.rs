@@ -56,6 +56,25 @@ fn a_playing_frame_refreshes_one_panel_part_and_the_stage_gets_summaries() {
 }
 
 #[test]
+fn a_chapters_panel_refreshes_in_a_turn_of_its_own() {
+    let clocks = crate::chapters::find("clocks").unwrap();
+    let mut lab = Lab::new(&url::chapter_script(clocks)).unwrap();
+    lab.advance_to(SimTime::from_secs(2));
+    let first = lab.snapshot();
+    assert!(first.panels.chapter.is_some());
+    lab.advance_to(SimTime::from_secs(4));
+    let nodes = lab.frame_snapshot(Some(Part::Nodes));
+    assert_ne!(nodes.panels.nodes, first.panels.nodes);
+    assert_eq!(
+        nodes.panels.chapter, first.panels.chapter,
+        "the node views' turn leaves the chapter's panel alone"
+    );
+    let chapter = lab.frame_snapshot(Some(Part::Chapter));
+    assert_ne!(chapter.panels.chapter, first.panels.chapter);
+    assert_eq!(chapter.panels.nodes, nodes.panels.nodes);
+}
+
+#[test]
 fn a_crashed_node_keeps_its_last_term_on_the_stage() {
     let mut script = Script::default();
     script.actions.push(TimedAction {

@@ -278,16 +278,14 @@ fn y_of(node: NodeId) -> i64 {
     TOP + i64::from(node - 1) * ROW_H
 }
 
-/// The diagram's width grows in steps of this many pixels, so that its size rarely changes.
-const WIDTH_STEP: i64 = 4_000;
-
-fn last_index(blocks: &[Block]) -> Option<u32> {
-    blocks.last().and_then(|b| b.0.last()).map(|d| d.index)
+/// One past the last event of `blocks`.
+fn end(blocks: &[Block]) -> usize {
+    blocks.last().and_then(|b| b.0.last()).map_or(0, |d| d.index as usize + 1)
 }
 
 /// The blocks that hold the latest [`SHOWN`] events of `blocks`.
 fn shown_blocks(blocks: &[Block]) -> Vec<Block> {
-    let from = last_index(blocks).map_or(0, |i| i as usize + 1).saturating_sub(SHOWN);
+    let from = end(blocks).saturating_sub(SHOWN);
     blocks.iter().filter(|b| b.0.last().is_some_and(|d| d.index as usize >= from)).cloned().collect()
 }
 
@@ -325,10 +323,10 @@ fn diagram(props: &DiagramProps) -> Html {
     let progress = use_mut_ref(Progress::default);
     let labels = use_mut_ref(LabelView::default);
     let redraw = use_force_update();
-    let total = last_index(&props.blocks).map_or(0, |i| i as usize + 1);
+    let total = end(&props.blocks);
     let blocks = {
         let mut p = progress.borrow_mut();
-        let drawn = last_index(&p.blocks).map_or(0, |i| i as usize + 1);
+        let drawn = end(&p.blocks);
         let now = js_sys::Date::now();
         let wait = f64::from(REDRAW_MS) - (now - p.at);
         // A few new events, a jump back (a seek, a new run) or a wait that is over: draw now.
@@ -382,7 +380,9 @@ fn diagram(props: &DiagramProps) -> Html {
     if lo > hi {
         (lo, hi) = (0, 0);
     }
-    let x0 = (lo - LEFT).max(0) / WIDTH_STEP * WIDTH_STEP;
+    // The diagram spans its events (the view box places each block, so none moves when the
+    // window does).
+    let x0 = (lo - LEFT).max(0);
     let height = TOP + i64::from(props.n) * ROW_H;
     let (width, hold, changed) = {
         let mut view = labels.borrow_mut();
@@ -392,8 +392,12 @@ fn diagram(props: &DiagramProps) -> Html {
         let grown = x0 + width - view.right;
         let hold = view.scroll < -40 && view.right > 0 && grown != 0;
         if hold {
-            // The reader scrolled back: keep what they look at in place.
+            // The reader scrolled back: keep what they look at in place, while it is drawn;
+            // once the window has moved past it, follow the run again.
             view.scroll -= grown;
+            if -view.scroll > width - view.view_w {
+                view.scroll = 0;
+            }
         }
         let next = LabelView {
             blocks: blocks.clone(),
@@ -459,8 +463,7 @@ fn diagram(props: &DiagramProps) -> Html {
             // again, nor the diagram the page (its height is fixed by the node count).
             <div class="ck-scroll" ref={scroller} {onscroll} style={format!("height:{}px", height + 16)}>
                 <div class="ck-track" style={format!("width:{width}px")}>
-                <svg data-diagram="" data-shown={blocks.iter().map(|b| b.0.len()).sum::<usize>().to_string()}
-                     width={width.to_string()} height={height.to_string()}
+                <svg data-diagram="" width={width.to_string()} height={height.to_string()}
                      viewBox={format!("{x0} 0 {width} {height}")} role="img" {onclick}
                      aria-label="Space-time diagram: one line per node, events as dots, messages as arrows">
                     { for lines }
@@ -502,7 +505,6 @@ fn block_markup(props: &BlockProps) -> String {
         let Some((from, time, wall)) = d.send else { continue };
         let which = match props.pick.map(|a| cone(&a, &d.e)) {
             Some("past") => 1,
-            Some("picked") if props.pick.is_some_and(|a| a.node != d.e.node || a.seq != d.e.seq) => 1,
             Some("future") => 2,
             _ => 0,
         };
@@ -566,6 +568,9 @@ fn draw_labels(canvas: &NodeRef, view: &LabelView, restyle: bool) {
         canvas.set_width(pw);
         canvas.set_height(ph);
         let _ = canvas.set_attribute("style", &format!("width:{w}px;height:{h}px;margin-top:-{h}px"));
+        // A resize resets the context, font included. The font is set only then: setting it
+        // makes the browser bring the page's style up to date there and then, in the middle
+        // of the frame. The vectors' smaller type is the same font scaled.
         ctx.set_font("10px ui-monospace,monospace");
     }
     COLOURS.with(|colours| {
@@ -579,9 +584,6 @@ fn draw_labels(canvas: &NodeRef, view: &LabelView, restyle: bool) {
     let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
     ctx.clear_rect(0.0, 0.0, w as f64, h as f64);
     ctx.set_text_align("center");
-    // One font, set to what it already is after the first draw: setting a canvas's font makes
-    // the browser bring the page's style up to date there and then, in the middle of the
-    // frame. The vectors' smaller type is the same font scaled.
     let left = view.right - w + view.scroll;
     let n = usize::from(view.n);
     for (scale, char_w, dy) in [(1.0, 6, -9), (0.8, 5, 17)] {
