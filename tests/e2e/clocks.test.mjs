@@ -45,6 +45,10 @@ test('clocks: pick two events and read happened-before; wall-clock axis', { time
     const errors = watchForErrors(page);
     await page.goto(`${server.url}clocks.html?c=clocks&s=clocks.41`);
     await page.locator('[data-stage]').waitFor({ timeout: 30_000 });
+    // A chapter without clients or logs shows neither the client history nor the log panel.
+    assert.equal(await page.getByRole('heading', { name: 'Client history' }).count(), 0);
+    assert.equal(await page.getByRole('heading', { name: 'Logs', exact: true }).count(), 0);
+    assert.equal(await page.getByRole('heading', { name: 'Events', exact: true }).count(), 1);
     await speed(page, 1);
     await setPlaying(page, true);
     await page.waitForFunction(() => document.querySelectorAll('[data-diagram] [data-event]').length >= 40, null, {

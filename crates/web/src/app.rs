@@ -955,9 +955,10 @@ pub fn App() -> Html {
         start,
     } = (*handlers).clone();
 
+    let ui = chapters::stage_ui(&s.header.protocol);
     let stage = html! {
         <Stage nodes={snapshot.nodes.clone()} islands={snapshot.islands.clone()} cuts={snapshot.cuts.clone()}
-               ui={chapters::stage_ui(&s.header.protocol)}
+               {ui}
                messages={snapshot.messages.clone()} drops={snapshot.drops.clone()}
                selected={s.selected} selected_message={s.selected_message}
                pointable={!s.playing || s.speed < POINTABLE_BELOW_SPEED}
@@ -1067,10 +1068,15 @@ pub fn App() -> Html {
                     <Inspector nodes={panels.nodes.clone()} selected={s.selected} messages={panels.messages.clone()}
                                selected_message={s.selected_message} on_action={on_action.clone()} />
                     <Invariants properties={panels.properties.clone()} {on_jump} />
-                    <HistoryPanel history={panels.history.clone()} total={panels.history_total} verdict={panels.verdict.clone()} />
+                    // A chapter without clients (clocks, generals, transactions) has no history.
+                    if ui.clients {
+                        <HistoryPanel history={panels.history.clone()} total={panels.history_total} verdict={panels.verdict.clone()} />
+                    }
                 </div>
                 <div class="below">
-                    <Logs nodes={panels.nodes.clone()} selected={s.selected} />
+                    if ui.logs {
+                        <Logs nodes={panels.nodes.clone()} selected={s.selected} />
+                    }
                     <Events events={panels.events.clone()} on_seek={on_seek} />
                 </div>
             </main>

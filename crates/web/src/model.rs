@@ -358,6 +358,8 @@ pub trait Shown: Protocol {
     /// Whether the node menu offers key-value client requests (the chapter's clients read
     /// and write registers).
     const CLIENTS: bool = true;
+    /// Whether the nodes keep a replicated log (or slots) for the log panel to show.
+    const LOGS: bool = true;
     /// The stage's legend: a message style and what it stands for, in order.
     const LEGEND: &'static [(MsgStyle, &'static str)] = &[];
     /// The chapter's own panel under the stage (a diagram, a table, a chart), if it has one.

@@ -39,6 +39,7 @@ impl Shown for Clocks {
     }];
 
     const CLIENTS: bool = false;
+    const LOGS: bool = false;
 
     fn panel(sim: &Sim<Clocks>) -> Option<Html> {
         let data = Rc::new(panel::data(sim));

@@ -28,6 +28,7 @@ impl Shown for General {
     ];
     const TOGGLES: &'static [Toggle] = &[];
     const CLIENTS: bool = false;
+    const LOGS: bool = false;
     const LEGEND: &'static [(MsgStyle, &'static str)] = &[
         (MsgStyle::new(MsgFamily::Replication, MsgShape::Square), "order (round 1)"),
         (MsgStyle::new(MsgFamily::Election, MsgShape::Diamond), "relay (round 2)"),

@@ -27,13 +27,15 @@ pub struct Toggle {
     pub scenario: Option<&'static str>,
 }
 
-/// What the stage needs of its chapter: the node menu's commands, whether it offers
-/// key-value requests, the message legend and the short word under each node ("term").
+/// What the stage and the shared panels need of their chapter: the node menu's commands,
+/// whether it offers key-value requests (and so has a client history), whether its nodes keep
+/// a replicated log, the message legend and the short word under each node ("term").
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StageUi {
     pub title: &'static str,
     pub commands: &'static [Command],
     pub clients: bool,
+    pub logs: bool,
     pub legend: &'static [(MsgStyle, &'static str)],
     pub term_word: &'static str,
 }
@@ -44,6 +46,7 @@ impl Default for StageUi {
             title: "",
             commands: &[],
             clients: false,
+            logs: false,
             legend: &[],
             term_word: "term",
         }
@@ -99,6 +102,7 @@ macro_rules! lab_chapters {
                     title: $title,
                     commands: <$ty as Protocol>::COMMANDS,
                     clients: <$ty as Shown>::CLIENTS,
+                    logs: <$ty as Shown>::LOGS,
                     legend: <$ty as Shown>::LEGEND,
                     term_word: term.rsplit(' ').next().unwrap_or(term),
                 };
@@ -192,11 +196,16 @@ mod tests {
     fn the_stage_shows_and_offers_what_the_chapter_has() {
         let raft = stage_ui("raft");
         assert!(
-            raft.commands.is_empty() && raft.clients,
-            "raft: no commands, register clients"
+            raft.commands.is_empty() && raft.clients && raft.logs,
+            "raft: no commands, register clients, logs"
         );
         assert_eq!(raft.legend.first().map(|l| l.1), Some("RequestVote"));
         assert_eq!(raft.term_word, "term");
+        let clocks = stage_ui("clocks");
+        assert!(
+            !clocks.clients && !clocks.logs,
+            "clocks: no client history, no log panel"
+        );
         assert_eq!(
             stage_ui("paxos").term_word,
             "round",

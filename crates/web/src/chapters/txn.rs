@@ -54,6 +54,7 @@ impl Shown for Txn {
         },
     ];
     const CLIENTS: bool = false;
+    const LOGS: bool = false;
 
     fn commit_label(index: u64) -> String {
         format!("{index} done")
