@@ -19,7 +19,8 @@ use std::fmt::Write as _;
 use std::rc::Rc;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast as _;
-use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement};
+use wasm_bindgen::prelude::{Closure, JsValue};
+use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement, IdleRequestOptions};
 use yew::prelude::*;
 
 /// How many of the latest events the diagram shows.
@@ -37,6 +38,10 @@ const SLACK: usize = 1_000;
 const FOLLOW: usize = 2 * BLOCK;
 /// How often at most the diagram redraws while the run outpaces it ([`FOLLOW`]).
 const REDRAW_MS: u32 = 500;
+/// The longest a block out of view waits for the browser to be idle before it is drawn.
+const IDLE_WITHIN_MS: u32 = 1_000;
+/// How far beyond the view, at least, a new block is drawn at once.
+const MIN_SPARE: i64 = 800;
 const ROW_H: i64 = 46;
 const TOP: i64 = 26;
 const LEFT: i64 = 34;
@@ -371,12 +376,22 @@ fn diagram(props: &DiagramProps) -> Html {
             }
         })
     };
-    let (mut lo, mut hi) = (i64::MAX, 0);
-    for d in blocks.iter().flat_map(|b| b.0.iter()) {
-        let x = x_of(props.axis, d.e.time, d.e.wall, props.px_per_s);
-        lo = lo.min(x);
-        hi = hi.max(x);
-    }
+    // Each block's extent along x, its arrows' tails included.
+    let spans: Vec<(i64, i64)> = blocks
+        .iter()
+        .map(|b| {
+            let x = |time: SimTime, wall: i64| x_of(props.axis, time, wall, props.px_per_s);
+            b.0.iter()
+                .flat_map(|d| [Some(x(d.e.time, d.e.wall)), d.send.map(|(_, time, wall)| x(time, wall))])
+                .flatten()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)))
+        })
+        .collect();
+    let (mut lo, mut hi) = blocks
+        .iter()
+        .flat_map(|b| b.0.iter())
+        .map(|d| x_of(props.axis, d.e.time, d.e.wall, props.px_per_s))
+        .fold((i64::MAX, 0), |(lo, hi), x| (lo.min(x), hi.max(x)));
     if lo > hi {
         (lo, hi) = (0, 0);
     }
@@ -384,7 +399,7 @@ fn diagram(props: &DiagramProps) -> Html {
     // window does).
     let x0 = (lo - LEFT).max(0);
     let height = TOP + i64::from(props.n) * ROW_H;
-    let (width, hold, changed) = {
+    let (width, hold, changed, seen) = {
         let mut view = labels.borrow_mut();
         // The diagram ends just after its newest event, and the view is anchored at the right
         // end (the scroller runs right to left): following the run needs no scrolling at all.
@@ -413,7 +428,11 @@ fn diagram(props: &DiagramProps) -> Html {
         };
         let changed = *view != next;
         *view = next;
-        (width, hold.then_some(view.scroll), changed)
+        // What the reader sees, in the diagram's x, with a view's width to spare each side.
+        let spare = view.view_w.max(MIN_SPARE);
+        let right = x0 + width + view.scroll;
+        let seen = (right - view.view_w - spare, right + spare);
+        (width, hold.then_some(view.scroll), changed, seen)
     };
     {
         let (scroller, canvas, labels) = (scroller.clone(), canvas.clone(), labels.clone());
@@ -440,11 +459,12 @@ fn diagram(props: &DiagramProps) -> Html {
     let names = (1..=props.n).map(|id| html! {
         <div class="ck-name" style={format!("top:{}px", y_of(id) - 9)}>{ format!("n{id}") }</div>
     });
-    let block_views = blocks.iter().map(|b| {
+    let block_views = blocks.iter().zip(&spans).map(|(b, &(lo, hi))| {
         let first = b.0.first().map_or(0, |d| d.index);
+        let in_view = lo <= seen.1 && hi >= seen.0;
         html! {
             <DiagramBlock key={first} block={b.clone()} n={props.n} axis={props.axis} px_per_s={props.px_per_s}
-                          pick={props.pick} picked_b={props.picked_b} />
+                          pick={props.pick} picked_b={props.picked_b} {in_view} />
         }
     });
     let onclick = {
@@ -486,15 +506,71 @@ struct BlockProps {
     px_per_s: i64,
     pick: Option<Recorded>,
     picked_b: Option<u32>,
+    /// In or near the reader's view.
+    in_view: bool,
 }
 
 /// A block of the diagram as one SVG group, written as markup: the browser parses a block's
 /// hundred events in one call, where building them node by node through the DOM bindings
 /// costs several times as much. Each event is one element (its labels are drawn on the
 /// canvas above), and clicks reach the diagram's own handler, which reads `data-event`.
+///
+/// Parsing is still most of a redraw's cost (about 10 us an event), so a new block out of
+/// view is first an empty group and is drawn when the browser is next idle ([`Idle`]): at
+/// 100x a redraw brings some fifteen new blocks, of which the reader sees one or two.
 #[function_component(DiagramBlock)]
 fn diagram_block(props: &BlockProps) -> Html {
+    let drawn = use_state_eq(|| props.in_view);
+    let pending = !*drawn && !props.in_view;
+    {
+        let drawn = drawn.clone();
+        use_effect_with(pending, move |&pending| {
+            let idle = if pending {
+                let drawn = drawn.clone();
+                Idle::new(move || drawn.set(true))
+            } else {
+                drawn.set(true);
+                None
+            };
+            move || drop(idle)
+        });
+    }
+    if pending {
+        return html! { <g /> };
+    }
     Html::from_html_unchecked(block_markup(props).into())
+}
+
+/// Runs a callback once the browser is idle (within [`IDLE_WITHIN_MS`] even if it never is),
+/// or after a zero timeout where there is no `requestIdleCallback`. Dropped, it is cancelled.
+enum Idle {
+    /// The callback's handle, and the closure it calls (kept alive until then).
+    Callback { id: u32, _closure: Closure<dyn FnMut()> },
+    Timeout { _timer: Timeout },
+}
+
+impl Idle {
+    fn new(f: impl FnOnce() + 'static) -> Option<Idle> {
+        let window = web_sys::window()?;
+        if !js_sys::Reflect::has(&window, &JsValue::from_str("requestIdleCallback")).unwrap_or(false) {
+            return Some(Idle::Timeout { _timer: Timeout::new(0, f) });
+        }
+        let closure = Closure::once(f);
+        let options = IdleRequestOptions::new();
+        options.set_timeout(IDLE_WITHIN_MS);
+        let id = window
+            .request_idle_callback_with_options(closure.as_ref().unchecked_ref(), &options)
+            .ok()?;
+        Some(Idle::Callback { id, _closure: closure })
+    }
+}
+
+impl Drop for Idle {
+    fn drop(&mut self) {
+        if let (Idle::Callback { id, .. }, Some(window)) = (self, web_sys::window()) {
+            window.cancel_idle_callback(*id);
+        }
+    }
 }
 
 fn block_markup(props: &BlockProps) -> String {
