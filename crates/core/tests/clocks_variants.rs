@@ -125,55 +125,73 @@ fn each_broken_clock_is_caught() {
 /// expect the same violations, in the same order, naming the same pairs, and the same counts.
 #[test]
 fn the_monitor_finds_what_comparing_every_pair_finds() {
-    for variant in Variant::ALL {
-        for seed in 0..4 {
-            let settings = format!("set event-period 150ms\nset variant {}\n", variant.as_str());
-            let sim = run_for(&settings, 9, seed, 30);
-            let events: Vec<Recorded> = sim.monitor().events().iter().copied().collect();
-            assert!(events.len() > 2 * WINDOW, "{variant:?}: only {} events", events.len());
-            let (mut expected, mut misorders, mut concurrent, mut ambiguous) = (Vec::new(), 0, 0, 0);
-            for (j, b) in events.iter().enumerate() {
-                let prev = events[..j].iter().rev().find(|a| a.node == b.node);
-                let from = b.from.map(|f| &events[f as usize]);
-                let preds = from.into_iter().chain(prev);
-                let window = &events[j.saturating_sub(WINDOW)..j];
-                let lamport = preds
-                    .clone()
-                    .chain(window.iter().filter(|a| a.before(b)))
-                    .find(|a| a.lamport >= b.lamport);
-                let vector = preds
-                    .clone()
-                    .find(|a| !vc_less(&a.vc, &b.vc))
-                    .or_else(|| window.iter().find(|a| a.before(b) != vc_less(&a.vc, &b.vc)));
-                for a in window {
-                    if a.before(b) {
-                        misorders += u64::from(a.wall > b.wall);
-                    } else {
-                        concurrent += 1;
-                        ambiguous += u64::from(a.lamport != b.lamport);
-                    }
+    // Clocks as they come, clocks left to drift apart, and clocks stepped back and forth by NTP.
+    let clocks = ["", "set sync off\nset offset 50ms\n", "set offset 500ms\n"];
+    for (variant, seed, clocks) in Variant::ALL
+        .iter()
+        .flat_map(|v| (0..3).flat_map(move |seed| clocks.map(|c| (v, seed, c))))
+    {
+        let settings = format!("set event-period 150ms\nset variant {}\n{clocks}", variant.as_str());
+        let sim = run_for(&settings, 9, seed, 30);
+        let events: Vec<Recorded> = sim.monitor().events().iter().copied().collect();
+        assert!(events.len() > 2 * WINDOW, "{variant:?}: only {} events", events.len());
+        let (mut expected, mut misorders, mut concurrent, mut ambiguous) = (Vec::new(), 0, 0, 0);
+        for (j, b) in events.iter().enumerate() {
+            let prev = events[..j].iter().rev().find(|a| a.node == b.node);
+            let from = b.from.map(|f| &events[f as usize]);
+            let preds = from.into_iter().chain(prev);
+            let window = &events[j.saturating_sub(WINDOW)..j];
+            let lamport = preds
+                .clone()
+                .chain(window.iter().filter(|a| a.before(b)))
+                .find(|a| a.lamport >= b.lamport);
+            let vector = preds
+                .clone()
+                .find(|a| !vc_less(&a.vc, &b.vc))
+                .or_else(|| window.iter().find(|a| a.before(b) != vc_less(&a.vc, &b.vc)));
+            for a in window {
+                if a.before(b) {
+                    misorders += u64::from(a.wall > b.wall);
+                } else {
+                    concurrent += 1;
+                    ambiguous += u64::from(a.lamport != b.lamport);
                 }
-                expected.extend(lamport.map(|a| (CLOCK_CONDITION, vec![a.node, b.node])));
-                expected.extend(vector.map(|a| (VECTOR, vec![a.node, b.node])));
             }
-            let found: Vec<_> = sim
-                .violations()
-                .iter()
-                .map(|f| (f.violation.property, f.violation.nodes.clone()))
-                .collect();
-            let differ = found.iter().zip(&expected).position(|(f, e)| f != e);
+            expected.extend(lamport.map(|a| (CLOCK_CONDITION, vec![a.node, b.node])));
+            expected.extend(vector.map(|a| (VECTOR, vec![a.node, b.node])));
+        }
+        let found: Vec<_> = sim
+            .violations()
+            .iter()
+            .map(|f| (f.violation.property, f.violation.nodes.clone()))
+            .collect();
+        let differ = found.iter().zip(&expected).position(|(f, e)| f != e);
+        assert!(
+            differ.is_none() && found.len() == expected.len(),
+            "{variant:?}, seed {seed}, {clocks:?}: {} violations found, {} expected, first difference at {differ:?}",
+            found.len(),
+            expected.len()
+        );
+        assert_eq!(
+            count(&sim, MISORDERS),
+            misorders,
+            "{variant:?}, seed {seed}, {clocks:?}"
+        );
+        assert_eq!(
+            count(&sim, CONCURRENT),
+            concurrent,
+            "{variant:?}, seed {seed}, {clocks:?}"
+        );
+        assert_eq!(
+            count(&sim, AMBIGUOUS),
+            ambiguous,
+            "{variant:?}, seed {seed}, {clocks:?}"
+        );
+        if *variant != Variant::Correct {
             assert!(
-                differ.is_none() && found.len() == expected.len(),
-                "{variant:?}, seed {seed}: {} violations found, {} expected, first difference at {differ:?}",
-                found.len(),
-                expected.len()
+                !expected.is_empty(),
+                "{variant:?}, seed {seed}, {clocks:?}: nothing to compare"
             );
-            assert_eq!(count(&sim, MISORDERS), misorders, "{variant:?}, seed {seed}");
-            assert_eq!(count(&sim, CONCURRENT), concurrent, "{variant:?}, seed {seed}");
-            assert_eq!(count(&sim, AMBIGUOUS), ambiguous, "{variant:?}, seed {seed}");
-            if *variant != Variant::Correct {
-                assert!(!expected.is_empty(), "{variant:?}, seed {seed}: nothing to compare");
-            }
         }
     }
 }

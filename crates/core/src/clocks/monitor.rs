@@ -20,7 +20,10 @@
 //! counts are of pairs at most [`WINDOW`] events apart. The same transitivity spares most
 //! vector comparisons: when the new event's vector is above its immediate predecessors' and
 //! theirs were above their whole past, it is above its whole past too, and only the
-//! concurrent pairs need comparing (a test redoes every comparison and expects the same).
+//! concurrent pairs need comparing. And when both clocks are so proven, the counts need not
+//! visit the whole window: a node's events in it are consecutive, and those up to the new
+//! event's true past of that node are causal (`ordered_counts`). A test redoes
+//! every comparison, for each variant and clock setting, and expects the same.
 //!
 //! With a register, Acknowledged Writes Survive: once a replica has heard of an acknowledged
 //! write, its store must keep that write or a version that descends from it (truly, by the
@@ -84,10 +87,14 @@ struct Slim {
     /// The event's own node's entry of its vector.
     own: u32,
     node: NodeId,
+    /// The latest wall clock of this node's events up to this one.
+    max_wall: i64,
     /// Every event that truly happened before this one has a vector below this one's. Known
     /// without comparing them all: it holds when it holds for the immediate predecessors and
     /// their vectors are below this one's, since "below" is transitive.
     vectors_ordered: bool,
+    /// The same for Lamport times.
+    lamport_ordered: bool,
 }
 
 /// An acknowledged write: coordinator, write number, value.
@@ -101,6 +108,8 @@ pub struct ClocksMonitor {
     slim: Chunked<Slim>,
     /// Per node, the index of its event `seq` at `seq - 1`.
     by_node: Vec<Chunked<u32>>,
+    /// Per node, the position in `by_node` of its first event in the window.
+    window_first: [usize; MAX_NODES],
     misorders: u64,
     ambiguous: u64,
     concurrent: u64,
@@ -161,7 +170,7 @@ impl ClocksMonitor {
         let start = self.events.len().saturating_sub(WINDOW);
         let mut lamport_bad = None;
         let mut vector_bad = None;
-        let mut vectors_ordered = true;
+        let (mut vectors_ordered, mut lamport_ordered) = (true, true);
         // The immediate predecessors first, so that a violation names the direct cause.
         for p in [from, prev].into_iter().flatten() {
             let a = self.events[p as usize];
@@ -171,9 +180,19 @@ impl ClocksMonitor {
             if !vc_less(&a.vc, &b.vc) {
                 vector_bad.get_or_insert(a);
             }
-            vectors_ordered &= self.slim[p as usize].vectors_ordered && vc_less(&a.vc, &b.vc);
+            let ordered = &self.slim[p as usize];
+            vectors_ordered &= ordered.vectors_ordered && vc_less(&a.vc, &b.vc);
+            lamport_ordered &= ordered.lamport_ordered && a.lamport < b.lamport;
         }
-        for (at, a) in (start..).zip(self.slim.iter_from(start)) {
+        let counts = (vectors_ordered && lamport_ordered)
+            .then(|| self.ordered_counts(&b, start))
+            .flatten();
+        if let Some((misorders, concurrent, ambiguous)) = counts {
+            self.misorders += misorders;
+            self.concurrent += concurrent;
+            self.ambiguous += ambiguous;
+        }
+        for (at, a) in (start..).zip(self.slim.iter_from(start)).filter(|_| counts.is_none()) {
             let an = usize::from(a.node) - 1;
             let before = a.seq <= b.truth[an] && (a.node, a.seq) != (node, b.seq);
             if before {
@@ -240,12 +259,53 @@ impl ClocksMonitor {
             seq: b.seq,
             own: b.vc[i],
             node,
+            max_wall: prev.map_or(b.wall, |p| self.slim[p as usize].max_wall.max(b.wall)),
             vectors_ordered,
+            lamport_ordered,
         });
         self.events.push(b);
         if let Some((write, value)) = ev.write {
             self.acked.push((node, write, value));
         }
+    }
+
+    /// The window's counts for `b` (wall-clock misorders, concurrent pairs, those of them in
+    /// Lamport order), when its immediate predecessors prove every causal pair ordered by
+    /// both clocks, without visiting every event of the window: a node's events in the window
+    /// are consecutive, those up to `b.truth` of that node happened before `b` and the rest
+    /// are concurrent with it. The causal ones are walked back from the newest only while an
+    /// older one could still have a later wall clock (`max_wall`). `None` when a concurrent
+    /// pair's vectors may be ordered: the caller then compares every pair, in order.
+    fn ordered_counts(&mut self, b: &Recorded, start: usize) -> Option<(u64, u64, u64)> {
+        let (mut misorders, mut concurrent, mut ambiguous) = (0, 0, 0);
+        for (k, list) in self.by_node.iter().enumerate() {
+            let first = &mut self.window_first[k];
+            while *first < list.len() && (list[*first] as usize) < start {
+                *first += 1;
+            }
+            // The window's seqs of node k + 1, and the last of them that happened before b.
+            let (lo, hi) = (*first as u32 + 1, list.len() as u32);
+            let causal = hi.min(b.truth[k]);
+            let mut seq = causal;
+            while seq >= lo {
+                let a = &self.slim[list[seq as usize - 1] as usize];
+                if a.max_wall <= b.wall {
+                    break;
+                }
+                misorders += u64::from(a.wall > b.wall);
+                seq -= 1;
+            }
+            for seq in lo.max(causal + 1)..=hi {
+                let at = list[seq as usize - 1] as usize;
+                let a = &self.slim[at];
+                if a.own <= b.vc[k] && vc_less(&self.events[at].vc, &b.vc) {
+                    return None;
+                }
+                concurrent += 1;
+                ambiguous += u64::from(a.lamport != b.lamport);
+            }
+        }
+        Some((misorders, concurrent, ambiguous))
     }
 
     /// Acknowledged Writes Survive at `node`: every acknowledged write it has heard of is in
