@@ -78,7 +78,7 @@ impl Recorded {
 }
 
 /// What the pairwise checks read of an event, kept apart from [`Recorded`] so that the
-/// comparisons with the window walk 32 bytes an event, not the whole record.
+/// comparisons with the window walk 40 bytes an event, not the whole record.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slim {
     lamport: u64,
