@@ -513,6 +513,9 @@ pub struct Lab {
     markers: Markers,
     /// The panels' parts as last refreshed; `None` until the first snapshot.
     panels: Option<Panels>,
+    /// Per node, the number the stage shows under it and the role and status it was shown
+    /// with ([`Lab::pace_terms`]).
+    terms: Vec<(NodeId, Role, NodeStatus, u64)>,
 }
 
 /// Scrubber markers, kept up to date incrementally as the trace grows.
@@ -535,6 +538,7 @@ impl Lab {
             verdict_cache: None,
             markers: Markers::default(),
             panels: None,
+            terms: Vec::new(),
         })
     }
 
@@ -615,6 +619,7 @@ impl Lab {
     fn build(&mut self, parts: &[Part], exact: bool) -> Snapshot {
         let mut snapshot = self.run.stage_snapshot();
         snapshot.horizon = self.horizon.max(snapshot.now);
+        self.pace_terms(&mut snapshot, exact || parts.contains(&Part::Nodes));
         // The first snapshot builds every part.
         let (mut panels, parts) = match self.panels.take() {
             Some(panels) => (panels, parts),
@@ -646,6 +651,27 @@ impl Lab {
         snapshot.panels = panels.clone();
         self.panels = Some(panels);
         snapshot
+    }
+
+    /// The number under each node (a term, a ballot round, a Lamport time) as the stage shows
+    /// it while playing: refreshed with the node views ([`Part::Nodes`], a few times a second)
+    /// and at once when the node's role or status changes, so that the two never disagree. A
+    /// number that changes at every event (a Lamport time at 100x) would otherwise be SVG text
+    /// laid out again in every frame, nine of them, for a number no one can read at that pace.
+    fn pace_terms(&mut self, snapshot: &mut Snapshot, refresh: bool) {
+        let nodes = Rc::make_mut(&mut snapshot.nodes);
+        let now = |n: &NodeView| (n.id, n.role, n.status, n.term);
+        if refresh || self.terms.len() != nodes.len() {
+            self.terms = nodes.iter().map(now).collect();
+            return;
+        }
+        for (node, shown) in nodes.iter_mut().zip(&mut self.terms) {
+            if (shown.0, shown.1, shown.2) == (node.id, node.role, node.status) {
+                node.term = shown.3;
+            } else {
+                *shown = now(node);
+            }
+        }
     }
 
     /// The linearizability verdict, recomputed when the history grew (when not `exact`, only

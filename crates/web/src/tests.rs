@@ -75,6 +75,29 @@ fn a_chapters_panel_refreshes_in_a_turn_of_its_own() {
 }
 
 #[test]
+fn the_numbers_under_the_nodes_follow_the_node_views_turn_while_playing() {
+    let clocks = crate::chapters::find("clocks").unwrap();
+    let mut lab = Lab::new(&url::chapter_script(clocks)).unwrap();
+    lab.advance_to(SimTime::from_secs(2));
+    let first = lab.snapshot();
+    lab.advance_to(SimTime::from_secs(4));
+    let lamport = |s: &crate::model::Snapshot| s.nodes.iter().map(|n| n.term).collect::<Vec<_>>();
+    let exact = lamport(&lab.snapshot());
+    assert_ne!(exact, lamport(&first), "Lamport times moved on in two seconds");
+    // Back to where the last exact snapshot was, then on again in frames.
+    lab.seek(SimTime::from_secs(2));
+    assert_eq!(lamport(&lab.snapshot()), lamport(&first));
+    lab.advance_to(SimTime::from_secs(4));
+    let frame = lab.frame_snapshot(Some(Part::Events));
+    assert_eq!(
+        lamport(&frame),
+        lamport(&first),
+        "a frame without the node views keeps the numbers shown"
+    );
+    assert_eq!(lamport(&lab.frame_snapshot(Some(Part::Nodes))), exact);
+}
+
+#[test]
 fn a_crashed_node_keeps_its_last_term_on_the_stage() {
     let mut script = Script::default();
     script.actions.push(TimedAction {
