@@ -1,7 +1,7 @@
 //! Model-level tests of what the app relies on: the default scenario, links that replay, and
 //! branching after a rewind. (The old `lab.rs` tests, moved onto `model::Lab`.)
 
-use crate::model::{Lab, LineClass, Part, line_class};
+use crate::model::{Lab, LineClass, Part, Snapshot, line_class};
 use crate::url;
 use deepend_core::SimTime;
 use deepend_core::protocol::Role;
@@ -55,14 +55,20 @@ fn a_playing_frame_refreshes_one_panel_part_and_the_stage_gets_summaries() {
     );
 }
 
-#[test]
-fn a_chapters_panel_refreshes_in_a_turn_of_its_own() {
+/// The clocks chapter's lab, its exact snapshot at 2 s, and the lab played on to 4 s.
+fn clocks_lab_from_2s_to_4s() -> (Lab, Snapshot) {
     let clocks = crate::chapters::find("clocks").unwrap();
     let mut lab = Lab::new(&url::chapter_script(clocks)).unwrap();
     lab.advance_to(SimTime::from_secs(2));
     let first = lab.snapshot();
-    assert!(first.panels.chapter.is_some());
     lab.advance_to(SimTime::from_secs(4));
+    (lab, first)
+}
+
+#[test]
+fn a_chapters_panel_refreshes_in_a_turn_of_its_own() {
+    let (mut lab, first) = clocks_lab_from_2s_to_4s();
+    assert!(first.panels.chapter.is_some());
     let nodes = lab.frame_snapshot(Some(Part::Nodes));
     assert_ne!(nodes.panels.nodes, first.panels.nodes);
     assert_eq!(
@@ -76,12 +82,8 @@ fn a_chapters_panel_refreshes_in_a_turn_of_its_own() {
 
 #[test]
 fn the_numbers_under_the_nodes_follow_the_node_views_turn_while_playing() {
-    let clocks = crate::chapters::find("clocks").unwrap();
-    let mut lab = Lab::new(&url::chapter_script(clocks)).unwrap();
-    lab.advance_to(SimTime::from_secs(2));
-    let first = lab.snapshot();
-    lab.advance_to(SimTime::from_secs(4));
-    let lamport = |s: &crate::model::Snapshot| s.nodes.iter().map(|n| n.term).collect::<Vec<_>>();
+    let (mut lab, first) = clocks_lab_from_2s_to_4s();
+    let lamport = |s: &Snapshot| s.nodes.iter().map(|n| n.term).collect::<Vec<_>>();
     let exact = lamport(&lab.snapshot());
     assert_ne!(exact, lamport(&first), "Lamport times moved on in two seconds");
     // Back to where the last exact snapshot was, then on again in frames.
