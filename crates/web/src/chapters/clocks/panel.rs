@@ -376,17 +376,7 @@ fn diagram(props: &DiagramProps) -> Html {
             }
         })
     };
-    // Each block's extent along x, its arrows' tails included.
-    let spans: Vec<(i64, i64)> = blocks
-        .iter()
-        .map(|b| {
-            let x = |time: SimTime, wall: i64| x_of(props.axis, time, wall, props.px_per_s);
-            b.0.iter()
-                .flat_map(|d| [Some(x(d.e.time, d.e.wall)), d.send.map(|(_, time, wall)| x(time, wall))])
-                .flatten()
-                .fold((i64::MAX, i64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)))
-        })
-        .collect();
+    let spans: Vec<(i64, i64)> = blocks.iter().map(|b| span(b, props.axis, props.px_per_s)).collect();
     let (mut lo, mut hi) = blocks
         .iter()
         .flat_map(|b| b.0.iter())
@@ -459,12 +449,12 @@ fn diagram(props: &DiagramProps) -> Html {
     let names = (1..=props.n).map(|id| html! {
         <div class="ck-name" style={format!("top:{}px", y_of(id) - 9)}>{ format!("n{id}") }</div>
     });
-    let block_views = blocks.iter().zip(&spans).map(|(b, &(lo, hi))| {
+    let block_views = blocks.iter().zip(spans).map(|(b, span)| {
         let first = b.0.first().map_or(0, |d| d.index);
-        let in_view = lo <= seen.1 && hi >= seen.0;
+        let in_view = span.0 <= seen.1 && span.1 >= seen.0;
         html! {
-            <DiagramBlock key={first} block={b.clone()} n={props.n} axis={props.axis} px_per_s={props.px_per_s}
-                          pick={props.pick} picked_b={props.picked_b} {in_view} />
+            <DiagramBlock key={first} block={b.clone()} {span} {height} axis={props.axis} px_per_s={props.px_per_s}
+                          n={props.n} pick={props.pick} picked_b={props.picked_b} {in_view} />
         }
     });
     let onclick = {
@@ -483,14 +473,17 @@ fn diagram(props: &DiagramProps) -> Html {
             // again, nor the diagram the page (its height is fixed by the node count).
             <div class="ck-scroll" ref={scroller} {onscroll} style={format!("height:{}px", height + 16)}>
                 <div class="ck-track" style={format!("width:{width}px")}>
-                <svg data-diagram="" width={width.to_string()} height={height.to_string()}
-                     viewBox={format!("{x0} 0 {width} {height}")} role="img" {onclick}
-                     aria-label="Space-time diagram: one line per node, events as dots, messages as arrows">
+                <svg class="ck-rows" width={width.to_string()} height={height.to_string()}
+                     viewBox={format!("{x0} 0 {width} {height}")} aria-hidden="true">
                     { for lines }
-                    // The blocks alone in a keyed list: mixed with the unkeyed lines, every
-                    // block would be built anew whenever the window moves.
-                    <g>{ for block_views }</g>
                 </svg>
+                // The blocks, each an SVG of its own placed at its x (the layer is shifted by
+                // the diagram's left edge, so that no block moves when the window does), in a
+                // keyed list: only the blocks that enter and leave are touched.
+                <div data-diagram="" class="ck-blocks" style={format!("left:{}px", -x0)} role="img" {onclick}
+                     aria-label="Space-time diagram: one line per node, events as dots, messages as arrows">
+                    { for block_views }
+                </div>
                 <canvas ref={canvas} class="ck-labels" aria-hidden="true" />
                 </div>
             </div>
@@ -498,9 +491,27 @@ fn diagram(props: &DiagramProps) -> Html {
     }
 }
 
+/// How far beyond its events' centres a block's box reaches (the dots' size, arrowheads).
+const PAD: i64 = 8;
+
+/// A block's extent along x, its arrows' tails included.
+fn span(block: &Block, axis: Axis, px_per_s: i64) -> (i64, i64) {
+    let x = |time: SimTime, wall: i64| x_of(axis, time, wall, px_per_s);
+    let (lo, hi) = block
+        .0
+        .iter()
+        .flat_map(|d| [Some(x(d.e.time, d.e.wall)), d.send.map(|(_, time, wall)| x(time, wall))])
+        .flatten()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    (lo - PAD, hi + PAD)
+}
+
 #[derive(Properties, PartialEq)]
 struct BlockProps {
     block: Block,
+    /// Its extent along x ([`span`]), and the diagram's height.
+    span: (i64, i64),
+    height: i64,
     n: u8,
     axis: Axis,
     px_per_s: i64,
@@ -516,8 +527,10 @@ struct BlockProps {
 /// canvas above), and clicks reach the diagram's own handler, which reads `data-event`.
 ///
 /// Parsing is still most of a redraw's cost (about 10 us an event), so a new block out of
-/// view is first an empty group and is drawn when the browser is next idle ([`Idle`]): at
-/// 100x a redraw brings some fifteen new blocks, of which the reader sees one or two.
+/// view is first left out and is drawn when the browser is next idle ([`Idle`]): at 100x a
+/// redraw brings some fifteen new blocks, of which the reader sees one or two. Each block is
+/// an SVG of its own in a box that the browser skips while it is off screen
+/// (`content-visibility`), so that drawing one lays out and paints only that one.
 #[function_component(DiagramBlock)]
 fn diagram_block(props: &BlockProps) -> Html {
     let drawn = use_state_eq(|| props.in_view);
@@ -536,9 +549,14 @@ fn diagram_block(props: &BlockProps) -> Html {
         });
     }
     if pending {
-        return html! { <g /> };
+        return html! {};
     }
-    Html::from_html_unchecked(block_markup(props).into())
+    let (lo, hi) = props.span;
+    html! {
+        <div class="ck-block" style={format!("left:{lo}px;width:{}px;height:{}px", hi - lo, props.height)}>
+            { Html::from_html_unchecked(block_markup(props).into()) }
+        </div>
+    }
 }
 
 /// Runs a callback once the browser is idle (within [`IDLE_WITHIN_MS`] even if it never is),
@@ -587,7 +605,13 @@ fn block_markup(props: &BlockProps) -> String {
         arrow(&mut arrows[which], (x(time, wall), y_of(from)), (x(d.e.time, d.e.wall), y_of(d.e.node)));
     }
     let mut out = String::with_capacity(160 * props.block.0.len());
-    out.push_str("<g>");
+    let (lo, hi) = props.span;
+    let _ = write!(
+        out,
+        r#"<svg width="{w}" height="{h}" viewBox="{lo} 0 {w} {h}">"#,
+        w = hi - lo,
+        h = props.height
+    );
     for (class, d) in ["ck-msg", "ck-msg past", "ck-msg future"].iter().zip(&arrows) {
         if !d.is_empty() {
             let _ = write!(out, r#"<path class="{class}" d="{d}"/>"#);
@@ -620,7 +644,7 @@ fn block_markup(props: &BlockProps) -> String {
             vc_text(&e.vc, props.n)
         );
     }
-    out.push_str("</g>");
+    out.push_str("</svg>");
     out
 }
 
@@ -946,7 +970,8 @@ const STYLE: &str = "
 .ck-ev{cursor:pointer;fill:var(--pn-ink)}.ck-local{fill:var(--pn-surface);stroke:var(--pn-ink);stroke-width:1.5}.ck-write{fill:#1c7c3c}
 .ck-ev.past{fill:#1a66d9}.ck-ev.future{fill:#c2410c}.ck-local.past{fill:var(--pn-surface);stroke:#1a66d9}.ck-local.future{fill:var(--pn-surface);stroke:#c2410c}
 .ck-ev.picked,.ck-ev.picked-b{stroke:#b86a12;stroke-width:4;paint-order:stroke}
-.ck-scroll{direction:rtl}.ck-track{direction:ltr;position:relative}.ck-labels{display:block;position:sticky;left:0;pointer-events:none}
+.ck-scroll{direction:rtl}.ck-track{direction:ltr;position:relative;overflow:clip}.ck-blocks{position:absolute;top:0}
+.ck-block{position:absolute;top:0;content-visibility:auto}.ck-block svg{overflow:visible}.ck-labels{display:block;position:sticky;left:0;pointer-events:none}
 .ck-cols,.ck-clocks{content-visibility:auto;contain-intrinsic-size:auto 260px}
 .ck-cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:10px}
 .ck-box{border:1px solid var(--pn-grid);border-radius:6px;padding:8px;margin-top:8px}.ck-box p{margin:4px 0}
