@@ -2,9 +2,13 @@
 //! line unless the reader has scrolled up; a line seeks the run to its time; a filter hides
 //! heartbeats, or shows only faults and role changes.
 //!
+//! While the run outpaces reading (more than a box of new lines between two refreshes), the
+//! list redraws at most twice a second ([`use_paced`]).
+//!
 //! One click handler on the list serves every line (each line carries its time in a data
 //! attribute), and the lines are one tab stop: the arrow keys move between them.
 
+use crate::components::paced::use_paced;
 use crate::model::{EventLine, LineClass};
 use deepend_core::SimTime;
 use std::rc::Rc;
@@ -79,6 +83,11 @@ impl LineClass {
     }
 }
 
+/// The trace index of the newest line.
+fn newest(lines: &[EventLine]) -> usize {
+    lines.last().map_or(0, |l| l.index)
+}
+
 /// `1234.567`: milliseconds with microseconds, the unit in the column header.
 fn millis(t: SimTime) -> String {
     format!("{}.{:03}", t.as_us() / 1000, t.as_us() % 1000)
@@ -86,6 +95,10 @@ fn millis(t: SimTime) -> String {
 
 #[function_component(Events)]
 pub fn events(props: &EventsProps) -> Html {
+    // More than a box of new lines since the last refresh: the run outpaces reading.
+    let events = use_paced(&props.events, |shown, latest| {
+        newest(latest) > newest(shown) + FOLLOW_ROWS
+    });
     let filter = use_state_eq(|| Filter::All);
     // Whether the list follows the newest line: true until the reader scrolls up.
     let following = use_state_eq(|| true);
@@ -150,8 +163,7 @@ pub fn events(props: &EventsProps) -> Html {
         })
     };
 
-    let shown: Vec<usize> = props
-        .events
+    let shown: Vec<usize> = events
         .iter()
         .enumerate()
         .filter(|(_, l)| l.class.shown_by(*filter))
@@ -160,7 +172,6 @@ pub fn events(props: &EventsProps) -> Html {
     // The newest lines that pass the filter, at most FOLLOW_ROWS or EVENT_ROWS of them, starting
     // at a block's start (see below) so that the first block never loses lines one by one.
     let shown = {
-        let events = &props.events;
         let rows = if *following { FOLLOW_ROWS } else { EVENT_ROWS };
         let mut start = shown.len().saturating_sub(rows);
         if start > 0 {
@@ -178,7 +189,7 @@ pub fn events(props: &EventsProps) -> Html {
     // ends (measured: keyed lines moved most of the list on every frame).
     let mut blocks: Vec<(usize, Vec<usize>)> = Vec::new();
     for &at in shown {
-        let block = props.events[at].index / EVENT_BLOCK;
+        let block = events[at].index / EVENT_BLOCK;
         match blocks.last_mut() {
             Some((b, rows)) if *b == block => rows.push(at),
             _ => blocks.push((block, vec![at])),
@@ -188,7 +199,7 @@ pub fn events(props: &EventsProps) -> Html {
     let lines = blocks.into_iter().enumerate().map(|(i, (_, rows))| {
         // The one line in the tab order is the newest (the arrows reach the others).
         let last_block = i + 1 == block_count;
-        html! { <EventBlock events={props.events.clone()} {rows} {last_block} /> }
+        html! { <EventBlock events={events.clone()} {rows} {last_block} /> }
     });
     let filters = Filter::ALL.map(|f| {
         let filter = filter.clone();
@@ -211,10 +222,10 @@ pub fn events(props: &EventsProps) -> Html {
                 </ol>
             </div>
             if shown.is_empty() {
-                <p class="panel-empty">{ if props.events.is_empty() {
+                <p class="panel-empty">{ if events.is_empty() {
                     "No events yet.".to_string()
                 } else {
-                    format!("None of the last {} events passes this filter.", props.events.len())
+                    format!("None of the last {} events passes this filter.", events.len())
                 } }</p>
             }
             if !*following {

@@ -9,5 +9,6 @@ pub mod invariants;
 pub mod layout;
 pub mod logs;
 pub mod node_menu;
+pub mod paced;
 pub mod scrubber;
 pub mod stage;

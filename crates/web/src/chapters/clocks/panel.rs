@@ -9,6 +9,7 @@
 
 use super::{software_clock, wall_text};
 use crate::components::inspector::format_offset;
+use crate::components::paced::use_paced;
 use deepend_core::clocks::monitor::{AMBIGUOUS, MISORDERS, Recorded};
 use deepend_core::clocks::{Clocks, Kind, vc_less, vc_text};
 use deepend_core::protocol::{Monitor as _, Protocol as _};
@@ -27,17 +28,12 @@ use yew::prelude::*;
 pub const SHOWN: usize = 2_000;
 /// Events per block of the diagram.
 const BLOCK: usize = 100;
-/// Events the panel's data keeps beyond [`SHOWN`], so that an event the diagram still shows
-/// while it waits for its next redraw ([`REDRAW_MS`]) can be picked.
-const SLACK: usize = 1_000;
-/// While more than this many events arrive between two refreshes of the panel, the run plays
-/// faster than the diagram can follow: at 100x nine nodes make some 6,000 events a second, so
-/// the 2,000 shown turn over three times a second. Drawn with every refresh, each frame would
-/// add and remove a hundred SVG elements; drawn every [`REDRAW_MS`], the cost falls on two
-/// frames a second, and the others stay light.
+/// While more than this many events arrive between two refreshes of the panel, the run
+/// outpaces reading, and the panel is paced ([`use_paced`]): at 100x nine nodes make some
+/// 3,000 events a second, so the 2,000 shown turn over more than once a second and every
+/// number of the clock table changes at every refresh (laying the table out again costs half
+/// a millisecond).
 const FOLLOW: usize = 2 * BLOCK;
-/// How often at most the diagram redraws while the run outpaces it ([`FOLLOW`]).
-const REDRAW_MS: u32 = 500;
 /// The longest a block out of view waits for the browser to be idle before it is drawn.
 const IDLE_WITHIN_MS: u32 = 1_000;
 /// How far beyond the view, at least, a new block is drawn at once.
@@ -87,7 +83,7 @@ pub struct ClockRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PanelData {
     pub n: u8,
-    /// The latest [`SHOWN`] + [`SLACK`] events, in blocks.
+    /// The blocks that hold the latest [`SHOWN`] events.
     pub blocks: Vec<Block>,
     pub total: usize,
     /// The first event of `blocks`.
@@ -116,7 +112,7 @@ fn dot(sim: &Sim<Clocks>, index: usize) -> Dot {
 pub fn data(sim: &Sim<Clocks>) -> PanelData {
     let monitor = sim.monitor();
     let total = monitor.events().len();
-    let first_kept = total.saturating_sub(SHOWN + SLACK) / BLOCK * BLOCK;
+    let first_kept = total.saturating_sub(SHOWN) / BLOCK * BLOCK;
     let blocks = CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         (first_kept / BLOCK..total.div_ceil(BLOCK))
@@ -200,7 +196,7 @@ fn cone(a: &Recorded, e: &Recorded) -> &'static str {
 
 #[function_component(ClocksPanel)]
 pub fn clocks_panel(props: &PanelProps) -> Html {
-    let d = &props.data;
+    let d = &use_paced(&props.data, |shown, latest| latest.total > shown.total + FOLLOW);
     let axis = use_state_eq(|| Axis::True);
     let zoom = use_state_eq(|| 3usize);
     let picks = use_state_eq(|| (None::<u32>, None::<u32>));
@@ -246,7 +242,7 @@ pub fn clocks_panel(props: &PanelProps) -> Html {
                 <p class="ck-muted">
                     { format!("{} events", d.total) }
                     if d.total > SHOWN { { format!("; the diagram shows the latest {SHOWN}") } }
-                    { ". Click an event, then another. Dots: local ○, send ●, receive ◆, write ■; labels: Lamport time and vector, where they fit. Playing fast, the diagram redraws twice a second." }
+                    { ". Click an event, then another. Dots: local ○, send ●, receive ◆, write ■; labels: Lamport time and vector, where they fit. Playing fast, this panel redraws twice a second." }
                 </p>
             </div>
             <Diagram blocks={d.blocks.clone()} n={d.n} axis={*axis} {px_per_s} pick={a.map(|a| a.e)}
@@ -294,14 +290,6 @@ fn shown_blocks(blocks: &[Block]) -> Vec<Block> {
     blocks.iter().filter(|b| b.0.last().is_some_and(|d| d.index as usize >= from)).cloned().collect()
 }
 
-/// What the diagram drew last, when, and its pending redraw.
-#[derive(Default)]
-struct Progress {
-    blocks: Vec<Block>,
-    at: f64,
-    timer: Option<Timeout>,
-}
-
 /// What the label layer draws, kept for redrawing it when the diagram scrolls, and where the
 /// view is: read from scroll and resize events, whose layout is fresh, so that drawing never
 /// forces the browser to lay out the page in the middle of a frame.
@@ -325,30 +313,8 @@ struct LabelView {
 fn diagram(props: &DiagramProps) -> Html {
     let scroller = use_node_ref();
     let canvas = use_node_ref();
-    let progress = use_mut_ref(Progress::default);
     let labels = use_mut_ref(LabelView::default);
-    let redraw = use_force_update();
-    let total = end(&props.blocks);
-    let blocks = {
-        let mut p = progress.borrow_mut();
-        let drawn = end(&p.blocks);
-        let now = js_sys::Date::now();
-        let wait = f64::from(REDRAW_MS) - (now - p.at);
-        // A few new events, a jump back (a seek, a new run) or a wait that is over: draw now.
-        if drawn > total || total - drawn <= FOLLOW || wait <= 0.0 {
-            p.blocks = shown_blocks(&props.blocks);
-            p.at = now;
-            p.timer = None;
-        } else if p.timer.is_none() {
-            // Redraw when the wait is over, even if the run has stopped by then.
-            let (progress, redraw) = (progress.clone(), redraw.clone());
-            p.timer = Some(Timeout::new(wait as u32, move || {
-                progress.borrow_mut().timer = None;
-                redraw.force_update();
-            }));
-        }
-        p.blocks.clone()
-    };
+    let blocks = shown_blocks(&props.blocks);
     {
         // The view's width, now and whenever the window is resized.
         let (scroller, canvas, labels) = (scroller.clone(), canvas.clone(), labels.clone());
