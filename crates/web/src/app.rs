@@ -59,6 +59,11 @@ const MAX_FRAME_MS: f64 = 100.0;
 /// (at 1x one crosses a 10-15 ms link in about a frame).
 const POINTABLE_BELOW_SPEED: f64 = 1.0;
 
+/// Below this speed a playing run's timer rings turn slowly enough to be watched: at 10x a
+/// 150-300 ms election timeout runs out in one or two frames, and the rings would only
+/// flicker, redrawing the stage in every frame.
+const TIMERS_BELOW_SPEED: f64 = 10.0;
+
 /// The client that the "client write" button speaks for (load clients are numbered from 100).
 const MANUAL_CLIENT: u32 = 1;
 
@@ -962,6 +967,7 @@ pub fn App() -> Html {
                messages={snapshot.messages.clone()} drops={snapshot.drops.clone()}
                selected={s.selected} selected_message={s.selected_message}
                pointable={!s.playing || s.speed < POINTABLE_BELOW_SPEED}
+               timers={!s.playing || s.speed < TIMERS_BELOW_SPEED}
                on_action={on_action.clone()} on_select={on_select.clone()}
                on_select_message={on_select_message.clone()} />
     };

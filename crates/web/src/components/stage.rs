@@ -48,6 +48,9 @@ pub struct StageProps {
     /// Off while a run plays fast, when a message crosses the stage in a frame or two; those
     /// elements would be made and thrown away every frame for nobody.
     pub pointable: bool,
+    /// Whether the nodes' timer rings show: off while a run plays so fast that a timer runs
+    /// out in a frame or two.
+    pub timers: bool,
     pub on_action: Callback<Action>,
     pub on_select: Callback<Option<NodeId>>,
     pub on_select_message: Callback<Option<u32>>,
@@ -530,7 +533,7 @@ pub fn Stage(props: &StageProps) -> Html {
                                 pre_candidate={v.pre_candidate()}
                                 commit_index={v.commit_index}
                                 last_index={v.last_index}
-                                timer={v.election_left.map(|t| (t.clamp(0.0, 1.0) * 1000.0).round() as u16)}
+                                timer={v.election_left.filter(|_| props.timers).map(|t| (t.clamp(0.0, 1.0) * 1000.0).round() as u16)}
                                 at={p}
                                 selected={props.selected == Some(v.id)}
                                 menu_open={*menu_for == Some(v.id) && props.selected == Some(v.id)}
