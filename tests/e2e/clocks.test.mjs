@@ -103,6 +103,20 @@ test('clocks: pick two events and read happened-before; wall-clock axis', { time
     const moved = walls.filter((e, k) => e.x !== all[k].x && e.node !== 1).length;
     assert.ok(moved > 0, 'events of drifting nodes move on the wall-clock axis');
     await shoot(page, 'clocks-wall-axis');
+
+    // Played too fast to read, the panel and the event list are paced; once the run stops,
+    // both catch up with the moment it stopped at.
+    await speed(page, 2);
+    await setPlaying(page, true);
+    await page.waitForTimeout(1_500);
+    await setPlaying(page, false);
+    const stopped = Number(await page.locator('[data-sim-time-us]').getAttribute('data-sim-time-us'));
+    const seconds = `${Math.floor(stopped / 1e6)}.${String(stopped % 1e6).padStart(6, '0')} s`;
+    await page.locator('.ck-clocks h3', { hasText: seconds }).waitFor({ timeout: 5_000 });
+    // One step on from there: the event list's newest line is that very event.
+    await page.getByRole('button', { name: 'Step to the next event' }).click();
+    const stepped = await page.locator('[data-sim-time-us]').getAttribute('data-sim-time-us');
+    await page.locator(`.ev-list li:last-child [data-time-us="${stepped}"]`).waitFor({ timeout: 5_000 });
     assert.deepEqual(errors, []);
   });
 });
