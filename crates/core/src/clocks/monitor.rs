@@ -191,29 +191,30 @@ impl ClocksMonitor {
             self.misorders += misorders;
             self.concurrent += concurrent;
             self.ambiguous += ambiguous;
-        }
-        for (at, a) in (start..).zip(self.slim.iter_from(start)).filter(|_| counts.is_none()) {
-            let an = usize::from(a.node) - 1;
-            let before = a.seq <= b.truth[an] && (a.node, a.seq) != (node, b.seq);
-            if before {
-                if a.lamport >= b.lamport {
-                    lamport_bad.get_or_insert(self.events[at]);
-                }
-                // Without `vectors_ordered`, V(a) < V(b) is unknown; compare them.
-                if !vectors_ordered && !vc_less(&self.events[at].vc, &b.vc) {
-                    vector_bad.get_or_insert(self.events[at]);
-                }
-                if a.wall > b.wall {
-                    self.misorders += 1;
-                }
-            } else {
-                // V(a) < V(b) needs a's own entry at most b's; a correct vector never has it.
-                if a.own <= b.vc[an] && vc_less(&self.events[at].vc, &b.vc) {
-                    vector_bad.get_or_insert(self.events[at]);
-                }
-                self.concurrent += 1;
-                if a.lamport != b.lamport {
-                    self.ambiguous += 1;
+        } else {
+            // Every pair, in order, so that a violation names the first offender.
+            for (at, a) in (start..).zip(self.slim.iter_from(start)) {
+                let an = usize::from(a.node) - 1;
+                let before = a.seq <= b.truth[an] && (a.node, a.seq) != (node, b.seq);
+                if before {
+                    if a.lamport >= b.lamport {
+                        lamport_bad.get_or_insert(self.events[at]);
+                    }
+                    // Without `vectors_ordered`, V(a) < V(b) is unknown; compare them.
+                    if !vectors_ordered && !vc_less(&self.events[at].vc, &b.vc) {
+                        vector_bad.get_or_insert(self.events[at]);
+                    }
+                    if a.wall > b.wall {
+                        self.misorders += 1;
+                    }
+                } else {
+                    if self.may_be_below(at, a, &b) {
+                        vector_bad.get_or_insert(self.events[at]);
+                    }
+                    self.concurrent += 1;
+                    if a.lamport != b.lamport {
+                        self.ambiguous += 1;
+                    }
                 }
             }
         }
@@ -269,6 +270,13 @@ impl ClocksMonitor {
         }
     }
 
+    /// Whether the window's event `at` (`a`), concurrent with `b`, has a vector below `b`'s, which
+    /// would break Vector Characterization. V(a) < V(b) needs a's own entry at most b's (a
+    /// correct vector never has it), so the whole vectors are compared only then.
+    fn may_be_below(&self, at: usize, a: &Slim, b: &Recorded) -> bool {
+        a.own <= b.vc[usize::from(a.node) - 1] && vc_less(&self.events[at].vc, &b.vc)
+    }
+
     /// The window's counts for `b` (wall-clock misorders, concurrent pairs, those of them in
     /// Lamport order), when its immediate predecessors prove every causal pair ordered by
     /// both clocks, without visiting every event of the window: a node's events in the window
@@ -298,7 +306,7 @@ impl ClocksMonitor {
             for seq in lo.max(causal + 1)..=hi {
                 let at = list[seq as usize - 1] as usize;
                 let a = &self.slim[at];
-                if a.own <= b.vc[k] && vc_less(&self.events[at].vc, &b.vc) {
+                if self.may_be_below(at, a, b) {
                     return None;
                 }
                 concurrent += 1;
