@@ -33,21 +33,21 @@ pub fn use_paced<T: 'static>(latest: &Rc<T>, outpaced: fn(&T, &T) -> bool) -> Rc
     let mut p = pace.borrow_mut();
     let now = js_sys::Date::now();
     let wait = f64::from(REDRAW_MS) - (now - p.at);
-    match &p.shown {
-        Some(shown) if wait > 0.0 && outpaced(shown, latest) => {
-            if p.timer.is_none() {
-                let pace = pace.clone();
-                p.timer = Some(Timeout::new(wait as u32, move || {
-                    pace.borrow_mut().timer = None;
-                    redraw.force_update();
-                }));
-            }
+    if let Some(shown) = p.shown.clone()
+        && wait > 0.0
+        && outpaced(&shown, latest)
+    {
+        if p.timer.is_none() {
+            let pace = pace.clone();
+            p.timer = Some(Timeout::new(wait as u32, move || {
+                pace.borrow_mut().timer = None;
+                redraw.force_update();
+            }));
         }
-        _ => {
-            p.shown = Some(latest.clone());
-            p.at = now;
-            p.timer = None;
-        }
+        return shown;
     }
-    p.shown.clone().unwrap_or_else(|| latest.clone())
+    p.shown = Some(latest.clone());
+    p.at = now;
+    p.timer = None;
+    latest.clone()
 }

@@ -275,6 +275,11 @@ fn x_of(axis: Axis, time: SimTime, wall: i64, px_per_s: i64) -> i64 {
     LEFT + us * px_per_s / 1_000_000
 }
 
+/// The diagram's height for `n` nodes.
+fn diagram_height(n: u8) -> i64 {
+    TOP + i64::from(n) * ROW_H
+}
+
 fn y_of(node: NodeId) -> i64 {
     TOP + i64::from(node - 1) * ROW_H
 }
@@ -354,7 +359,7 @@ fn diagram(props: &DiagramProps) -> Html {
     // The diagram spans its events (the view box places each block, so none moves when the
     // window does).
     let x0 = (lo - LEFT).max(0);
-    let height = TOP + i64::from(props.n) * ROW_H;
+    let height = diagram_height(props.n);
     let (width, hold, changed, seen) = {
         let mut view = labels.borrow_mut();
         // The diagram ends just after its newest event, and the view is anchored at the right
@@ -419,7 +424,7 @@ fn diagram(props: &DiagramProps) -> Html {
         let first = b.0.first().map_or(0, |d| d.index);
         let in_view = span.0 <= seen.1 && span.1 >= seen.0;
         html! {
-            <DiagramBlock key={first} block={b.clone()} {span} {height} axis={props.axis} px_per_s={props.px_per_s}
+            <DiagramBlock key={first} block={b.clone()} {span} axis={props.axis} px_per_s={props.px_per_s}
                           n={props.n} pick={props.pick} picked_b={props.picked_b} {in_view} />
         }
     });
@@ -475,9 +480,8 @@ fn span(block: &Block, axis: Axis, px_per_s: i64) -> (i64, i64) {
 #[derive(Properties, PartialEq)]
 struct BlockProps {
     block: Block,
-    /// Its extent along x ([`span`]), and the diagram's height.
+    /// Its extent along x ([`span`]).
     span: (i64, i64),
-    height: i64,
     n: u8,
     axis: Axis,
     px_per_s: i64,
@@ -519,7 +523,7 @@ fn diagram_block(props: &BlockProps) -> Html {
     }
     let (lo, hi) = props.span;
     html! {
-        <div class="ck-block" style={format!("left:{lo}px;width:{}px;height:{}px", hi - lo, props.height)}>
+        <div class="ck-block" style={format!("left:{lo}px;width:{}px;height:{}px", hi - lo, diagram_height(props.n))}>
             { Html::from_html_unchecked(block_markup(props).into()) }
         </div>
     }
@@ -576,7 +580,7 @@ fn block_markup(props: &BlockProps) -> String {
         out,
         r#"<svg width="{w}" height="{h}" viewBox="{lo} 0 {w} {h}">"#,
         w = hi - lo,
-        h = props.height
+        h = diagram_height(props.n)
     );
     for (class, d) in ["ck-msg", "ck-msg past", "ck-msg future"].iter().zip(&arrows) {
         if !d.is_empty() {
